@@ -1,0 +1,12 @@
+//! Shared pieces of the Compute-Fi contracts: the Solidity interfaces one
+//! contract uses to call another, the role identifiers, and the small amount
+//! of arithmetic that several contracts must agree on.
+//!
+//! This crate sits at the bottom of the dependency graph: contracts depend on
+//! it, it depends on no contract.
+#![cfg_attr(not(test), no_std)]
+extern crate alloc;
+
+pub mod calls;
+pub mod math;
+pub mod roles;

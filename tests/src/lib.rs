@@ -1,0 +1,1 @@
+//! Test doubles (Stylus contracts named as such) for the cross-contract tests.
