@@ -8,5 +8,6 @@
 extern crate alloc;
 
 pub mod calls;
+pub mod guard;
 pub mod math;
 pub mod roles;

@@ -1,22 +1,22 @@
 //! Role identifiers shared by the ledger and the contracts that hold roles on
 //! it. Each is `keccak256` of the role's name, as in OpenZeppelin's
-//! `AccessControl`.
+//! `AccessControl`, computed at compile time.
 
-use alloy_primitives::{keccak256, B256};
+use keccak_const::Keccak256;
 
 /// May deposit harvested yield into the ledger and mint credits from it.
-pub const VAULT_ROLE_NAME: &str = "VAULT_ROLE";
-/// May escrow, settle and refund credits (the oracle bridge).
-pub const SPENDER_ROLE_NAME: &str = "SPENDER_ROLE";
+pub const VAULT_ROLE: [u8; 32] = Keccak256::new().update(b"VAULT_ROLE").finalize();
+/// May escrow, release and close escrows of credits (the oracle bridge).
+pub const SPENDER_ROLE: [u8; 32] = Keccak256::new().update(b"SPENDER_ROLE").finalize();
 
-/// `keccak256("VAULT_ROLE")`.
-#[must_use]
-pub fn vault_role() -> B256 {
-    keccak256(VAULT_ROLE_NAME)
-}
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::keccak256;
 
-/// `keccak256("SPENDER_ROLE")`.
-#[must_use]
-pub fn spender_role() -> B256 {
-    keccak256(SPENDER_ROLE_NAME)
+    #[test]
+    fn roles_are_keccak_of_their_names() {
+        assert_eq!(super::VAULT_ROLE, keccak256("VAULT_ROLE").0);
+        assert_eq!(super::SPENDER_ROLE, keccak256("SPENDER_ROLE").0);
+        assert_ne!(super::VAULT_ROLE, super::SPENDER_ROLE);
+    }
 }

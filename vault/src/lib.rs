@@ -1,1 +1,473 @@
-//! placeholder
+//! A principal-protected, yield-skimming vault over one ERC-4626 yield
+//! source.
+//!
+//! Members deposit the underlying asset; the vault puts it into the source
+//! and mints one share per asset unit of principal. `harvest()` is
+//! permissionless: it measures what the source's shares are worth above the
+//! principal and a loss buffer, redeems only that surplus, pays the caller a
+//! small capped tip and delivers the rest to the credit ledger as compute
+//! credits for the members' beneficiaries (or for one fixed beneficiary, such
+//! as a community AI's account). Principal is never harvested: a member who
+//! leaves gets their principal back, or their pro-rata share of the source's
+//! value if the source has lost value.
+//!
+//! Every call costs the same with 2 members or 2 million: yield is shared
+//! through an O(1) accumulator (see [`accrual`]) and members are brought up
+//! to date lazily (see [`member`]).
+#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+#![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
+// The free host functions (`msg::sender`, `evm::log`, ...) are deprecated in
+// favour of `self.vm()`, but motsu 0.10 only intercepts the free functions.
+#![allow(deprecated)]
+extern crate alloc;
+
+pub mod accrual;
+mod errors;
+pub mod member;
+pub mod params;
+mod shares;
+
+use alloc::{string::String, vec, vec::Vec};
+
+use alloy_primitives::{aliases::B32, Address, U256, U64, U8};
+use interfaces::{
+    calls::{ICreditLedger, IERC20, IERC4626},
+    guard::ReentrancyGuard,
+};
+use openzeppelin_stylus::{
+    access::ownable_two_step::{IOwnable2Step, Ownable2Step},
+    token::erc20::{extensions::IErc20Metadata, Erc20, IErc20},
+    utils::introspection::erc165::IErc165,
+};
+use stylus_sdk::{
+    block, contract, evm, msg,
+    prelude::*,
+    storage::{
+        StorageAddress, StorageBool, StorageMap, StorageString, StorageU256, StorageU64, StorageU8,
+    },
+};
+
+pub use errors::*;
+use member::Member;
+use params::{Params, PendingChange, StoredParams, MAX_DELAY};
+
+/// State of the vault.
+#[entrypoint]
+#[storage]
+pub struct Vault {
+    shares: Erc20,
+    ownable: Ownable2Step,
+    guard: ReentrancyGuard,
+    name: StorageString,
+    symbol: StorageString,
+    decimals: StorageU8,
+    asset: StorageAddress,
+    source: StorageAddress,
+    ledger: StorageAddress,
+    fixed_beneficiary: StorageAddress,
+    paused: StorageBool,
+    params: StoredParams,
+    pending_change: PendingChange,
+    delay: StorageU64,
+    /// Harvests so far; the epoch deposits currently wait in.
+    epoch: StorageU64,
+    /// Credits per unit of active principal, scaled by [`accrual::ACC_SCALE`].
+    acc: StorageU256,
+    acc_remainder: StorageU256,
+    /// The accumulator when each epoch closed.
+    epoch_acc: StorageMap<u64, StorageU256>,
+    active_principal: StorageU256,
+    pending_principal: StorageU256,
+    last_harvest: StorageU64,
+    members: StorageMap<Address, Member>,
+}
+
+#[public]
+#[implements(IErc20<Error = Error>, IErc20Metadata, IOwnable2Step<Error = Error>, IErc165)]
+impl Vault {
+    /// Wires the vault: `asset`, its ERC-4626 yield `source`, the credit
+    /// `ledger` (all three for the same asset), the `owner`, and an optional
+    /// `fixed_beneficiary` that receives all yield (zero: each member picks).
+    /// Parameter changes wait `delay` seconds.
+    ///
+    /// # Errors
+    /// [`ZeroAddress`], [`AssetMismatch`], [`ExternalCallFailed`],
+    /// [`TipTooHigh`], [`BufferTooHigh`], [`DelayTooLong`].
+    #[constructor]
+    #[allow(clippy::too_many_arguments)]
+    pub fn constructor(
+        &mut self,
+        asset: Address,
+        source: Address,
+        ledger: Address,
+        owner: Address,
+        fixed_beneficiary: Address,
+        name: String,
+        symbol: String,
+        tip_bps: u16,
+        max_tip: U256,
+        buffer_bps: u16,
+        deposit_cap: U256,
+        delay: u64,
+    ) -> Result<(), Error> {
+        if asset.is_zero() || source.is_zero() || ledger.is_zero() {
+            return Err(ZeroAddress {}.into());
+        }
+        for target in [source, ledger] {
+            let reported = if target == source {
+                IERC4626::new(target).asset(&*self)
+            } else {
+                ICreditLedger::new(target).asset(&*self)
+            };
+            match reported {
+                Ok(a) if a == asset => {}
+                Ok(_) => return Err(AssetMismatch { target, asset }.into()),
+                Err(_) => return Err(ExternalCallFailed { target }.into()),
+            }
+        }
+        if delay > MAX_DELAY {
+            return Err(DelayTooLong { delay, max: MAX_DELAY }.into());
+        }
+        let p = Params { tip_bps, max_tip, buffer_bps, deposit_cap };
+        p.validate()?;
+        self.ownable.constructor(owner)?;
+        let decimals = IERC20::new(asset).decimals(&*self).unwrap_or(18);
+        self.name.set_str(name);
+        self.symbol.set_str(symbol);
+        self.decimals.set(U8::from(decimals));
+        self.asset.set(asset);
+        self.source.set(source);
+        self.ledger.set(ledger);
+        self.fixed_beneficiary.set(fixed_beneficiary);
+        self.params.write(&p);
+        self.delay.set(U64::from(delay));
+        Ok(())
+    }
+
+    /// Deposits `assets` of principal for the caller (approve the vault
+    /// first), sending its yield to `beneficiary` (zero: keep the current
+    /// one) and locking the caller's whole position for at least
+    /// `lock_seconds` from now. The new principal earns from the next
+    /// harvest on.
+    ///
+    /// # Errors
+    /// [`DepositsPaused`], [`ZeroAmount`], [`LockTooLong`],
+    /// [`DepositCapExceeded`], [`BeneficiaryFixed`], [`AssetShortfall`],
+    /// [`ExternalCallFailed`], [`interfaces::guard::ReentrantCall`].
+    pub fn deposit(
+        &mut self,
+        assets: U256,
+        beneficiary: Address,
+        lock_seconds: u64,
+    ) -> Result<(), Error> {
+        let member = msg::sender();
+        self.check_deposit(assets, beneficiary, lock_seconds)?;
+        self.guard.enter()?;
+        self.settle(member);
+        // Effects first: while the asset is in flight the vault looks poorer,
+        // never richer, so a reentrant harvest finds nothing to skim.
+        self.shares._mint(member, assets)?;
+        self.add_pending(member, assets);
+        let unlock_at = self.extend_lock(member, block::timestamp(), lock_seconds);
+        if !beneficiary.is_zero() && self.fixed_beneficiary.get().is_zero() {
+            self.members.setter(member).beneficiary.set(beneficiary);
+        }
+        self.pull_and_invest(member, assets)?;
+        self.guard.exit();
+        let beneficiary = self.beneficiary_of_member(member);
+        log(Deposited { member, beneficiary, assets, unlockAt: unlock_at });
+        Ok(())
+    }
+
+    /// Burns `principal` of the caller's shares and sends the asset to
+    /// `receiver`: the principal itself, or its pro-rata share of the
+    /// source's value while the source has lost value. Works while paused.
+    /// Returns what was paid.
+    ///
+    /// # Errors
+    /// [`ZeroAmount`], [`ZeroAddress`], [`StillLocked`],
+    /// [`InsufficientPrincipal`], [`ExternalCallFailed`],
+    /// [`interfaces::guard::ReentrantCall`].
+    pub fn withdraw(&mut self, principal: U256, receiver: Address) -> Result<U256, Error> {
+        let member = msg::sender();
+        self.check_withdraw(member, principal, receiver)?;
+        self.guard.enter()?;
+        self.settle(member);
+        let value = self.source_value()?;
+        let paid = accrual::payout(principal, value, self.shares.total_supply());
+        self.remove_principal(member, principal);
+        self.shares._burn(member, principal)?;
+        if !paid.is_zero() {
+            let source = self.source.get();
+            let me = contract::address();
+            IERC4626::new(source)
+                .withdraw(&mut *self, paid, receiver, me)
+                .map_err(|_| ExternalCallFailed { target: source })?;
+        }
+        self.guard.exit();
+        log(Withdrawn { member, receiver, principal, paid });
+        Ok(paid)
+    }
+
+    /// Skims the surplus of the source over principal and the loss buffer,
+    /// tips the caller and delivers the rest to the ledger as credits; closes
+    /// the epoch so that principal deposited during it starts to earn.
+    /// Permissionless. Returns `(credits, tip)`.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`], [`AssetShortfall`],
+    /// [`interfaces::guard::ReentrantCall`].
+    pub fn harvest(&mut self) -> Result<(U256, U256), Error> {
+        self.guard.enter()?;
+        let result = self.harvest_inner(msg::sender());
+        self.guard.exit();
+        result
+    }
+
+    /// Mints the credits `member` has accrued to the member's beneficiary.
+    /// Anyone may call it: the credits only ever go to the beneficiary the
+    /// member chose. Returns the credits minted.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`] if the ledger refuses.
+    pub fn claim(&mut self, member: Address) -> Result<U256, Error> {
+        self.settle(member);
+        self.pay_accrued(member)
+    }
+
+    /// Sends the caller's future yield to `beneficiary`; credits accrued so
+    /// far are first minted to the previous beneficiary.
+    ///
+    /// # Errors
+    /// [`ZeroAddress`], [`BeneficiaryFixed`], [`ExternalCallFailed`].
+    pub fn set_beneficiary(&mut self, beneficiary: Address) -> Result<(), Error> {
+        let member = msg::sender();
+        let fixed = self.fixed_beneficiary.get();
+        if !fixed.is_zero() {
+            return Err(BeneficiaryFixed { beneficiary: fixed }.into());
+        }
+        if beneficiary.is_zero() {
+            return Err(ZeroAddress {}.into());
+        }
+        self.settle(member);
+        self.pay_accrued(member)?;
+        self.members.setter(member).beneficiary.set(beneficiary);
+        log(BeneficiarySet { member, beneficiary });
+        Ok(())
+    }
+
+    /// Owner: pauses or resumes deposits. Withdrawals, claims and harvests
+    /// are never paused.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount` for anyone but the owner.
+    pub fn set_paused(&mut self, paused: bool) -> Result<(), Error> {
+        self.ownable.ownable.only_owner()?;
+        self.paused.set(paused);
+        log(PauseSet { paused });
+        Ok(())
+    }
+
+    /// Owner: proposes new parameters; they can be executed once the delay
+    /// has passed, so members can leave first.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount`, [`TipTooHigh`], [`BufferTooHigh`].
+    pub fn propose_params(
+        &mut self,
+        tip_bps: u16,
+        max_tip: U256,
+        buffer_bps: u16,
+        deposit_cap: U256,
+    ) -> Result<u64, Error> {
+        self.ownable.ownable.only_owner()?;
+        let p = Params { tip_bps, max_tip, buffer_bps, deposit_cap };
+        p.validate()?;
+        let eta = params::eta_of(block::timestamp(), self.delay.get().to());
+        self.pending_change.propose(&p, eta);
+        log(ChangeProposed {
+            tipBps: tip_bps,
+            maxTip: max_tip,
+            bufferBps: buffer_bps,
+            depositCap: deposit_cap,
+            eta,
+        });
+        Ok(eta)
+    }
+
+    /// Owner: applies the proposed parameters once their delay has passed.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount`, [`NoPendingChange`], [`ChangeNotReady`].
+    pub fn execute_params(&mut self) -> Result<(), Error> {
+        self.ownable.ownable.only_owner()?;
+        let eta = self.pending_change.eta();
+        let now = block::timestamp();
+        if eta == 0 {
+            return Err(NoPendingChange {}.into());
+        }
+        if !params::is_ready(eta, now) {
+            return Err(ChangeNotReady { eta, now }.into());
+        }
+        let p = self.pending_change.params.read();
+        self.params.write(&p);
+        self.pending_change.clear();
+        log(ChangeExecuted {
+            tipBps: p.tip_bps,
+            maxTip: p.max_tip,
+            bufferBps: p.buffer_bps,
+            depositCap: p.deposit_cap,
+        });
+        Ok(())
+    }
+
+    /// Owner: withdraws the proposed change.
+    ///
+    /// # Errors
+    /// `OwnableUnauthorizedAccount`, [`NoPendingChange`].
+    pub fn cancel_params(&mut self) -> Result<(), Error> {
+        self.ownable.ownable.only_owner()?;
+        if self.pending_change.eta() == 0 {
+            return Err(NoPendingChange {}.into());
+        }
+        self.pending_change.clear();
+        log(ChangeCancelled {});
+        Ok(())
+    }
+
+    /// Principal of `member` (their share balance).
+    pub fn principal_of(&self, member: Address) -> U256 {
+        self.shares.balance_of(member)
+    }
+
+    /// What `member` would receive for all their principal now.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`] if the source cannot be read.
+    pub fn withdrawable_of(&self, member: Address) -> Result<U256, Error> {
+        let value = self.source_value()?;
+        Ok(accrual::payout(self.shares.balance_of(member), value, self.shares.total_supply()))
+    }
+
+    /// When `member` may withdraw or transfer.
+    pub fn unlock_time_of(&self, member: Address) -> u64 {
+        self.members.getter(member).unlock_at.get().to()
+    }
+
+    /// Credits `member` has accrued and not yet claimed.
+    pub fn pending_credits_of(&self, member: Address) -> U256 {
+        self.checkpoint_of(member).accrued
+    }
+
+    /// Where `member`'s yield goes.
+    pub fn beneficiary_of(&self, member: Address) -> Address {
+        self.beneficiary_of_member(member)
+    }
+
+    /// Total principal of all members.
+    pub fn total_principal(&self) -> U256 {
+        self.shares.total_supply()
+    }
+
+    /// Principal earning yield, and principal waiting for the next harvest.
+    pub fn principal_split(&self) -> (U256, U256) {
+        (self.active_principal.get(), self.pending_principal.get())
+    }
+
+    /// What the vault's source shares are worth in the asset.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`] if the source cannot be read.
+    pub fn source_value(&self) -> Result<U256, Error> {
+        let source = IERC4626::new(self.source.get());
+        let failed = |_| ExternalCallFailed { target: self.source.get() };
+        let held = source.balance_of(self, contract::address()).map_err(failed)?;
+        source.preview_redeem(self, held).map_err(failed).map_err(Into::into)
+    }
+
+    /// The surplus a harvest would skim now.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`] if the source cannot be read.
+    pub fn total_surplus(&self) -> Result<U256, Error> {
+        let value = self.source_value()?;
+        Ok(accrual::surplus(value, self.shares.total_supply(), self.params.read().buffer_bps))
+    }
+
+    /// Time of the last harvest, and the current epoch (harvests so far).
+    pub fn last_harvest(&self) -> (u64, u64) {
+        (self.last_harvest.get().to(), self.epoch.get().to())
+    }
+
+    /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit cap.
+    pub fn params(&self) -> (u16, U256, u16, U256) {
+        let p = self.params.read();
+        (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap)
+    }
+
+    /// The proposed parameters and when they may apply (eta zero: none).
+    pub fn pending_params(&self) -> (u16, U256, u16, U256, u64) {
+        let p = self.pending_change.params.read();
+        (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.pending_change.eta())
+    }
+
+    /// Seconds a parameter change waits.
+    pub fn params_delay(&self) -> u64 {
+        self.delay.get().to()
+    }
+
+    /// Whether deposits are paused.
+    pub fn paused(&self) -> bool {
+        self.paused.get()
+    }
+
+    /// The asset, the yield source, the ledger, and the fixed beneficiary
+    /// (zero if members choose).
+    pub fn wiring(&self) -> (Address, Address, Address, Address) {
+        (self.asset.get(), self.source.get(), self.ledger.get(), self.fixed_beneficiary.get())
+    }
+}
+
+mod flows;
+
+#[public]
+impl IOwnable2Step for Vault {
+    type Error = Error;
+
+    fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    fn pending_owner(&self) -> Address {
+        self.ownable.pending_owner()
+    }
+
+    fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Self::Error> {
+        Ok(self.ownable.transfer_ownership(new_owner)?)
+    }
+
+    fn accept_ownership(&mut self) -> Result<(), Self::Error> {
+        Ok(self.ownable.accept_ownership()?)
+    }
+
+    fn renounce_ownership(&mut self) -> Result<(), Self::Error> {
+        Ok(self.ownable.renounce_ownership()?)
+    }
+}
+
+#[public]
+impl IErc165 for Vault {
+    fn supports_interface(&self, interface_id: B32) -> bool {
+        <Self as IErc20>::interface_id() == interface_id
+            || <Self as IErc20Metadata>::interface_id() == interface_id
+            || <Self as IErc165>::interface_id() == interface_id
+    }
+}
+
+/// Emits an event.
+fn log<E: alloy_sol_types::SolEvent>(event: E) {
+    evm::log(event);
+}
+
+#[cfg(test)]
+mod tests;

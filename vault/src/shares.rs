@@ -1,0 +1,85 @@
+//! The vault's shares as an ERC-20 token: one share is one asset unit of
+//! principal. Shares move freely once their holder's lock has passed; a
+//! transfer checkpoints both sides first so that yield earned so far stays
+//! with whoever earned it.
+
+use alloc::{string::String, vec::Vec};
+
+use alloy_primitives::{Address, U256, U8};
+use openzeppelin_stylus::token::erc20::{extensions::IErc20Metadata, IErc20};
+use stylus_sdk::{block, msg, prelude::*};
+
+use crate::{Error, StillLocked, Vault};
+
+impl Vault {
+    /// Runs before shares move from `from` to `to`: refuses locked shares,
+    /// settles both sides and moves pending principal along with the shares.
+    fn before_transfer(&mut self, from: Address, to: Address, value: U256) -> Result<(), Error> {
+        let now = block::timestamp();
+        let unlock_at: u64 = self.members.getter(from).unlock_at.get().to();
+        if now < unlock_at {
+            return Err(StillLocked { unlockAt: unlock_at, now }.into());
+        }
+        self.settle(from);
+        self.settle(to);
+        let mut sender = self.members.setter(from);
+        let pending = sender.pending.get();
+        let moved = pending.min(value);
+        sender.pending.set(pending - moved);
+        let mut receiver = self.members.setter(to);
+        let received = receiver.pending.get() + moved;
+        receiver.pending.set(received);
+        Ok(())
+    }
+}
+
+#[public]
+impl IErc20 for Vault {
+    type Error = Error;
+
+    fn total_supply(&self) -> U256 {
+        self.shares.total_supply()
+    }
+
+    fn balance_of(&self, account: Address) -> U256 {
+        self.shares.balance_of(account)
+    }
+
+    fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Self::Error> {
+        self.before_transfer(msg::sender(), to, value)?;
+        Ok(self.shares.transfer(to, value)?)
+    }
+
+    fn allowance(&self, owner: Address, spender: Address) -> U256 {
+        self.shares.allowance(owner, spender)
+    }
+
+    fn approve(&mut self, spender: Address, value: U256) -> Result<bool, Self::Error> {
+        Ok(self.shares.approve(spender, value)?)
+    }
+
+    fn transfer_from(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+    ) -> Result<bool, Self::Error> {
+        self.before_transfer(from, to, value)?;
+        Ok(self.shares.transfer_from(from, to, value)?)
+    }
+}
+
+#[public]
+impl IErc20Metadata for Vault {
+    fn name(&self) -> String {
+        self.name.get_string()
+    }
+
+    fn symbol(&self) -> String {
+        self.symbol.get_string()
+    }
+
+    fn decimals(&self) -> U8 {
+        self.decimals.get()
+    }
+}
