@@ -130,13 +130,13 @@ mod tests {
         let report = Report {
             raw_size: 30_000,
             compressed_size: 12_288,
-            violations: vec![xtask::check::Violation::StartFunction],
+            violations: vec![xtask::check::Violation::MissingMemoryGrowHook],
         };
         let text = table(&[Row::new("vault", "target/stylus/vault.wasm", report)]);
         assert!(text.contains("vault"), "{text}");
         assert!(text.contains("12,288"), "{text}");
         assert!(text.contains("50.0%"), "{text}");
         assert!(text.contains("FAIL (1 violation(s))"), "{text}");
-        assert!(text.contains("- start functions are not allowed"), "{text}");
+        assert!(text.contains("- `vm_hooks.pay_for_memory_grow` is not imported"), "{text}");
     }
 }

@@ -4,7 +4,20 @@
 //! `cargo xtask wasm`/`check` and by the devnode (which runs it when a program
 //! is activated). It measures the raw and brotli-compressed sizes and reports
 //! every broken rule as a typed [`Violation`]; an empty list means the module
-//! passes. The rules mirror Arbitrum nitro's `WasmBinary::parse_user`.
+//! passes.
+//!
+//! Only publicly documented rules are checked; they come from the project's
+//! design notes ("Toolchain facts" in `design.md`) and Arbitrum's public
+//! Stylus documentation:
+//!
+//! - the module validates with only the WebAssembly features Stylus enables
+//!   (see [`stylus_features`]);
+//! - no floating-point instructions or value types;
+//! - imports come only from `vm_hooks`, and `vm_hooks.pay_for_memory_grow` is
+//!   among them;
+//! - it exports `user_entrypoint` of type `(i32) -> i32` and `memory`;
+//! - it is at most [`MAX_COMPRESSED_SIZE`] bytes brotli-compressed and
+//!   [`MAX_RAW_SIZE`] bytes raw.
 
 mod floats;
 mod scan;
@@ -31,14 +44,12 @@ pub const BROTLI_WINDOW: u32 = 22;
 pub const CODE_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x00, 0x00];
 /// The only module programs may import from.
 pub const HOST_MODULE: &str = "vm_hooks";
-/// The host function every program must import.
+/// The host function every program must import from [`HOST_MODULE`].
 pub const MEMORY_GROW_HOOK: &str = "pay_for_memory_grow";
 /// The exported function Stylus calls with the calldata length.
 pub const ENTRYPOINT: &str = "user_entrypoint";
 /// The exported linear memory.
 pub const MEMORY_EXPORT: &str = "memory";
-/// Stylus's default page limit for a program's initial memory (64 KiB pages).
-pub const MAX_INITIAL_PAGES: u64 = 128;
 
 /// The WebAssembly features Stylus enables. Floats are syntactically allowed
 /// here (so that they are reported as [`Violation::FloatInstruction`] /

@@ -1,28 +1,10 @@
-//! One pass over a module's sections collecting structural violations.
+//! One pass over a module's sections collecting structural violations:
+//! floats, imports and the required exports.
 
-use std::collections::HashSet;
-
-use wasmparser::{ElementItems, ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
+use wasmparser::{ExternalKind, FuncType, Parser, Payload, TypeRef, ValType};
 
 use super::floats::{is_float_operator, is_float_type};
-use super::{
-    Violation, ENTRYPOINT, HOST_MODULE, MAX_INITIAL_PAGES, MEMORY_EXPORT, MEMORY_GROW_HOOK,
-};
-
-/// Anti-DoS limits from nitro's `parse_user` (not strictly part of the spec,
-/// but activation fails beyond them).
-mod limits {
-    pub(super) const MEMORIES: u64 = 1;
-    pub(super) const DATAS: u64 = 128;
-    pub(super) const ELEMENTS: u64 = 128;
-    pub(super) const EXPORTS: u64 = 1024;
-    pub(super) const FUNCTIONS: u64 = 4096;
-    pub(super) const GLOBALS: u64 = 32_768;
-    pub(super) const LOCALS: u64 = 348;
-    pub(super) const OPCODES: u64 = 65_536;
-    pub(super) const TABLE_ENTRIES: u64 = 4096;
-    pub(super) const ELEMENT_ENTRIES: u64 = 4096;
-}
+use super::{Violation, ENTRYPOINT, HOST_MODULE, MEMORY_EXPORT, MEMORY_GROW_HOOK};
 
 /// What the scan remembers between sections.
 #[derive(Default)]
@@ -32,16 +14,11 @@ struct Module {
     /// Type index of every function, imports first.
     functions: Vec<u32>,
     imported_functions: u32,
-    import_names: HashSet<String>,
-    memory_grow_type: Option<u32>,
+    /// Whether `vm_hooks.pay_for_memory_grow` is imported.
+    memory_grow_hook: bool,
     exports: Vec<(String, ExternalKind, u32)>,
-    memories: u64,
-    datas: u64,
-    elements: u64,
-    element_entries: u64,
     globals: u64,
-    table_entries: u64,
-    codes: u64,
+    codes: u32,
 }
 
 /// Renders a function type as `(i32, i64) -> (i32)`.
@@ -54,12 +31,6 @@ fn signature(ty: &FuncType) -> String {
         many => format!("({})", list(many)),
     };
     format!("({}) -> {results}", list(ty.params()))
-}
-
-fn too_many(out: &mut Vec<Violation>, what: &str, count: u64, limit: u64) {
-    if count > limit {
-        out.push(Violation::TooMany { what: what.to_owned(), count, limit });
-    }
 }
 
 /// Scans `wasm`, appending violations to `out`. Returns the parse error, if
@@ -88,23 +59,6 @@ pub(super) fn scan(wasm: &[u8], out: &mut Vec<Violation>) -> wasmparser::Result<
                     m.functions.push(ty?);
                 }
             }
-            Payload::TableSection(reader) => {
-                for table in reader {
-                    m.table_entries += table?.ty.initial;
-                }
-            }
-            Payload::MemorySection(reader) => {
-                for memory in reader {
-                    let memory = memory?;
-                    m.memories += 1;
-                    if memory.initial > MAX_INITIAL_PAGES {
-                        out.push(Violation::InitialMemoryTooLarge {
-                            pages: memory.initial,
-                            limit: MAX_INITIAL_PAGES,
-                        });
-                    }
-                }
-            }
             Payload::GlobalSection(reader) => {
                 for global in reader {
                     if is_float_type(global?.ty.content_type) {
@@ -121,20 +75,9 @@ pub(super) fn scan(wasm: &[u8], out: &mut Vec<Violation>) -> wasmparser::Result<
                     m.exports.push((export.name.to_owned(), export.kind, export.index));
                 }
             }
-            Payload::StartSection { .. } => out.push(Violation::StartFunction),
-            Payload::ElementSection(reader) => {
-                for element in reader {
-                    m.elements += 1;
-                    m.element_entries += u64::from(match element?.items {
-                        ElementItems::Functions(items) => items.count(),
-                        ElementItems::Expressions(_, items) => items.count(),
-                    });
-                }
-            }
-            Payload::DataSection(reader) => m.datas += u64::from(reader.count()),
             Payload::CodeSectionEntry(body) => {
-                let index = m.imported_functions + u32::try_from(m.codes).unwrap_or(u32::MAX);
-                m.codes += 1;
+                let index = m.imported_functions.saturating_add(m.codes);
+                m.codes = m.codes.saturating_add(1);
                 scan_body(index, &body, out)?;
             }
             _ => {}
@@ -145,32 +88,26 @@ pub(super) fn scan(wasm: &[u8], out: &mut Vec<Violation>) -> wasmparser::Result<
 }
 
 fn scan_import(m: &mut Module, import: &wasmparser::Import<'_>, out: &mut Vec<Violation>) {
-    let (module, name) = (import.module.to_owned(), import.name.to_owned());
-    m.import_names.insert(name.clone());
     if import.module != HOST_MODULE {
-        out.push(Violation::ForeignImport { module: module.clone(), name: name.clone() });
+        out.push(Violation::ForeignImport {
+            module: import.module.to_owned(),
+            name: import.name.to_owned(),
+        });
     }
-    let kind = match import.ty {
+    match import.ty {
         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
             m.functions.push(ty);
             m.imported_functions += 1;
             if import.module == HOST_MODULE && import.name == MEMORY_GROW_HOOK {
-                m.memory_grow_type = Some(ty);
+                m.memory_grow_hook = true;
             }
-            return;
         }
-        TypeRef::Table(_) => "table",
-        TypeRef::Memory(_) => "memory",
-        TypeRef::Global(global) => {
-            if is_float_type(global.content_type) {
-                let location = format!("imported global {module}.{name}");
-                out.push(Violation::FloatType { location });
-            }
-            "global"
+        TypeRef::Global(global) if is_float_type(global.content_type) => {
+            let location = format!("imported global {}.{}", import.module, import.name);
+            out.push(Violation::FloatType { location });
         }
-        TypeRef::Tag(_) => "tag",
-    };
-    out.push(Violation::NonFunctionImport { module, name, kind: kind.to_owned() });
+        _ => {}
+    }
 }
 
 fn scan_body(
@@ -178,23 +115,18 @@ fn scan_body(
     body: &wasmparser::FunctionBody<'_>,
     out: &mut Vec<Violation>,
 ) -> wasmparser::Result<()> {
-    let mut locals = 0u64;
     let mut float_local = false;
     for entry in body.get_locals_reader()? {
-        let (count, ty) = entry?;
-        locals += u64::from(count);
+        let (_, ty) = entry?;
         float_local |= is_float_type(ty);
     }
     if float_local {
         out.push(Violation::FloatType { location: format!("locals of function {index}") });
     }
-    too_many(out, &format!("locals in function {index}"), locals, limits::LOCALS);
 
-    let mut opcodes = 0u64;
     let mut float_op = None;
     for item in body.get_operators_reader()?.into_iter_with_offsets() {
         let (op, offset) = item?;
-        opcodes += 1;
         if float_op.is_none() && is_float_operator(&op) {
             float_op = Some((format!("{op:?}"), offset));
         }
@@ -203,7 +135,6 @@ fn scan_body(
     if let Some((operator, offset)) = float_op {
         out.push(Violation::FloatInstruction { function: index, offset, operator });
     }
-    too_many(out, &format!("opcodes in function {index}"), opcodes, limits::OPCODES);
     Ok(())
 }
 
@@ -246,14 +177,10 @@ fn func_type(m: &Module, function: u32) -> Option<&FuncType> {
     m.types.get(usize::try_from(ty).ok()?)
 }
 
-/// Rules that need the whole module: imports, exports and counts.
+/// Rules that need the whole module: the required import and exports.
 fn finish(m: &Module, out: &mut Vec<Violation>) {
-    match m.memory_grow_type.map(|ty| m.types.get(ty as usize)) {
-        None => out.push(Violation::MissingMemoryGrowHook),
-        Some(Some(ty)) if ty.params() == [ValType::I32] && ty.results().is_empty() => {}
-        Some(ty) => out.push(Violation::WrongMemoryGrowHookType {
-            found: ty.map_or_else(|| "an unknown type".to_owned(), signature),
-        }),
+    if !m.memory_grow_hook {
+        out.push(Violation::MissingMemoryGrowHook);
     }
 
     if let Some(index) = expect_export(m, ENTRYPOINT, ExternalKind::Func, out) {
@@ -265,21 +192,4 @@ fn finish(m: &Module, out: &mut Vec<Violation>) {
         }
     }
     expect_export(m, MEMORY_EXPORT, ExternalKind::Memory, out);
-
-    // nitro compares the part of each export name after the last `__`.
-    for (name, ..) in &m.exports {
-        let tail = name.rsplit("__").next().unwrap_or(name);
-        if m.import_names.contains(tail) {
-            out.push(Violation::ExportShadowsImport { name: name.clone() });
-        }
-    }
-
-    too_many(out, "memories", m.memories, limits::MEMORIES);
-    too_many(out, "data segments", m.datas, limits::DATAS);
-    too_many(out, "element segments", m.elements, limits::ELEMENTS);
-    too_many(out, "element entries", m.element_entries, limits::ELEMENT_ENTRIES);
-    too_many(out, "exports", m.exports.len() as u64, limits::EXPORTS);
-    too_many(out, "functions", m.codes, limits::FUNCTIONS);
-    too_many(out, "globals", m.globals, limits::GLOBALS);
-    too_many(out, "table entries", m.table_entries, limits::TABLE_ENTRIES);
 }

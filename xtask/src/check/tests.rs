@@ -222,58 +222,18 @@ fn wrong_import_module_is_rejected() {
 }
 
 #[test]
-fn non_function_import_is_rejected() {
-    let source = OK.replace("(memory (export \"memory\") 1)", "").replace(
-        "(module",
-        "(module (import \"vm_hooks\" \"mem\" (memory 1)) (export \"memory\" (memory 0))",
-    );
-    let found = violations(&source);
-    assert_eq!(
-        found,
-        [Violation::NonFunctionImport {
-            module: "vm_hooks".into(),
-            name: "mem".into(),
-            kind: "memory".into(),
-        }]
-    );
-}
-
-#[test]
-fn memory_grow_hook_is_required_with_its_type() {
+fn memory_grow_hook_is_required() {
     let source = OK.replace("pay_for_memory_grow", "read_args");
     assert_eq!(violations(&source), [Violation::MissingMemoryGrowHook]);
 
-    let source = OK.replace("(func (param i32)))", "(func (param i64)))");
+    let source =
+        OK.replace("\"vm_hooks\" \"pay_for_memory_grow\"", "\"env\" \"pay_for_memory_grow\"");
     assert_eq!(
         violations(&source),
-        [Violation::WrongMemoryGrowHookType { found: "(i64) -> ()".into() }]
-    );
-}
-
-#[test]
-fn start_function_is_rejected() {
-    let found = violations(&ok_with("(func $s) (start $s)"));
-    assert_eq!(found, [Violation::StartFunction]);
-}
-
-#[test]
-fn export_shadowing_an_import_is_rejected() {
-    let found = violations(&ok_with("(export \"my__pay_for_memory_grow\" (func 0))"));
-    assert_eq!(found, [Violation::ExportShadowsImport { name: "my__pay_for_memory_grow".into() }]);
-}
-
-#[test]
-fn large_initial_memory_is_rejected() {
-    let source = OK.replace("\"memory\") 1)", "\"memory\") 129)");
-    assert_eq!(violations(&source), [Violation::InitialMemoryTooLarge { pages: 129, limit: 128 }]);
-}
-
-#[test]
-fn anti_dos_limits_apply() {
-    let source = ok_with(&"(data (i32.const 0) \"x\")".repeat(129));
-    assert_eq!(
-        violations(&source),
-        [Violation::TooMany { what: "data segments".into(), count: 129, limit: 128 }]
+        [
+            Violation::ForeignImport { module: "env".into(), name: "pay_for_memory_grow".into() },
+            Violation::MissingMemoryGrowHook,
+        ]
     );
 }
 

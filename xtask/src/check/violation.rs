@@ -56,22 +56,8 @@ pub enum Violation {
         /// The import's name.
         name: String,
     },
-    /// An import of something other than a function (memory, table, global, tag).
-    NonFunctionImport {
-        /// The import's module.
-        module: String,
-        /// The import's name.
-        name: String,
-        /// What is imported.
-        kind: String,
-    },
     /// `vm_hooks.pay_for_memory_grow` is not imported.
     MissingMemoryGrowHook,
-    /// `vm_hooks.pay_for_memory_grow` is imported with a type other than `(i32) -> ()`.
-    WrongMemoryGrowHookType {
-        /// The type found.
-        found: String,
-    },
     /// A required export is absent.
     MissingExport {
         /// The export's name.
@@ -90,29 +76,6 @@ pub enum Violation {
     WrongEntrypointType {
         /// The type found.
         found: String,
-    },
-    /// An export has the same name as an import (Stylus rejects re-exports).
-    ExportShadowsImport {
-        /// The clashing name.
-        name: String,
-    },
-    /// The module has a start function.
-    StartFunction,
-    /// The initial memory is larger than the page limit.
-    InitialMemoryTooLarge {
-        /// Initial pages of the memory.
-        pages: u64,
-        /// Stylus's page limit.
-        limit: u64,
-    },
-    /// A per-module count exceeds one of Stylus's anti-DoS limits.
-    TooMany {
-        /// What is counted.
-        what: String,
-        /// The count found.
-        count: u64,
-        /// The limit.
-        limit: u64,
     },
 }
 
@@ -138,14 +101,8 @@ impl fmt::Display for Violation {
             Self::ForeignImport { module, name } => {
                 write!(f, "import {module}.{name} is not from `vm_hooks` (the only host module)")
             }
-            Self::NonFunctionImport { module, name, kind } => {
-                write!(f, "import {module}.{name} is a {kind}; only functions may be imported")
-            }
             Self::MissingMemoryGrowHook => {
                 f.write_str("`vm_hooks.pay_for_memory_grow` is not imported")
-            }
-            Self::WrongMemoryGrowHookType { found } => {
-                write!(f, "`vm_hooks.pay_for_memory_grow` has type {found}, expected (i32) -> ()")
             }
             Self::MissingExport { name } => write!(f, "missing export `{name}`"),
             Self::WrongExportKind { name, expected, found } => {
@@ -153,16 +110,6 @@ impl fmt::Display for Violation {
             }
             Self::WrongEntrypointType { found } => {
                 write!(f, "`user_entrypoint` has type {found}, expected (i32) -> i32")
-            }
-            Self::ExportShadowsImport { name } => {
-                write!(f, "export `{name}` has the same name as an import")
-            }
-            Self::StartFunction => f.write_str("start functions are not allowed"),
-            Self::InitialMemoryTooLarge { pages, limit } => {
-                write!(f, "initial memory of {pages} pages exceeds the limit of {limit} pages")
-            }
-            Self::TooMany { what, count, limit } => {
-                write!(f, "too many {what}: {count} > {limit}")
             }
         }
     }
