@@ -33,6 +33,7 @@ use interfaces::{
     calls::IERC20,
     guard::ReentrancyGuard,
     roles::{SPENDER_ROLE, VAULT_ROLE},
+    short_string::ShortString,
 };
 use openzeppelin_stylus::{
     access::control::{AccessControl, IAccessControl},
@@ -41,7 +42,7 @@ use openzeppelin_stylus::{
 use stylus_sdk::{contract, evm, msg};
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageMap, StorageString, StorageU256, StorageU64, StorageU8},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU64, StorageU8},
 };
 
 pub use errors::*;
@@ -54,8 +55,8 @@ pub struct CreditLedger {
     access: AccessControl,
     guard: ReentrancyGuard,
     asset: StorageAddress,
-    name: StorageString,
-    symbol: StorageString,
+    name: ShortString,
+    symbol: ShortString,
     decimals: StorageU8,
     spendable: StorageMap<Address, StorageU256>,
     earned: StorageMap<Address, StorageU256>,
@@ -89,8 +90,8 @@ impl CreditLedger {
         }
         let decimals = IERC20::new(asset).decimals(&*self).unwrap_or(18);
         self.asset.set(asset);
-        self.name.set_str(name);
-        self.symbol.set_str(symbol);
+        self.name.set(name)?;
+        self.symbol.set(symbol)?;
         self.decimals.set(U8::from(decimals));
         self.access._grant_role(AccessControl::DEFAULT_ADMIN_ROLE.into(), admin);
         Ok(())
@@ -273,6 +274,9 @@ impl CreditLedger {
 
     /// The backing check: the asset held and everything the ledger owes
     /// (spendable + earned + escrowed + reserved). Held is never below owed.
+    ///
+    /// # Errors
+    /// [`AssetTransferFailed`] if the asset's balance cannot be read.
     pub fn backing(&self) -> Result<(U256, U256), Error> {
         let asset = self.asset.get();
         let held = IERC20::new(asset)
@@ -283,12 +287,12 @@ impl CreditLedger {
 
     /// ERC-20 view: the credits' name.
     pub fn name(&self) -> String {
-        self.name.get_string()
+        self.name.get()
     }
 
     /// ERC-20 view: the credits' symbol.
     pub fn symbol(&self) -> String {
-        self.symbol.get_string()
+        self.symbol.get()
     }
 
     /// ERC-20 view: the asset's decimals.
@@ -390,6 +394,3 @@ fn sub(slot: &mut StorageU256, amount: U256) {
 fn log<E: alloy_sol_types::SolEvent>(event: E) {
     evm::log(event);
 }
-
-#[cfg(test)]
-mod tests;

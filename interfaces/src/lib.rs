@@ -7,7 +7,10 @@
 #![cfg_attr(not(test), no_std)]
 extern crate alloc;
 
+#[cfg(any(test, feature = "export-abi"))]
+pub mod abi_export;
 pub mod calls;
 pub mod guard;
 pub mod math;
 pub mod roles;
+pub mod short_string;

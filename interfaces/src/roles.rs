@@ -1,5 +1,5 @@
 //! Role identifiers shared by the ledger and the contracts that hold roles on
-//! it. Each is `keccak256` of the role's name, as in OpenZeppelin's
+//! it. Each is `keccak256` of the role's name, as in `OpenZeppelin`'s
 //! `AccessControl`, computed at compile time.
 
 use keccak_const::Keccak256;

@@ -10,7 +10,7 @@
 //! vault never promises more than it delivered.
 
 use alloy_primitives::{uint, U256};
-use interfaces::math::{bps_ceil, mul_div_floor};
+use interfaces::math::bps_ceil;
 
 /// Fixed-point scale of the accumulator.
 pub const ACC_SCALE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_U256);
@@ -28,7 +28,11 @@ pub fn distribute(amount: U256, remainder: U256, active: U256) -> (U256, U256) {
 /// `to`, rounded down.
 #[must_use]
 pub fn earned(principal: U256, from: U256, to: U256) -> U256 {
-    mul_div_floor(principal, to.saturating_sub(from), ACC_SCALE).unwrap_or(U256::MAX)
+    // `principal * delta` is bounded by the yield ever distributed times
+    // ACC_SCALE (a member's principal never exceeds the active principal a
+    // delta was divided by), far below 2^256 for any real asset; 256-bit math
+    // keeps the contract small.
+    principal.saturating_mul(to.saturating_sub(from)) / ACC_SCALE
 }
 
 /// Yield that can be harvested: what the source's shares are worth above the
@@ -47,7 +51,9 @@ pub fn payout(amount: U256, value: U256, principal: U256) -> U256 {
     if value >= principal {
         amount
     } else {
-        mul_div_floor(amount, value, principal).unwrap_or(U256::ZERO)
+        // amount <= principal and value < principal, both asset amounts: the
+        // product fits in 256 bits for any real asset supply.
+        amount.saturating_mul(value) / principal
     }
 }
 

@@ -2,7 +2,7 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-use interfaces::guard::ReentrantCall;
+use interfaces::{guard::ReentrantCall, short_string::StringTooLong};
 use openzeppelin_stylus::{access::ownable, token::erc20};
 use stylus_sdk::prelude::*;
 
@@ -101,6 +101,7 @@ pub enum Error {
     NoPendingChange(NoPendingChange),
     ChangeNotReady(ChangeNotReady),
     ReentrantCall(ReentrantCall),
+    StringTooLong(StringTooLong),
     UnauthorizedAccount(ownable::OwnableUnauthorizedAccount),
     InvalidOwner(ownable::OwnableInvalidOwner),
     InsufficientBalance(erc20::ERC20InsufficientBalance),

@@ -29,22 +29,20 @@ mod shares;
 
 use alloc::{string::String, vec, vec::Vec};
 
-use alloy_primitives::{aliases::B32, Address, U256, U64, U8};
+use alloy_primitives::{Address, U256, U64, U8};
 use interfaces::{
     calls::{ICreditLedger, IERC20, IERC4626},
     guard::ReentrancyGuard,
+    short_string::ShortString,
 };
 use openzeppelin_stylus::{
-    access::ownable_two_step::{IOwnable2Step, Ownable2Step},
-    token::erc20::{extensions::IErc20Metadata, Erc20, IErc20},
-    utils::introspection::erc165::IErc165,
+    access::ownable::{IOwnable, Ownable},
+    token::erc20::{Erc20, IErc20},
 };
 use stylus_sdk::{
     block, contract, evm, msg,
     prelude::*,
-    storage::{
-        StorageAddress, StorageBool, StorageMap, StorageString, StorageU256, StorageU64, StorageU8,
-    },
+    storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64, StorageU8},
 };
 
 pub use errors::*;
@@ -56,10 +54,10 @@ use params::{Params, PendingChange, StoredParams, MAX_DELAY};
 #[storage]
 pub struct Vault {
     shares: Erc20,
-    ownable: Ownable2Step,
+    ownable: Ownable,
     guard: ReentrancyGuard,
-    name: StorageString,
-    symbol: StorageString,
+    name: ShortString,
+    symbol: ShortString,
     decimals: StorageU8,
     asset: StorageAddress,
     source: StorageAddress,
@@ -83,7 +81,7 @@ pub struct Vault {
 }
 
 #[public]
-#[implements(IErc20<Error = Error>, IErc20Metadata, IOwnable2Step<Error = Error>, IErc165)]
+#[implements(IErc20<Error = Error>, IOwnable)]
 impl Vault {
     /// Wires the vault: `asset`, its ERC-4626 yield `source`, the credit
     /// `ledger` (all three for the same asset), the `owner`, and an optional
@@ -132,8 +130,8 @@ impl Vault {
         p.validate()?;
         self.ownable.constructor(owner)?;
         let decimals = IERC20::new(asset).decimals(&*self).unwrap_or(18);
-        self.name.set_str(name);
-        self.symbol.set_str(symbol);
+        self.name.set(name)?;
+        self.symbol.set(symbol)?;
         self.decimals.set(U8::from(decimals));
         self.asset.set(asset);
         self.source.set(source);
@@ -262,7 +260,7 @@ impl Vault {
     /// # Errors
     /// `OwnableUnauthorizedAccount` for anyone but the owner.
     pub fn set_paused(&mut self, paused: bool) -> Result<(), Error> {
-        self.ownable.ownable.only_owner()?;
+        self.ownable.only_owner()?;
         self.paused.set(paused);
         log(PauseSet { paused });
         Ok(())
@@ -280,7 +278,7 @@ impl Vault {
         buffer_bps: u16,
         deposit_cap: U256,
     ) -> Result<u64, Error> {
-        self.ownable.ownable.only_owner()?;
+        self.ownable.only_owner()?;
         let p = Params { tip_bps, max_tip, buffer_bps, deposit_cap };
         p.validate()?;
         let eta = params::eta_of(block::timestamp(), self.delay.get().to());
@@ -300,7 +298,7 @@ impl Vault {
     /// # Errors
     /// `OwnableUnauthorizedAccount`, [`NoPendingChange`], [`ChangeNotReady`].
     pub fn execute_params(&mut self) -> Result<(), Error> {
-        self.ownable.ownable.only_owner()?;
+        self.ownable.only_owner()?;
         let eta = self.pending_change.eta();
         let now = block::timestamp();
         if eta == 0 {
@@ -326,18 +324,13 @@ impl Vault {
     /// # Errors
     /// `OwnableUnauthorizedAccount`, [`NoPendingChange`].
     pub fn cancel_params(&mut self) -> Result<(), Error> {
-        self.ownable.ownable.only_owner()?;
+        self.ownable.only_owner()?;
         if self.pending_change.eta() == 0 {
             return Err(NoPendingChange {}.into());
         }
         self.pending_change.clear();
         log(ChangeCancelled {});
         Ok(())
-    }
-
-    /// Principal of `member` (their share balance).
-    pub fn principal_of(&self, member: Address) -> U256 {
-        self.shares.balance_of(member)
     }
 
     /// What `member` would receive for all their principal now.
@@ -399,10 +392,11 @@ impl Vault {
         (self.last_harvest.get().to(), self.epoch.get().to())
     }
 
-    /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit cap.
-    pub fn params(&self) -> (u16, U256, u16, U256) {
+    /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit
+    /// cap, and the delay (seconds) a change of them waits.
+    pub fn params(&self) -> (u16, U256, u16, U256, u64) {
         let p = self.params.read();
-        (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap)
+        (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.delay.get().to())
     }
 
     /// The proposed parameters and when they may apply (eta zero: none).
@@ -411,14 +405,24 @@ impl Vault {
         (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.pending_change.eta())
     }
 
-    /// Seconds a parameter change waits.
-    pub fn params_delay(&self) -> u64 {
-        self.delay.get().to()
-    }
-
     /// Whether deposits are paused.
     pub fn paused(&self) -> bool {
         self.paused.get()
+    }
+
+    /// ERC-20 metadata: the shares' name.
+    pub fn name(&self) -> String {
+        self.name.get()
+    }
+
+    /// ERC-20 metadata: the shares' symbol.
+    pub fn symbol(&self) -> String {
+        self.symbol.get()
+    }
+
+    /// ERC-20 metadata: the asset's decimals (one share is one asset unit).
+    pub fn decimals(&self) -> u8 {
+        self.decimals.get().to()
     }
 
     /// The asset, the yield source, the ledger, and the fixed beneficiary
@@ -431,36 +435,17 @@ impl Vault {
 mod flows;
 
 #[public]
-impl IOwnable2Step for Vault {
-    type Error = Error;
-
+impl IOwnable for Vault {
     fn owner(&self) -> Address {
         self.ownable.owner()
     }
 
-    fn pending_owner(&self) -> Address {
-        self.ownable.pending_owner()
-    }
-
-    fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Self::Error> {
+    fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
         Ok(self.ownable.transfer_ownership(new_owner)?)
     }
 
-    fn accept_ownership(&mut self) -> Result<(), Self::Error> {
-        Ok(self.ownable.accept_ownership()?)
-    }
-
-    fn renounce_ownership(&mut self) -> Result<(), Self::Error> {
+    fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         Ok(self.ownable.renounce_ownership()?)
-    }
-}
-
-#[public]
-impl IErc165 for Vault {
-    fn supports_interface(&self, interface_id: B32) -> bool {
-        <Self as IErc20>::interface_id() == interface_id
-            || <Self as IErc20Metadata>::interface_id() == interface_id
-            || <Self as IErc165>::interface_id() == interface_id
     }
 }
 

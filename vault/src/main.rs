@@ -1,11 +1,18 @@
-//! Prints the contract's Solidity interface (`--features export-abi`).
+//! Prints the contract's Solidity interface (`--features export-abi`),
+//! completed with the functions of its `OpenZeppelin` traits and its events.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 
 #[cfg(not(any(test, feature = "export-abi")))]
+/// Unused: the WASM build takes the library, not this binary.
 #[no_mangle]
 pub extern "C" fn main() {}
 
 #[cfg(feature = "export-abi")]
 fn main() {
     vault::print_from_args();
+    interfaces::abi_export::print_extra(
+        "IVaultExtras",
+        &[interfaces::abi_export::ERC20, interfaces::abi_export::OWNABLE],
+        include_str!("errors.rs"),
+    );
 }

@@ -3,10 +3,10 @@
 //! transfer checkpoints both sides first so that yield earned so far stays
 //! with whoever earned it.
 
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
-use alloy_primitives::{Address, U256, U8};
-use openzeppelin_stylus::token::erc20::{extensions::IErc20Metadata, IErc20};
+use alloy_primitives::{Address, U256};
+use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, msg, prelude::*};
 
 use crate::{Error, StillLocked, Vault};
@@ -23,12 +23,12 @@ impl Vault {
         self.settle(from);
         self.settle(to);
         let mut sender = self.members.setter(from);
-        let pending = sender.pending.get();
-        let moved = pending.min(value);
-        sender.pending.set(pending - moved);
+        let sender_pending = sender.pending.get();
+        let moved = sender_pending.min(value);
+        sender.pending.set(sender_pending - moved);
         let mut receiver = self.members.setter(to);
-        let received = receiver.pending.get() + moved;
-        receiver.pending.set(received);
+        let receiver_pending = receiver.pending.get() + moved;
+        receiver.pending.set(receiver_pending);
         Ok(())
     }
 }
@@ -66,20 +66,5 @@ impl IErc20 for Vault {
     ) -> Result<bool, Self::Error> {
         self.before_transfer(from, to, value)?;
         Ok(self.shares.transfer_from(from, to, value)?)
-    }
-}
-
-#[public]
-impl IErc20Metadata for Vault {
-    fn name(&self) -> String {
-        self.name.get_string()
-    }
-
-    fn symbol(&self) -> String {
-        self.symbol.get_string()
-    }
-
-    fn decimals(&self) -> U8 {
-        self.decimals.get()
     }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, every test, the WASM build
+# with its offline Stylus check and size table, and the ABI freshness check.
+# Installs what it needs (the Debian WASM toolchain, through `cargo xtask wasm`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all -- --check
+step "clippy (all targets, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "tests"
+cargo test --workspace --locked
+step "WASM build and offline Stylus check"
+cargo xtask wasm
+step "exported ABIs are up to date"
+cargo xtask abi --check
