@@ -215,6 +215,20 @@ impl Env {
         assert_eq!(active + pending, total, "active + pending != total principal");
     }
 
+    /// Runs `call`, which must fail, reverts it, and checks that it changed
+    /// nothing seen from `accounts`; returns the error.
+    #[track_caller]
+    pub(crate) fn refused<T, E: core::fmt::Debug>(
+        &self,
+        accounts: &[Address],
+        call: impl FnOnce() -> Result<T, E>,
+    ) -> E {
+        let before = self.snapshot(accounts);
+        let err = call().motsu_unwrap_err();
+        assert_eq!(self.snapshot(accounts), before, "a refused call changed state ({err:?})");
+        err
+    }
+
     /// Everything a failed call must leave unchanged, seen from `accounts`.
     pub(crate) fn snapshot(&self, accounts: &[Address]) -> Snapshot {
         let mut who: Vec<Address> = accounts.to_vec();
