@@ -48,9 +48,9 @@ fn donation_to_the_source_after_a_one_wei_deposit(attacker: Address, victim: Add
     env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
     // Vault shares are principal, whatever the source's price: 1 share per unit.
     assert_eq!(env.principal_of(victim), ETH);
-    assert_eq!(env.vault.sender(victim).withdrawable_of(victim).motsu_unwrap(), ETH);
+    assert_eq!(env.withdrawable(victim), ETH);
     // The attacker cannot take more than the 1 wei deposited.
-    assert!(env.vault.sender(attacker).withdrawable_of(attacker).motsu_unwrap() <= one());
+    assert!(env.withdrawable(attacker) <= one());
     // The donation shows up as surplus of the vault, not as the attacker's.
     let principal = env.principal();
     assert!(env.value() > principal);
@@ -83,10 +83,10 @@ fn donation_of_source_shares_becomes_harvestable_surplus(attacker: Address, vict
     env.fund(victim, ETH);
     env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
     assert_eq!(env.principal_of(victim), ETH, "the next depositor still gets shares == assets");
-    assert_eq!(env.vault.sender(victim).withdrawable_of(victim).motsu_unwrap(), ETH);
-    assert_eq!(env.vault.sender(attacker).withdrawable_of(attacker).motsu_unwrap(), one());
+    assert_eq!(env.withdrawable(victim), ETH);
+    assert_eq!(env.withdrawable(attacker), one());
     let principal = ETH + one();
-    let surplus = env.vault.sender(keeper).total_surplus().motsu_unwrap();
+    let surplus = env.surplus();
     assert!(surplus + one() >= ETH, "the donation is surplus: {surplus}");
 
     // Close the deposit epoch, then harvest the donation for the members.
@@ -128,9 +128,9 @@ fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor(
     // The source rounds the shares it mints down, so right after a deposit
     // at a price other than 1 the vault may be worth up to one source share
     // less than its principal (reported as a loss until yield covers it).
-    let withdrawable = env.vault.sender(victim).withdrawable_of(victim).motsu_unwrap();
+    let withdrawable = env.withdrawable(victim);
     assert!(withdrawable <= ETH && ETH - withdrawable <= one(), "{withdrawable}");
-    assert!(env.vault.sender(attacker).withdrawable_of(attacker).motsu_unwrap() <= one());
+    assert!(env.withdrawable(attacker) <= one());
 
     env.vault.sender(keeper).harvest().motsu_unwrap();
     env.gain(ETH);
@@ -159,11 +159,11 @@ fn asset_hook_reentering_harvest_during_deposit_is_refused(alice: Address) {
     // The outer deposit completed and the books add up.
     assert_eq!(env.principal_of(alice), ETH);
     assert_eq!(env.value(), ETH);
-    assert_eq!(env.vault.sender(alice).last_harvest().1, 0, "no harvest ran");
+    assert_eq!(env.last_harvest().1, 0, "no harvest ran");
     env.assert_principal_adds_up(&[alice]);
     // The guard was released: a normal harvest works afterwards.
     env.vault.sender(alice).harvest().motsu_unwrap();
-    assert_eq!(env.vault.sender(alice).last_harvest().1, 1);
+    assert_eq!(env.last_harvest().1, 1);
 }
 
 #[motsu::test]
@@ -328,7 +328,7 @@ fn source_loss_is_reported_and_shared_pro_rata(alice: Address, bob: Address, car
     assert_eq!(env.balance(keeper), U256::ZERO);
 
     for (m, amount) in members {
-        let w = env.vault.sender(m).withdrawable_of(m).motsu_unwrap();
+        let w = env.withdrawable(m);
         assert_eq!(w, amount * value / total, "withdrawable is pro rata");
         assert!(w < amount);
     }
@@ -336,7 +336,7 @@ fn source_loss_is_reported_and_shared_pro_rata(alice: Address, bob: Address, car
     let mut paid_total = U256::ZERO;
     for (i, (m, amount)) in members.into_iter().enumerate() {
         let before = env.value();
-        let expected = env.vault.sender(m).withdrawable_of(m).motsu_unwrap();
+        let expected = env.withdrawable(m);
         let paid = env.vault.sender(m).withdraw(amount, m).motsu_unwrap();
         assert_eq!(paid, expected);
         assert_eq!(env.balance(m), paid);

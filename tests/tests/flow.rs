@@ -28,22 +28,22 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert_eq!(env.vault.sender(alice).balance_of(alice), deposit, "1 share = 1 asset unit");
     assert_eq!(env.balance(alice), U256::ZERO);
     assert_eq!(env.value(), deposit);
-    assert_eq!(env.vault.sender(alice).beneficiary_of(alice), alice_ai);
-    assert_eq!(env.vault.sender(alice).principal_split(), (U256::ZERO, deposit));
+    assert_eq!(env.beneficiary(alice), alice_ai);
+    assert_eq!(env.split(), (U256::ZERO, deposit));
     env.assert_backed();
 
     // The first harvest finds nothing and closes the deposit epoch.
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert_eq!((credits, tip), (U256::ZERO, U256::ZERO));
-    assert_eq!(env.vault.sender(alice).principal_split(), (deposit, U256::ZERO));
-    assert_eq!(env.vault.sender(alice).last_harvest(), (1_735_689_600, 1));
+    assert_eq!(env.split(), (deposit, U256::ZERO));
+    assert_eq!(env.last_harvest(), (1_735_689_600, 1));
     env.assert_backed();
 
     // The source earns 10 %.
     env.gain(ETH);
     let value = env.value();
     assert!(value > deposit && value <= deposit + ETH);
-    let surplus = env.vault.sender(keeper).total_surplus().motsu_unwrap();
+    let surplus = env.surplus();
     assert_eq!(surplus, value - deposit);
 
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
@@ -58,7 +58,7 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert!(env.value() >= deposit, "harvest touched principal");
     assert_eq!(env.principal(), deposit);
     assert_eq!(env.reserve(), credits);
-    let pending = env.vault.sender(alice).pending_credits_of(alice);
+    let pending = env.pending_credits(alice);
     assert!(pending <= credits && credits - pending <= U256::from(1), "pending {pending} of {credits}");
     env.assert_backed();
 
@@ -71,7 +71,7 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert_eq!(env.spendable(bob), U256::ZERO);
     assert_eq!(env.earned(alice_ai), U256::ZERO, "yield credits are spendable, not redeemable");
     assert_eq!(env.reserve(), credits - claimed);
-    assert_eq!(env.vault.sender(alice).pending_credits_of(alice), U256::ZERO);
+    assert_eq!(env.pending_credits(alice), U256::ZERO);
     // A second claim finds nothing.
     assert_eq!(env.vault.sender(bob).claim(alice).motsu_unwrap(), U256::ZERO);
     assert_eq!(env.spendable(alice_ai), claimed);
@@ -80,14 +80,14 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert_eq!(held, credits);
 
     // Alice leaves with exactly her principal.
-    assert_eq!(env.vault.sender(alice).withdrawable_of(alice).motsu_unwrap(), deposit);
+    assert_eq!(env.withdrawable(alice), deposit);
     let paid = env.vault.sender(alice).withdraw(deposit, alice).motsu_unwrap();
     assert_eq!(paid, deposit);
     assert!(env.vault.emitted(&Withdrawn { member: alice, receiver: alice, principal: deposit, paid }));
     assert_eq!(env.balance(alice), deposit);
     assert_eq!(env.principal_of(alice), U256::ZERO);
     assert_eq!(env.principal(), U256::ZERO);
-    assert_eq!(env.vault.sender(alice).principal_split(), (U256::ZERO, U256::ZERO));
+    assert_eq!(env.split(), (U256::ZERO, U256::ZERO));
     env.assert_backed();
     // Her credits stay with her beneficiary.
     assert_eq!(env.spendable(alice_ai), claimed);
@@ -106,20 +106,20 @@ fn fixed_beneficiary_gets_minted_at_harvest(alice: Address, bob: Address, commun
     assert_eq!(env.principal(), U256::ZERO);
     env.vault.sender(alice).deposit(ETH, community, 0).motsu_unwrap();
     env.vault.sender(bob).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
-    assert_eq!(env.vault.sender(bob).beneficiary_of(bob), community);
+    assert_eq!(env.beneficiary(bob), community);
     let err = env.vault.sender(bob).set_beneficiary(bob).motsu_unwrap_err();
     assert!(matches!(err, vault::Error::BeneficiaryFixed(_)), "{err:?}");
 
     // With a fixed beneficiary even yield before the first harvest is
     // delivered, straight to the community account.
     env.gain(ETH / U256::from(10));
-    let surplus = env.vault.sender(keeper).total_surplus().motsu_unwrap();
+    let surplus = env.surplus();
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert_eq!(tip, U256::ZERO);
     assert_eq!(credits, surplus);
     assert_eq!(env.spendable(community), credits);
     assert_eq!(env.reserve(), U256::ZERO, "nothing is left in the reserve");
-    assert_eq!(env.vault.sender(alice).pending_credits_of(alice), U256::ZERO);
+    assert_eq!(env.pending_credits(alice), U256::ZERO);
     assert_eq!(env.vault.sender(keeper).claim(alice).motsu_unwrap(), U256::ZERO);
     env.assert_backed();
 
@@ -144,9 +144,9 @@ fn share_transfer_keeps_earned_yield_with_the_earner(alice: Address, bob: Addres
     assert_eq!(env.principal_of(alice), ETH);
     assert_eq!(env.principal_of(bob), ETH);
     env.assert_principal_adds_up(&members);
-    let alice_pending = env.vault.sender(alice).pending_credits_of(alice);
+    let alice_pending = env.pending_credits(alice);
     assert!(first - alice_pending <= U256::from(1));
-    assert_eq!(env.vault.sender(bob).pending_credits_of(bob), U256::ZERO);
+    assert_eq!(env.pending_credits(bob), U256::ZERO);
 
     // The next harvest is shared half and half.
     env.gain(ETH / U256::from(10));
@@ -178,7 +178,7 @@ fn set_beneficiary_pays_accrued_to_the_previous_one(alice: Address, ai_one: Addr
     env.vault.sender(alice).set_beneficiary(ai_two).motsu_unwrap();
     let one = env.spendable(ai_one);
     assert!(credits - one <= U256::from(1), "accrued credits go to the old beneficiary");
-    assert_eq!(env.vault.sender(alice).beneficiary_of(alice), ai_two);
+    assert_eq!(env.beneficiary(alice), ai_two);
 
     env.gain(ETH / U256::from(20));
     let (more, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
@@ -208,7 +208,7 @@ fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
     env.vault.sender(keeper).harvest().motsu_unwrap();
     env.gain(ETH);
     // 1 % of 5 ETH stays in the source as the loss buffer.
-    let surplus = env.vault.sender(keeper).total_surplus().motsu_unwrap();
+    let surplus = env.surplus();
     assert_eq!(surplus, env.value() - ETH * U256::from(5) - ETH / U256::from(20));
     env.vault.sender(keeper).harvest().motsu_unwrap();
     assert!(env.value() >= ETH * U256::from(5) + ETH / U256::from(20));
