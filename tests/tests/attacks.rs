@@ -37,7 +37,11 @@ fn reentrant_call() -> Vec<u8> {
 #[motsu::test]
 #[ignore = "contract bug: harvest withdraws the surplus with ERC-4626 `withdraw`, which rounds \
             the shares burnt up; with coarse source shares that takes principal (see report)"]
-fn donation_to_the_source_after_a_one_wei_deposit(attacker: Address, victim: Address, keeper: Address) {
+fn donation_to_the_source_after_a_one_wei_deposit(
+    attacker: Address,
+    victim: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(attacker, one(), 0);
     env.fund(attacker, ETH);
@@ -57,7 +61,11 @@ fn donation_to_the_source_after_a_one_wei_deposit(attacker: Address, victim: Add
 
     env.vault.sender(keeper).harvest().motsu_unwrap();
     env.vault.sender(keeper).harvest().motsu_unwrap();
-    assert!(env.value() >= principal, "harvest took principal: value {} < {principal}", env.value());
+    assert!(
+        env.value() >= principal,
+        "harvest took principal: value {} < {principal}",
+        env.value()
+    );
     // The credits from the donation go to principal, pro rata: the attacker's
     // 1 wei earns (almost) nothing.
     let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
@@ -71,7 +79,11 @@ fn donation_to_the_source_after_a_one_wei_deposit(attacker: Address, victim: Add
 }
 
 #[motsu::test]
-fn donation_of_source_shares_becomes_harvestable_surplus(attacker: Address, victim: Address, keeper: Address) {
+fn donation_of_source_shares_becomes_harvestable_surplus(
+    attacker: Address,
+    victim: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(attacker, one(), 0);
     // The attacker buys source shares directly and donates them to the vault.
@@ -198,8 +210,8 @@ fn source_hook_reentering_deposit_during_withdraw_is_refused(alice: Address) {
     env.join(alice, ETH * U256::from(2), 0);
     let source = env.source.address();
     env.fund(source, ETH);
-    let call =
-        IReenter::depositCall { assets: ETH, beneficiary: Address::ZERO, lockSeconds: 0 }.abi_encode();
+    let call = IReenter::depositCall { assets: ETH, beneficiary: Address::ZERO, lockSeconds: 0 }
+        .abi_encode();
     env.source.sender(alice).set_hook(env.vault.address(), Bytes(call));
 
     let paid = env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap();
@@ -216,15 +228,19 @@ fn source_hook_reentering_deposit_during_withdraw_is_refused(alice: Address) {
 }
 
 #[motsu::test]
-fn asset_hook_reentering_during_harvest_is_refused(alice: Address, keeper: Address, community: Address) {
+fn asset_hook_reentering_during_harvest_is_refused(
+    alice: Address,
+    keeper: Address,
+    community: Address,
+) {
     let env = Env::deploy(&Config { fixed: community, ..Config::default() });
     env.join(alice, ETH, 0);
     env.gain(ETH / U256::from(10));
     let asset = env.asset.address();
 
     // Re-entering the vault's deposit from the asset's transfers in a harvest.
-    let call =
-        IReenter::depositCall { assets: one(), beneficiary: Address::ZERO, lockSeconds: 0 }.abi_encode();
+    let call = IReenter::depositCall { assets: one(), beneficiary: Address::ZERO, lockSeconds: 0 }
+        .abi_encode();
     env.asset.sender(keeper).set_hook(env.vault.address(), Bytes(call));
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert!(env.asset.sender(keeper).hook_calls() >= U256::from(2));
@@ -253,7 +269,11 @@ fn asset_hook_reentering_during_harvest_is_refused(alice: Address, keeper: Addre
 }
 
 #[motsu::test]
-fn claim_reentered_during_harvest_pays_nothing_twice(alice: Address, bob: Address, keeper: Address) {
+fn claim_reentered_during_harvest_pays_nothing_twice(
+    alice: Address,
+    bob: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(alice, ETH, 0);
     env.join(bob, ETH, 0);
@@ -307,7 +327,12 @@ fn flash_deposit_before_harvest_earns_nothing(alice: Address, attacker: Address,
 }
 
 #[motsu::test]
-fn source_loss_is_reported_and_shared_pro_rata(alice: Address, bob: Address, carol: Address, keeper: Address) {
+fn source_loss_is_reported_and_shared_pro_rata(
+    alice: Address,
+    bob: Address,
+    carol: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config::default());
     let members = [(alice, ETH), (bob, ETH * U256::from(2)), (carol, ETH * U256::from(3))];
     for (m, amount) in members {

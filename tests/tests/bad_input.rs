@@ -67,7 +67,8 @@ fn vault_locks(alice: Address, bob: Address) {
     let who = [alice, bob];
     env.fund(alice, ETH * U256::from(2));
 
-    let err = env.refused(&who, || env.vault.sender(alice).deposit(ETH, Address::ZERO, MAX_LOCK + 1));
+    let err =
+        env.refused(&who, || env.vault.sender(alice).deposit(ETH, Address::ZERO, MAX_LOCK + 1));
     match err {
         V::LockTooLong(e) => assert_eq!((e.lockSeconds, e.max), (MAX_LOCK + 1, MAX_LOCK)),
         other => panic!("unexpected {other:?}"),
@@ -101,7 +102,12 @@ fn vault_locks(alice: Address, bob: Address) {
 }
 
 #[motsu::test]
-fn pause_blocks_deposits_never_exits(alice: Address, bob: Address, keeper: Address, stranger: Address) {
+fn pause_blocks_deposits_never_exits(
+    alice: Address,
+    bob: Address,
+    keeper: Address,
+    stranger: Address,
+) {
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.fund(bob, ETH);
@@ -145,17 +151,21 @@ fn vault_cap_and_parameters(alice: Address, stranger: Address) {
     assert_eq!(env.principal(), cap);
 
     let owner = env.owner;
-    let err = env.refused(&who, || env.vault.sender(owner).propose_params(MAX_TIP_BPS + 1, ETH, 0, U256::ZERO));
+    let err = env.refused(&who, || {
+        env.vault.sender(owner).propose_params(MAX_TIP_BPS + 1, ETH, 0, U256::ZERO)
+    });
     assert!(matches!(err, V::TipTooHigh(_)), "{err:?}");
-    let err =
-        env.refused(&who, || env.vault.sender(owner).propose_params(0, ETH, MAX_BUFFER_BPS + 1, U256::ZERO));
+    let err = env.refused(&who, || {
+        env.vault.sender(owner).propose_params(0, ETH, MAX_BUFFER_BPS + 1, U256::ZERO)
+    });
     assert!(matches!(err, V::BufferTooHigh(_)), "{err:?}");
     let err = env.refused(&who, || env.vault.sender(owner).execute_params());
     assert!(matches!(err, V::NoPendingChange(_)), "{err:?}");
     let err = env.refused(&who, || env.vault.sender(owner).cancel_params());
     assert!(matches!(err, V::NoPendingChange(_)), "{err:?}");
 
-    let err = env.refused(&who, || env.vault.sender(stranger).propose_params(0, ETH, 0, U256::ZERO));
+    let err =
+        env.refused(&who, || env.vault.sender(stranger).propose_params(0, ETH, 0, U256::ZERO));
     assert!(matches!(err, V::UnauthorizedAccount(_)), "{err:?}");
     env.vault.sender(owner).propose_params(0, ETH, 0, U256::ZERO).motsu_unwrap();
     let err = env.refused(&who, || env.vault.sender(stranger).execute_params());
@@ -163,7 +173,10 @@ fn vault_cap_and_parameters(alice: Address, stranger: Address) {
     let err = env.refused(&who, || env.vault.sender(stranger).cancel_params());
     assert!(matches!(err, V::UnauthorizedAccount(_)), "{err:?}");
     // The limits are inclusive.
-    env.vault.sender(owner).propose_params(MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO).motsu_unwrap();
+    env.vault
+        .sender(owner)
+        .propose_params(MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO)
+        .motsu_unwrap();
     env.vault.sender(owner).execute_params().motsu_unwrap();
     assert_eq!(env.params(), (MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO));
 }
@@ -182,7 +195,20 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
         let v: Contract<Vault> = Contract::new();
         let res = v
             .sender(owner)
-            .constructor(asset, source, ledger, owner, Address::ZERO, "v".into(), "v".into(), tip, ETH, buffer, U256::ZERO, delay)
+            .constructor(
+                asset,
+                source,
+                ledger,
+                owner,
+                Address::ZERO,
+                "v".into(),
+                "v".into(),
+                tip,
+                ETH,
+                buffer,
+                U256::ZERO,
+                delay,
+            )
             .motsu_res();
         (res, v.sender(owner).wiring().0)
     };
@@ -265,9 +291,11 @@ fn ledger_inputs_and_roles(alice: Address, bridge: Address, rogue: Address, prov
     assert!(matches!(err, L::NotEscrowSpender(_)), "{err:?}");
     let err = env.refused(&who, || ledger.sender(bridge).release(id, Address::ZERO, one()));
     assert!(matches!(err, L::ZeroAddress(_)), "{err:?}");
-    let err = env.refused(&who, || ledger.sender(bridge).release(id, provider, ETH / U256::from(4) + one()));
+    let err = env
+        .refused(&who, || ledger.sender(bridge).release(id, provider, ETH / U256::from(4) + one()));
     assert!(matches!(err, L::ExceedsEscrow(_)), "{err:?}");
-    let err = env.refused(&who, || ledger.sender(bridge).settle(id, provider, ETH / U256::from(4) + one()));
+    let err = env
+        .refused(&who, || ledger.sender(bridge).settle(id, provider, ETH / U256::from(4) + one()));
     assert!(matches!(err, L::ExceedsEscrow(_)), "{err:?}");
     let err = env.refused(&who, || ledger.sender(bridge).close(id + 1));
     assert!(matches!(err, L::EscrowNotOpen(_)), "{err:?}");
@@ -294,7 +322,9 @@ fn ledger_inputs_and_roles(alice: Address, bridge: Address, rogue: Address, prov
     assert!(matches!(err, L::UnauthorizedAccount(_)), "{err:?}");
     let err = env.refused(&who, || ledger.sender(vault).mint_credits(rogue, one()));
     match err {
-        L::InsufficientReserve(e) => assert_eq!((e.vault, e.available, e.needed), (vault, U256::ZERO, one())),
+        L::InsufficientReserve(e) => {
+            assert_eq!((e.vault, e.available, e.needed), (vault, U256::ZERO, one()));
+        }
         other => panic!("unexpected {other:?}"),
     }
     let err = env.refused(&who, || ledger.sender(vault).mint_credits(Address::ZERO, U256::ZERO));
@@ -317,7 +347,8 @@ fn mint_over_reserve_after_a_harvest(alice: Address, keeper: Address) {
     let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert_eq!(env.reserve(), credits);
     let vault = env.vault.address();
-    let err = env.refused(&[alice], || env.ledger.sender(vault).mint_credits(alice, credits + one()));
+    let err =
+        env.refused(&[alice], || env.ledger.sender(vault).mint_credits(alice, credits + one()));
     assert!(matches!(err, L::InsufficientReserve(_)), "{err:?}");
     // Even the vault's address cannot mint more than it delivered.
     env.ledger.sender(vault).mint_credits(alice, credits).motsu_unwrap();

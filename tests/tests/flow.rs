@@ -12,7 +12,12 @@ use openzeppelin_stylus::token::erc20::IErc20;
 use vault::{Claimed, Deposited, Harvested, Withdrawn};
 
 #[motsu::test]
-fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Address, bob: Address) {
+fn deposit_harvest_claim_withdraw(
+    alice: Address,
+    alice_ai: Address,
+    keeper: Address,
+    bob: Address,
+) {
     let env = Env::deploy(&Config::default());
     let deposit = ETH * U256::from(10);
     env.fund(alice, deposit);
@@ -59,7 +64,10 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert_eq!(env.principal(), deposit);
     assert_eq!(env.reserve(), credits);
     let pending = env.pending_credits(alice);
-    assert!(pending <= credits && credits - pending <= U256::from(1), "pending {pending} of {credits}");
+    assert!(
+        pending <= credits && credits - pending <= U256::from(1),
+        "pending {pending} of {credits}"
+    );
     env.assert_backed();
 
     // Anyone may claim for alice; the credits go to her beneficiary.
@@ -83,7 +91,12 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
     assert_eq!(env.withdrawable(alice), deposit);
     let paid = env.vault.sender(alice).withdraw(deposit, alice).motsu_unwrap();
     assert_eq!(paid, deposit);
-    assert!(env.vault.emitted(&Withdrawn { member: alice, receiver: alice, principal: deposit, paid }));
+    assert!(env.vault.emitted(&Withdrawn {
+        member: alice,
+        receiver: alice,
+        principal: deposit,
+        paid
+    }));
     assert_eq!(env.balance(alice), deposit);
     assert_eq!(env.principal_of(alice), U256::ZERO);
     assert_eq!(env.principal(), U256::ZERO);
@@ -94,7 +107,12 @@ fn deposit_harvest_claim_withdraw(alice: Address, alice_ai: Address, keeper: Add
 }
 
 #[motsu::test]
-fn fixed_beneficiary_gets_minted_at_harvest(alice: Address, bob: Address, community: Address, keeper: Address) {
+fn fixed_beneficiary_gets_minted_at_harvest(
+    alice: Address,
+    bob: Address,
+    community: Address,
+    keeper: Address,
+) {
     let cfg = Config { fixed: community, tip_bps: 0, ..Config::default() };
     let env = Env::deploy(&cfg);
     env.fund(alice, ETH);
@@ -131,7 +149,11 @@ fn fixed_beneficiary_gets_minted_at_harvest(alice: Address, bob: Address, commun
 }
 
 #[motsu::test]
-fn share_transfer_keeps_earned_yield_with_the_earner(alice: Address, bob: Address, keeper: Address) {
+fn share_transfer_keeps_earned_yield_with_the_earner(
+    alice: Address,
+    bob: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     let members = [alice, bob];
     env.join(alice, ETH * U256::from(2), 0);
@@ -167,7 +189,12 @@ fn share_transfer_keeps_earned_yield_with_the_earner(alice: Address, bob: Addres
 }
 
 #[motsu::test]
-fn set_beneficiary_pays_accrued_to_the_previous_one(alice: Address, ai_one: Address, ai_two: Address, keeper: Address) {
+fn set_beneficiary_pays_accrued_to_the_previous_one(
+    alice: Address,
+    ai_one: Address,
+    ai_two: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.fund(alice, ETH);
     env.vault.sender(alice).deposit(ETH, ai_one, 0).motsu_unwrap();
@@ -193,7 +220,11 @@ fn set_beneficiary_pays_accrued_to_the_previous_one(alice: Address, ai_one: Addr
 fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
     // Delay zero: the change applies at once.
     let env = Env::deploy(&Config::default());
-    let eta = env.vault.sender(env.owner).propose_params(50, ETH, 100, ETH * U256::from(5)).motsu_unwrap();
+    let eta = env
+        .vault
+        .sender(env.owner)
+        .propose_params(50, ETH, 100, ETH * U256::from(5))
+        .motsu_unwrap();
     assert_eq!(eta, 1_735_689_600);
     assert_eq!(env.vault.sender(keeper).pending_params(), (50, ETH, 100, ETH * U256::from(5), eta));
     env.vault.sender(env.owner).execute_params().motsu_unwrap();
@@ -202,7 +233,8 @@ fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
 
     // The new cap and buffer apply.
     env.fund(alice, ETH * U256::from(6));
-    let err = env.vault.sender(alice).deposit(ETH * U256::from(6), Address::ZERO, 0).motsu_unwrap_err();
+    let err =
+        env.vault.sender(alice).deposit(ETH * U256::from(6), Address::ZERO, 0).motsu_unwrap_err();
     assert!(matches!(err, vault::Error::DepositCapExceeded(_)), "{err:?}");
     env.vault.sender(alice).deposit(ETH * U256::from(5), Address::ZERO, 0).motsu_unwrap();
     env.vault.sender(keeper).harvest().motsu_unwrap();

@@ -84,7 +84,8 @@ fn escrows_settle_refund_and_end_exactly_once(
     assert_eq!(ledger.sender(payer).total_escrowed(), left);
     assert_eq!(env.assert_backed(), (ETH, ETH));
     // Releasing more than is left is refused; all of it is fine.
-    let err = ledger.sender(bridge).release(session, provider, left + U256::from(1)).motsu_unwrap_err();
+    let err =
+        ledger.sender(bridge).release(session, provider, left + U256::from(1)).motsu_unwrap_err();
     assert!(matches!(err, L::ExceedsEscrow(_)), "{err:?}");
     let refund = ledger.sender(bridge).close(session).motsu_unwrap();
     assert_eq!(refund, left);
@@ -121,7 +122,13 @@ fn escrows_settle_refund_and_end_exactly_once(
 }
 
 #[motsu::test]
-fn harvested_credits_pay_for_compute(alice: Address, community: Address, bridge: Address, provider: Address, keeper: Address) {
+fn harvested_credits_pay_for_compute(
+    alice: Address,
+    community: Address,
+    bridge: Address,
+    provider: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config { fixed: community, tip_bps: 0, ..Config::default() });
     env.grant_spender(bridge);
     env.join(alice, ETH, 0);
@@ -130,7 +137,8 @@ fn harvested_credits_pay_for_compute(alice: Address, community: Address, bridge:
     assert_eq!(env.spendable(community), credits);
 
     let id = env.ledger.sender(bridge).escrow(community, credits).motsu_unwrap();
-    let refund = env.ledger.sender(bridge).settle(id, provider, credits / U256::from(2)).motsu_unwrap();
+    let refund =
+        env.ledger.sender(bridge).settle(id, provider, credits / U256::from(2)).motsu_unwrap();
     assert_eq!(refund, credits - credits / U256::from(2));
     assert_eq!(env.spendable(community), refund);
     env.ledger.sender(provider).redeem(credits / U256::from(2), provider).motsu_unwrap();

@@ -23,16 +23,32 @@ const MEMBERS: usize = 4;
 /// One operation on the vault.
 #[derive(Clone, Debug)]
 enum Op {
-    Deposit { who: usize, amount: u128 },
+    Deposit {
+        who: usize,
+        amount: u128,
+    },
     /// Withdraw `permille` of the member's principal.
-    Withdraw { who: usize, permille: u16 },
+    Withdraw {
+        who: usize,
+        permille: u16,
+    },
     /// Send `permille` of `from`'s shares to `to`.
-    Transfer { from: usize, to: usize, permille: u16 },
-    Gain { amount: u128 },
+    Transfer {
+        from: usize,
+        to: usize,
+        permille: u16,
+    },
+    Gain {
+        amount: u128,
+    },
     /// The source loses `bps` of its assets.
-    Loss { bps: u16 },
+    Loss {
+        bps: u16,
+    },
     Harvest,
-    Claim { who: usize },
+    Claim {
+        who: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -47,6 +63,11 @@ fn op() -> impl Strategy<Value = Op> {
         3 => Just(Op::Harvest),
         2 => who.prop_map(|who| Op::Claim { who }),
     ]
+}
+
+/// The sum of per-member amounts.
+fn sum(of: &[U256; MEMBERS]) -> U256 {
+    of.iter().fold(U256::ZERO, |a, b| a + b)
 }
 
 /// Who should have earned what.
@@ -66,10 +87,6 @@ struct Model {
 }
 
 impl Model {
-    fn total(&self, of: &[U256; MEMBERS]) -> U256 {
-        of.iter().fold(U256::ZERO, |a, b| a + b)
-    }
-
     /// Takes `amount` of `who`'s principal, pending first; returns
     /// `(from_pending, from_active)`.
     fn take(&mut self, who: usize, amount: U256) -> (U256, U256) {
@@ -82,7 +99,12 @@ impl Model {
 
 /// Per-case configuration.
 fn config() -> impl Strategy<Value = (bool, u16, u16, u128)> {
-    (any::<bool>(), prop_oneof![Just(0u16), Just(1), Just(50), Just(500)], 0u16..=100, 0u128..=10u128.pow(18))
+    (
+        any::<bool>(),
+        prop_oneof![Just(0u16), Just(1), Just(50), Just(500)],
+        0u16..=100,
+        0u128..=10u128.pow(18),
+    )
 }
 
 /// Runs `ops` on a fresh deployment and checks the invariants after each.
@@ -93,7 +115,14 @@ fn config() -> impl Strategy<Value = (bool, u16, u16, u128)> {
 /// the shares it burns up, so a harvest may take up to one source share's
 /// worth (plus one unit) of principal (a known bug, see
 /// `harvest_never_touches_principal_strict`).
-fn run_vault_case(fixed: bool, buffer_bps: u16, tip_bps: u16, max_tip: u128, ops: &[Op], strict: bool) {
+fn run_vault_case(
+    fixed: bool,
+    buffer_bps: u16,
+    tip_bps: u16,
+    max_tip: u128,
+    ops: &[Op],
+    strict: bool,
+) {
     let community = account(0xC0);
     let keeper = account(0x99);
     let cfg = Config {
@@ -153,7 +182,8 @@ fn run_vault_case(fixed: bool, buffer_bps: u16, tip_bps: u16, max_tip: u128, ops
             }
             Op::Harvest => {
                 let (value, principal) = (env.value(), env.principal());
-                let floor = principal + (principal * U256::from(buffer_bps)).div_ceil(U256::from(10_000));
+                let floor =
+                    principal + (principal * U256::from(buffer_bps)).div_ceil(U256::from(10_000));
                 let reserve = env.reserve();
                 // What one source share is worth, rounded up.
                 let share = env.source.sender(keeper).preview_mint(U256::from(1)).motsu_unwrap();
@@ -165,7 +195,7 @@ fn run_vault_case(fixed: bool, buffer_bps: u16, tip_bps: u16, max_tip: u128, ops
                 if value < principal {
                     assert!(env.vault.emitted(&LossReported { value, principal }));
                 }
-                let active = model.total(&model.active);
+                let active = sum(&model.active);
                 if value <= floor || (!fixed && active.is_zero()) {
                     assert_eq!((credits, tip), (U256::ZERO, U256::ZERO));
                     assert_eq!(after, value, "a harvest with nothing to skim moved value");
@@ -213,33 +243,50 @@ fn run_vault_case(fixed: bool, buffer_bps: u16, tip_bps: u16, max_tip: u128, ops
         model.claimed[i] += env.vault.sender(keeper).claim(*m).motsu_unwrap();
         model.touches[i] += 1;
     }
-    let claimed = model.total(&model.claimed);
+    let claimed = sum(&model.claimed);
     if fixed {
         assert_eq!(env.spendable(community), model.delivered);
         assert_eq!(claimed, U256::ZERO);
     } else {
-        assert!(claimed <= model.delivered, "claims {claimed} exceed delivered {}", model.delivered);
+        assert!(
+            claimed <= model.delivered,
+            "claims {claimed} exceed delivered {}",
+            model.delivered
+        );
         assert_eq!(env.reserve(), model.delivered - claimed);
         let mut slack = U256::ZERO;
-        for i in 0..MEMBERS {
+        for (i, m) in members.iter().enumerate() {
             let tol = U256::from(2 * model.touches[i] + model.harvests + 2);
             let (got, want) = (model.claimed[i], model.expected[i]);
-            assert!(got.abs_diff(want) <= tol, "member {i}: claimed {got}, expected {want} (tol {tol})");
+            assert!(
+                got.abs_diff(want) <= tol,
+                "member {i}: claimed {got}, expected {want} (tol {tol})"
+            );
             slack += tol;
-            assert_eq!(env.spendable(members[i]), got);
+            assert_eq!(env.spendable(*m), got);
         }
-        assert!(model.delivered - claimed <= slack, "credits lost to rounding: {claimed} of {}", model.delivered);
+        assert!(
+            model.delivered - claimed <= slack,
+            "credits lost to rounding: {claimed} of {}",
+            model.delivered
+        );
     }
     check_invariants(&env, &members, &model, fixed, community);
 }
 
 /// The invariants that hold after every operation.
-fn check_invariants(env: &Env, members: &[Address], model: &Model, fixed: bool, community: Address) {
+fn check_invariants(
+    env: &Env,
+    members: &[Address],
+    model: &Model,
+    fixed: bool,
+    community: Address,
+) {
     // Principal adds up, member by member and split into active and pending.
     env.assert_principal_adds_up(members);
     let (active, pending) = env.split();
-    assert_eq!(active, model.total(&model.active), "active principal");
-    assert_eq!(pending, model.total(&model.pending), "pending principal");
+    assert_eq!(active, sum(&model.active), "active principal");
+    assert_eq!(pending, sum(&model.pending), "pending principal");
     for (i, m) in members.iter().enumerate() {
         assert_eq!(env.principal_of(*m), model.active[i] + model.pending[i]);
     }
@@ -257,7 +304,7 @@ fn check_invariants(env: &Env, members: &[Address], model: &Model, fixed: bool, 
     // reserve or minted to beneficiaries.
     let (held, owed) = env.assert_backed();
     assert_eq!(held, owed, "no asset reaches the ledger except as credits");
-    let minted = if fixed { env.spendable(community) } else { model.total(&model.claimed) };
+    let minted = if fixed { env.spendable(community) } else { sum(&model.claimed) };
     assert_eq!(env.reserve() + minted, model.delivered);
 }
 
@@ -343,12 +390,16 @@ fn run_ledger_case(ops: &[LedgerOp]) {
         match *op {
             LedgerOp::TopUp { who, amount } => {
                 let amount = U256::from(amount);
-                assert_eq!(ledger.sender(accounts[who]).top_up(accounts[who], amount).motsu_unwrap(), amount);
+                assert_eq!(
+                    ledger.sender(accounts[who]).top_up(accounts[who], amount).motsu_unwrap(),
+                    amount
+                );
                 spendable[who] += amount;
             }
             LedgerOp::Escrow { spender, payer, amount } => {
                 let amount = U256::from(amount);
-                let res = ledger.sender(spenders[spender]).escrow(accounts[payer], amount).motsu_res();
+                let res =
+                    ledger.sender(spenders[spender]).escrow(accounts[payer], amount).motsu_res();
                 if amount.is_zero() {
                     assert!(matches!(res, Err(L::ZeroAmount(_))), "{res:?}");
                 } else if amount > spendable[payer] {
@@ -356,10 +407,17 @@ fn run_ledger_case(ops: &[LedgerOp]) {
                 } else {
                     assert_eq!(res.unwrap(), escrows.len() as u64);
                     spendable[payer] -= amount;
-                    escrows.push(EscrowModel { payer, spender, escrowed: amount, released: U256::ZERO, open: true });
+                    escrows.push(EscrowModel {
+                        payer,
+                        spender,
+                        escrowed: amount,
+                        released: U256::ZERO,
+                        open: true,
+                    });
                 }
             }
-            LedgerOp::Release { spender, escrow, payee, amount } | LedgerOp::Settle { spender, escrow, payee, amount } => {
+            LedgerOp::Release { spender, escrow, payee, amount }
+            | LedgerOp::Settle { spender, escrow, payee, amount } => {
                 let settle = matches!(op, LedgerOp::Settle { .. });
                 let amount = U256::from(amount);
                 let mut call = ledger.sender(spenders[spender]);
@@ -373,8 +431,12 @@ fn run_ledger_case(ops: &[LedgerOp]) {
                 let skip_release = settle && amount.is_zero();
                 match e {
                     None => assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}"),
-                    Some(e) if !e.open => assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}"),
-                    Some(e) if e.spender != spender => assert!(matches!(res, Err(L::NotEscrowSpender(_))), "{res:?}"),
+                    Some(e) if !e.open => {
+                        assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}");
+                    }
+                    Some(e) if e.spender != spender => {
+                        assert!(matches!(res, Err(L::NotEscrowSpender(_))), "{res:?}");
+                    }
                     Some(e) if !skip_release && amount > e.escrowed - e.released => {
                         assert!(matches!(res, Err(L::ExceedsEscrow(_))), "{res:?}");
                     }
@@ -393,8 +455,12 @@ fn run_ledger_case(ops: &[LedgerOp]) {
                 let res = ledger.sender(spenders[spender]).close(escrow as u64).motsu_res();
                 match escrows.get_mut(escrow) {
                     None => assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}"),
-                    Some(e) if !e.open => assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}"),
-                    Some(e) if e.spender != spender => assert!(matches!(res, Err(L::NotEscrowSpender(_))), "{res:?}"),
+                    Some(e) if !e.open => {
+                        assert!(matches!(res, Err(L::EscrowNotOpen(_))), "{res:?}");
+                    }
+                    Some(e) if e.spender != spender => {
+                        assert!(matches!(res, Err(L::NotEscrowSpender(_))), "{res:?}");
+                    }
                     Some(e) => {
                         let refund = res.unwrap();
                         assert_eq!(refund, e.escrowed - e.released);
