@@ -2,7 +2,7 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-use interfaces::{guard::ReentrantCall, short_string::StringTooLong};
+use interfaces::{guard::ReentrantCall, short_string::InvalidString};
 use openzeppelin_stylus::access::control;
 use stylus_sdk::prelude::*;
 
@@ -64,7 +64,7 @@ pub enum Error {
     ExceedsEscrow(ExceedsEscrow),
     AssetTransferFailed(AssetTransferFailed),
     ReentrantCall(ReentrantCall),
-    StringTooLong(StringTooLong),
+    InvalidString(InvalidString),
     UnauthorizedAccount(control::AccessControlUnauthorizedAccount),
     BadConfirmation(control::AccessControlBadConfirmation),
 }

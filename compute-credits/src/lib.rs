@@ -30,7 +30,7 @@ use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, Address, B256, U256, U8};
 use interfaces::{
-    calls::IERC20,
+    calls,
     guard::ReentrancyGuard,
     roles::{SPENDER_ROLE, VAULT_ROLE},
     short_string::ShortString,
@@ -82,13 +82,13 @@ impl CreditLedger {
         &mut self,
         asset: Address,
         admin: Address,
-        name: String,
-        symbol: String,
+        name: B256,
+        symbol: B256,
     ) -> Result<(), Error> {
         if asset.is_zero() || admin.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        let decimals = IERC20::new(asset).decimals(&*self).unwrap_or(18);
+        let decimals = calls::decimals(asset).unwrap_or(18);
         self.asset.set(asset);
         self.name.set(name)?;
         self.symbol.set(symbol)?;
@@ -227,11 +227,9 @@ impl CreditLedger {
         self.earned.setter(account).set(available - amount);
         sub(&mut self.total_earned, amount);
         let asset = self.asset.get();
-        let sent = IERC20::new(asset).transfer(&mut *self, to, amount);
+        let sent = calls::transfer(asset, to, amount);
         self.guard.exit();
-        if !matches!(sent, Ok(true)) {
-            return Err(AssetTransferFailed { asset }.into());
-        }
+        sent.map_err(|_| AssetTransferFailed { asset })?;
         log(Redeemed { account, to, amount });
         Ok(())
     }
@@ -279,8 +277,7 @@ impl CreditLedger {
     /// [`AssetTransferFailed`] if the asset's balance cannot be read.
     pub fn backing(&self) -> Result<(U256, U256), Error> {
         let asset = self.asset.get();
-        let held = IERC20::new(asset)
-            .balance_of(self, contract::address())
+        let held = calls::balance_of(asset, contract::address())
             .map_err(|_| AssetTransferFailed { asset })?;
         Ok((held, self.liabilities()))
     }
@@ -328,14 +325,14 @@ impl CreditLedger {
         }
         self.guard.enter()?;
         let asset = self.asset.get();
-        let token = IERC20::new(asset);
         let me = contract::address();
-        let before = token.balance_of(&*self, me);
-        let pulled = token.transfer_from(&mut *self, from, me, amount);
-        let after = token.balance_of(&*self, me);
+        let pulled = calls::balance_of(asset, me).and_then(|before| {
+            calls::transfer_from(asset, from, me, amount)?;
+            Ok(calls::balance_of(asset, me)?.saturating_sub(before))
+        });
         self.guard.exit();
-        match (before, pulled, after) {
-            (Ok(before), Ok(true), Ok(after)) if after > before => Ok(after - before),
+        match pulled {
+            Ok(received) if !received.is_zero() => Ok(received),
             _ => Err(AssetTransferFailed { asset }.into()),
         }
     }

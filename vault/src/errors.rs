@@ -2,7 +2,7 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-use interfaces::{guard::ReentrantCall, short_string::StringTooLong};
+use interfaces::{guard::ReentrantCall, short_string::InvalidString};
 use openzeppelin_stylus::{access::ownable, token::erc20};
 use stylus_sdk::prelude::*;
 
@@ -62,9 +62,9 @@ sol! {
     /// `member` burnt `principal` and `receiver` got `paid` of the asset
     /// (`paid < principal` only while the source has lost value).
     event Withdrawn(address indexed member, address indexed receiver, uint256 principal, uint256 paid);
-    /// A harvest skimmed `surplus`, tipped `caller`, and delivered `credits`
-    /// to the ledger, closing `epoch`.
-    event Harvested(address indexed caller, uint256 surplus, uint256 tip, uint256 credits, uint64 epoch);
+    /// A harvest skimmed `surplus`, tipped `caller` (zero: the harvest a
+    /// deposit runs first), and delivered `credits` to the ledger.
+    event Harvested(address indexed caller, uint256 surplus, uint256 tip, uint256 credits);
     /// The source is worth `value`, less than the `principal` it backs.
     event LossReported(uint256 value, uint256 principal);
     /// `credits` accrued to `member` were minted to `beneficiary`.
@@ -101,7 +101,7 @@ pub enum Error {
     NoPendingChange(NoPendingChange),
     ChangeNotReady(ChangeNotReady),
     ReentrantCall(ReentrantCall),
-    StringTooLong(StringTooLong),
+    InvalidString(InvalidString),
     UnauthorizedAccount(ownable::OwnableUnauthorizedAccount),
     InvalidOwner(ownable::OwnableInvalidOwner),
     InsufficientBalance(erc20::ERC20InsufficientBalance),

@@ -2,7 +2,7 @@
 //! the yield source and the ledger.
 
 use alloy_primitives::{Address, U256, U64};
-use interfaces::calls::{ICreditLedger, IERC20, IERC4626};
+use interfaces::calls::{self, ICreditLedger, IERC4626};
 use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, contract};
 
@@ -66,36 +66,35 @@ impl Vault {
         Ok(())
     }
 
+    /// What the vault's source shares are worth in the asset.
+    #[inline(never)] // shared by several entry points; inlining copies it
+    pub(crate) fn source_value(&self) -> Result<U256, Error> {
+        let source = self.source.get();
+        let read = || {
+            let shares = calls::balance_of(source, contract::address())?;
+            calls::uint(&calls::view(source, &IERC4626::previewRedeemCall { shares })?)
+        };
+        read().map_err(failed(source))
+    }
+
     /// Pulls `assets` from `member` and deposits them into the source.
     pub(crate) fn pull_and_invest(&mut self, member: Address, assets: U256) -> Result<(), Error> {
         let asset = self.asset.get();
-        let received = self.pull(asset, member, assets)?;
+        let received = pull(asset, member, assets)?;
         if received != assets {
             return Err(AssetShortfall { expected: assets, received }.into());
         }
         let source = self.source.get();
-        let failed = ExternalCallFailed { target: source };
-        approve(self, asset, source, assets)?;
-        IERC4626::new(source)
-            .deposit(&mut *self, assets, contract::address())
-            .map_err(|_| failed)?;
+        calls::approve(asset, source, assets).map_err(failed(asset))?;
+        let deposit = IERC4626::depositCall { assets, receiver: contract::address() };
+        calls::send(source, &deposit).map_err(failed(source))?;
         Ok(())
     }
 
-    /// `transferFrom(from, vault, amount)` on `token`; returns what arrived,
-    /// measured by the vault's balance.
-    fn pull(&mut self, token: Address, from: Address, amount: U256) -> Result<U256, Error> {
-        let me = contract::address();
-        let before = balance(self, token, me)?;
-        let ok = IERC20::new(token).transfer_from(&mut *self, from, me, amount);
-        if !matches!(ok, Ok(true)) {
-            return Err(ExternalCallFailed { target: token }.into());
-        }
-        Ok(balance(self, token, me)?.saturating_sub(before))
-    }
-
-    /// The body of `harvest()`, run under the reentrancy lock.
-    pub(crate) fn harvest_inner(&mut self, caller: Address) -> Result<(U256, U256), Error> {
+    /// The body of `harvest()`, run under the reentrancy lock; `tipped` is
+    /// the caller to tip (none for the harvest a deposit runs first).
+    #[inline(never)] // shared by several entry points; inlining copies it
+    pub(crate) fn harvest_inner(&mut self, tipped: Option<Address>) -> Result<(U256, U256), Error> {
         let principal = self.shares.total_supply();
         let value = self.source_value()?;
         if value < principal {
@@ -104,28 +103,33 @@ impl Vault {
         let params = self.params.read();
         let surplus = accrual::surplus(value, principal, params.buffer_bps);
         let fixed = self.fixed_beneficiary.get();
-        let active = self.active_principal.get();
-        let (mut credits, mut tip) = (U256::ZERO, U256::ZERO);
-        // With no active principal and no fixed beneficiary nobody is owed
-        // this yield yet: it stays in the source for the next harvest.
-        if !surplus.is_zero() && (!fixed.is_zero() || !active.is_zero()) {
-            let got = self.redeem_surplus(surplus)?;
+        // With no principal and no fixed beneficiary nobody is owed this
+        // yield yet (a donation before the first deposit): it stays in the
+        // source for the first members.
+        if surplus.is_zero() || (fixed.is_zero() && principal.is_zero()) {
+            return Ok((U256::ZERO, U256::ZERO));
+        }
+        let got = self.redeem_surplus(surplus)?;
+        let mut tip = U256::ZERO;
+        if let Some(caller) = tipped {
             tip = accrual::tip(got, params.tip_bps, params.max_tip);
             if !tip.is_zero() {
-                transfer(self, self.asset.get(), caller, tip)?;
-            }
-            credits = self.deliver(got - tip)?;
-            if fixed.is_zero() {
-                let (inc, rem) = accrual::distribute(credits, self.acc_remainder.get(), active);
-                let acc = self.acc.get() + inc;
-                self.acc.set(acc);
-                self.acc_remainder.set(rem);
-            } else {
-                self.mint(fixed, credits)?;
+                let asset = self.asset.get();
+                calls::transfer(asset, caller, tip).map_err(failed(asset))?;
             }
         }
-        let epoch = self.close_epoch();
-        log(Harvested { caller, surplus, tip, credits, epoch });
+        let credits = self.deliver(got - tip)?;
+        if fixed.is_zero() {
+            let (inc, rem) = accrual::distribute(credits, self.acc_remainder.get(), principal);
+            let acc = self.acc.get() + inc;
+            self.acc.set(acc);
+            self.acc_remainder.set(rem);
+        } else {
+            self.mint(fixed, credits)?;
+        }
+        self.last_harvest.set(U64::from(block::timestamp()));
+        let caller = tipped.unwrap_or_default();
+        log(Harvested { caller, surplus, tip, credits });
         Ok((credits, tip))
     }
 
@@ -135,11 +139,11 @@ impl Vault {
         let source = self.source.get();
         let asset = self.asset.get();
         let me = contract::address();
-        let before = balance(self, asset, me)?;
-        IERC4626::new(source)
-            .withdraw(&mut *self, assets, me, me)
-            .map_err(|_| ExternalCallFailed { target: source })?;
-        Ok(balance(self, asset, me)?.saturating_sub(before))
+        let before = calls::balance_of(asset, me).map_err(failed(asset))?;
+        let call = IERC4626::withdrawCall { assets, receiver: me, owner: me };
+        calls::send(source, &call).map_err(failed(source))?;
+        let after = calls::balance_of(asset, me).map_err(failed(asset))?;
+        Ok(after.saturating_sub(before))
     }
 
     /// Hands `amount` of the asset to the ledger; returns what it received.
@@ -148,39 +152,27 @@ impl Vault {
             return Ok(U256::ZERO);
         }
         let ledger = self.ledger.get();
-        approve(self, self.asset.get(), ledger, amount)?;
-        ICreditLedger::new(ledger)
-            .deposit_yield(&mut *self, amount)
-            .map_err(|_| ExternalCallFailed { target: ledger }.into())
+        let asset = self.asset.get();
+        calls::approve(asset, ledger, amount).map_err(failed(asset))?;
+        let reply = calls::send(ledger, &ICreditLedger::depositYieldCall { amount });
+        reply.and_then(|r| calls::uint(&r)).map_err(failed(ledger))
     }
 
     /// Mints `amount` credits from the vault's reserve on the ledger to `to`.
+    #[inline(never)] // shared by several entry points; inlining copies it
     fn mint(&mut self, to: Address, amount: U256) -> Result<(), Error> {
         if amount.is_zero() {
             return Ok(());
         }
         let ledger = self.ledger.get();
-        ICreditLedger::new(ledger)
-            .mint_credits(&mut *self, to, amount)
-            .map_err(|_| ExternalCallFailed { target: ledger }.into())
-    }
-
-    /// Closes the current epoch: pending principal starts to earn. Returns
-    /// the epoch closed.
-    fn close_epoch(&mut self) -> u64 {
-        let epoch: u64 = self.epoch.get().to();
-        let acc = self.acc.get();
-        self.epoch_acc.setter(epoch).set(acc);
-        let active = self.active_principal.get() + self.pending_principal.get();
-        self.active_principal.set(active);
-        self.pending_principal.set(U256::ZERO);
-        self.epoch.set(U64::from(epoch + 1));
-        self.last_harvest.set(U64::from(block::timestamp()));
-        epoch
+        calls::send(ledger, &ICreditLedger::mintCreditsCall { to, amount })
+            .map_err(failed(ledger))?;
+        Ok(())
     }
 
     /// Mints `member`'s accrued credits (after [`Self::settle`]) to their
     /// beneficiary.
+    #[inline(never)] // shared by several entry points; inlining copies it
     pub(crate) fn pay_accrued(&mut self, member: Address) -> Result<U256, Error> {
         let credits = self.members.getter(member).accrued.get();
         if credits.is_zero() {
@@ -194,25 +186,17 @@ impl Vault {
     }
 }
 
-/// `token.balanceOf(who)`.
-fn balance(vault: &Vault, token: Address, who: Address) -> Result<U256, Error> {
-    IERC20::new(token)
-        .balance_of(vault, who)
-        .map_err(|_| ExternalCallFailed { target: token }.into())
+/// `transferFrom(from, vault, amount)` on `token`; returns what arrived,
+/// measured by the vault's balance.
+fn pull(token: Address, from: Address, amount: U256) -> Result<U256, Error> {
+    let me = contract::address();
+    let before = calls::balance_of(token, me).map_err(failed(token))?;
+    calls::transfer_from(token, from, me, amount).map_err(failed(token))?;
+    let after = calls::balance_of(token, me).map_err(failed(token))?;
+    Ok(after.saturating_sub(before))
 }
 
-/// `token.approve(spender, amount)`, requiring `true`.
-fn approve(vault: &mut Vault, token: Address, spender: Address, amount: U256) -> Result<(), Error> {
-    match IERC20::new(token).approve(vault, spender, amount) {
-        Ok(true) => Ok(()),
-        _ => Err(ExternalCallFailed { target: token }.into()),
-    }
-}
-
-/// `token.transfer(to, amount)`, requiring `true`.
-fn transfer(vault: &mut Vault, token: Address, to: Address, amount: U256) -> Result<(), Error> {
-    match IERC20::new(token).transfer(vault, to, amount) {
-        Ok(true) => Ok(()),
-        _ => Err(ExternalCallFailed { target: token }.into()),
-    }
+/// Maps a failed call to `target` to the vault's error.
+fn failed(target: Address) -> impl FnOnce(calls::CallFailed) -> Error {
+    move |_| ExternalCallFailed { target }.into()
 }

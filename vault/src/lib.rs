@@ -13,7 +13,10 @@
 //!
 //! Every call costs the same with 2 members or 2 million: yield is shared
 //! through an O(1) accumulator (see [`accrual`]) and members are brought up
-//! to date lazily (see [`member`]).
+//! to date lazily (see [`member`]). A deposit first harvests the surplus that
+//! accrued before it, for the members already in, so new principal (a flash
+//! deposit placed just before a harvest included) never takes yield that
+//! accrued before it arrived.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 // The free host functions (`msg::sender`, `evm::log`, ...) are deprecated in
@@ -29,9 +32,9 @@ mod shares;
 
 use alloc::{string::String, vec, vec::Vec};
 
-use alloy_primitives::{Address, U256, U64, U8};
+use alloy_primitives::{Address, B256, U256, U64, U8};
 use interfaces::{
-    calls::{ICreditLedger, IERC20, IERC4626},
+    calls::{self, IERC4626},
     guard::ReentrancyGuard,
     short_string::ShortString,
 };
@@ -67,15 +70,9 @@ pub struct Vault {
     params: StoredParams,
     pending_change: PendingChange,
     delay: StorageU64,
-    /// Harvests so far; the epoch deposits currently wait in.
-    epoch: StorageU64,
-    /// Credits per unit of active principal, scaled by [`accrual::ACC_SCALE`].
+    /// Credits per unit of principal, scaled by [`accrual::ACC_SCALE`].
     acc: StorageU256,
     acc_remainder: StorageU256,
-    /// The accumulator when each epoch closed.
-    epoch_acc: StorageMap<u64, StorageU256>,
-    active_principal: StorageU256,
-    pending_principal: StorageU256,
     last_harvest: StorageU64,
     members: StorageMap<Address, Member>,
 }
@@ -86,7 +83,8 @@ impl Vault {
     /// Wires the vault: `asset`, its ERC-4626 yield `source`, the credit
     /// `ledger` (all three for the same asset), the `owner`, and an optional
     /// `fixed_beneficiary` that receives all yield (zero: each member picks).
-    /// Parameter changes wait `delay` seconds.
+    /// `name` and `symbol` are `bytes32` text (see
+    /// [`interfaces::short_string`]). Parameter changes wait `delay` seconds.
     ///
     /// # Errors
     /// [`ZeroAddress`], [`AssetMismatch`], [`ExternalCallFailed`],
@@ -100,8 +98,8 @@ impl Vault {
         ledger: Address,
         owner: Address,
         fixed_beneficiary: Address,
-        name: String,
-        symbol: String,
+        name: B256,
+        symbol: B256,
         tip_bps: u16,
         max_tip: U256,
         buffer_bps: u16,
@@ -111,13 +109,10 @@ impl Vault {
         if asset.is_zero() || source.is_zero() || ledger.is_zero() {
             return Err(ZeroAddress {}.into());
         }
+        // Both report `asset()` with the same selector.
         for target in [source, ledger] {
-            let reported = if target == source {
-                IERC4626::new(target).asset(&*self)
-            } else {
-                ICreditLedger::new(target).asset(&*self)
-            };
-            match reported {
+            let reply = calls::view(target, &IERC4626::assetCall {});
+            match reply.and_then(|r| calls::address(&r)) {
                 Ok(a) if a == asset => {}
                 Ok(_) => return Err(AssetMismatch { target, asset }.into()),
                 Err(_) => return Err(ExternalCallFailed { target }.into()),
@@ -129,7 +124,7 @@ impl Vault {
         let p = Params { tip_bps, max_tip, buffer_bps, deposit_cap };
         p.validate()?;
         self.ownable.constructor(owner)?;
-        let decimals = IERC20::new(asset).decimals(&*self).unwrap_or(18);
+        let decimals = calls::decimals(asset).unwrap_or(18);
         self.name.set(name)?;
         self.symbol.set(symbol)?;
         self.decimals.set(U8::from(decimals));
@@ -145,8 +140,8 @@ impl Vault {
     /// Deposits `assets` of principal for the caller (approve the vault
     /// first), sending its yield to `beneficiary` (zero: keep the current
     /// one) and locking the caller's whole position for at least
-    /// `lock_seconds` from now. The new principal earns from the next
-    /// harvest on.
+    /// `lock_seconds` from now. The surplus that accrued before the deposit
+    /// is harvested first, for the members already in (no tip).
     ///
     /// # Errors
     /// [`DepositsPaused`], [`ZeroAmount`], [`LockTooLong`],
@@ -161,11 +156,13 @@ impl Vault {
         let member = msg::sender();
         self.check_deposit(assets, beneficiary, lock_seconds)?;
         self.guard.enter()?;
+        if self.fixed_beneficiary.get().is_zero() {
+            self.harvest_inner(None)?;
+        }
         self.settle(member);
         // Effects first: while the asset is in flight the vault looks poorer,
         // never richer, so a reentrant harvest finds nothing to skim.
         self.shares._mint(member, assets)?;
-        self.add_pending(member, assets);
         let unlock_at = self.extend_lock(member, block::timestamp(), lock_seconds);
         if !beneficiary.is_zero() && self.fixed_beneficiary.get().is_zero() {
             self.members.setter(member).beneficiary.set(beneficiary);
@@ -193,13 +190,11 @@ impl Vault {
         self.settle(member);
         let value = self.source_value()?;
         let paid = accrual::payout(principal, value, self.shares.total_supply());
-        self.remove_principal(member, principal);
         self.shares._burn(member, principal)?;
         if !paid.is_zero() {
             let source = self.source.get();
             let me = contract::address();
-            IERC4626::new(source)
-                .withdraw(&mut *self, paid, receiver, me)
+            calls::send(source, &IERC4626::withdrawCall { assets: paid, receiver, owner: me })
                 .map_err(|_| ExternalCallFailed { target: source })?;
         }
         self.guard.exit();
@@ -208,8 +203,7 @@ impl Vault {
     }
 
     /// Skims the surplus of the source over principal and the loss buffer,
-    /// tips the caller and delivers the rest to the ledger as credits; closes
-    /// the epoch so that principal deposited during it starts to earn.
+    /// tips the caller and delivers the rest to the ledger as credits.
     /// Permissionless. Returns `(credits, tip)`.
     ///
     /// # Errors
@@ -217,7 +211,7 @@ impl Vault {
     /// [`interfaces::guard::ReentrantCall`].
     pub fn harvest(&mut self) -> Result<(U256, U256), Error> {
         self.guard.enter()?;
-        let result = self.harvest_inner(msg::sender());
+        let result = self.harvest_inner(Some(msg::sender()));
         self.guard.exit();
         result
     }
@@ -333,63 +327,32 @@ impl Vault {
         Ok(())
     }
 
-    /// What `member` would receive for all their principal now.
+    /// `member`'s position: principal, what withdrawing all of it would pay
+    /// now, credits accrued and not yet claimed, unlock time, and where its
+    /// yield goes.
     ///
     /// # Errors
     /// [`ExternalCallFailed`] if the source cannot be read.
-    pub fn withdrawable_of(&self, member: Address) -> Result<U256, Error> {
+    pub fn position_of(&self, member: Address) -> Result<(U256, U256, U256, u64, Address), Error> {
+        let principal = self.shares.balance_of(member);
+        let withdrawable =
+            accrual::payout(principal, self.source_value()?, self.shares.total_supply());
+        let credits = self.accrued_of(member);
+        let unlock_at = self.members.getter(member).unlock_at.get().to();
+        Ok((principal, withdrawable, credits, unlock_at, self.beneficiary_of_member(member)))
+    }
+
+    /// The vault's figures: total principal, what the source's shares are
+    /// worth, the surplus a harvest would skim now, the time of the last
+    /// harvest, and whether deposits are paused.
+    ///
+    /// # Errors
+    /// [`ExternalCallFailed`] if the source cannot be read.
+    pub fn state(&self) -> Result<(U256, U256, U256, u64, bool), Error> {
+        let principal = self.shares.total_supply();
         let value = self.source_value()?;
-        Ok(accrual::payout(self.shares.balance_of(member), value, self.shares.total_supply()))
-    }
-
-    /// When `member` may withdraw or transfer.
-    pub fn unlock_time_of(&self, member: Address) -> u64 {
-        self.members.getter(member).unlock_at.get().to()
-    }
-
-    /// Credits `member` has accrued and not yet claimed.
-    pub fn pending_credits_of(&self, member: Address) -> U256 {
-        self.checkpoint_of(member).accrued
-    }
-
-    /// Where `member`'s yield goes.
-    pub fn beneficiary_of(&self, member: Address) -> Address {
-        self.beneficiary_of_member(member)
-    }
-
-    /// Total principal of all members.
-    pub fn total_principal(&self) -> U256 {
-        self.shares.total_supply()
-    }
-
-    /// Principal earning yield, and principal waiting for the next harvest.
-    pub fn principal_split(&self) -> (U256, U256) {
-        (self.active_principal.get(), self.pending_principal.get())
-    }
-
-    /// What the vault's source shares are worth in the asset.
-    ///
-    /// # Errors
-    /// [`ExternalCallFailed`] if the source cannot be read.
-    pub fn source_value(&self) -> Result<U256, Error> {
-        let source = IERC4626::new(self.source.get());
-        let failed = |_| ExternalCallFailed { target: self.source.get() };
-        let held = source.balance_of(self, contract::address()).map_err(failed)?;
-        source.preview_redeem(self, held).map_err(failed).map_err(Into::into)
-    }
-
-    /// The surplus a harvest would skim now.
-    ///
-    /// # Errors
-    /// [`ExternalCallFailed`] if the source cannot be read.
-    pub fn total_surplus(&self) -> Result<U256, Error> {
-        let value = self.source_value()?;
-        Ok(accrual::surplus(value, self.shares.total_supply(), self.params.read().buffer_bps))
-    }
-
-    /// Time of the last harvest, and the current epoch (harvests so far).
-    pub fn last_harvest(&self) -> (u64, u64) {
-        (self.last_harvest.get().to(), self.epoch.get().to())
+        let surplus = accrual::surplus(value, principal, self.params.read().buffer_bps);
+        Ok((principal, value, surplus, self.last_harvest.get().to(), self.paused.get()))
     }
 
     /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit
@@ -403,11 +366,6 @@ impl Vault {
     pub fn pending_params(&self) -> (u16, U256, u16, U256, u64) {
         let p = self.pending_change.params.read();
         (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.pending_change.eta())
-    }
-
-    /// Whether deposits are paused.
-    pub fn paused(&self) -> bool {
-        self.paused.get()
     }
 
     /// ERC-20 metadata: the shares' name.

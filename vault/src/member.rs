@@ -1,12 +1,10 @@
-//! Per-member bookkeeping: principal that waits for the next harvest, the
-//! accumulator checkpoint, credits accrued, lock and beneficiary.
+//! Per-member bookkeeping: the accumulator checkpoint, credits accrued and
+//! not yet claimed, the lock, and the beneficiary. The member's principal is
+//! their share balance.
 //!
-//! Principal deposited during an epoch is *pending*: it starts to earn at the
-//! harvest that closes the epoch. This is what stops a flash deposit placed
-//! just before a harvest from taking yield that accrued before it arrived.
-//! Pending principal turns active lazily, the next time the member is
-//! touched, using the accumulator value recorded when its epoch closed; so no
-//! call ever loops over members.
+//! Members are brought up to date lazily, the next time they are touched
+//! (deposit, withdrawal, transfer, claim), so no call ever loops over
+//! members.
 
 use alloc::{vec, vec::Vec};
 
@@ -19,13 +17,9 @@ use stylus_sdk::{
 
 use crate::{accrual, Vault};
 
-/// One member's record. The member's principal itself is their share
-/// balance.
+/// One member's record.
 #[storage]
 pub struct Member {
-    /// Principal deposited in epoch `pending_epoch`, not earning yet.
-    pub(crate) pending: StorageU256,
-    pub(crate) pending_epoch: StorageU64,
     /// Accumulator value at the last checkpoint.
     pub(crate) snapshot: StorageU256,
     /// Credits earned and not yet claimed.
@@ -34,71 +28,24 @@ pub struct Member {
     pub(crate) beneficiary: StorageAddress,
 }
 
-/// A member's accrual state as of now, computed without writing.
-pub(crate) struct Checkpoint {
-    /// Credits accrued and not claimed, including those since the last
-    /// checkpoint.
-    pub accrued: U256,
-    /// Principal still pending in the current epoch.
-    pub pending: U256,
-}
-
 impl Vault {
-    /// Computes `who`'s accrual up to now.
-    pub(crate) fn checkpoint_of(&self, who: Address) -> Checkpoint {
-        let acc = self.acc.get();
-        let epoch = self.epoch.get();
-        let balance = self.shares.balance_of(who);
+    /// Credits `who` has accrued and not claimed, up to now.
+    #[inline(never)] // shared by several entry points; inlining copies it
+    pub(crate) fn accrued_of(&self, who: Address) -> U256 {
         let m = self.members.getter(who);
-        let mut pending = m.pending.get();
-        let active = balance.saturating_sub(pending);
-        let mut accrued = m.accrued.get() + accrual::earned(active, m.snapshot.get(), acc);
-        let pending_epoch = m.pending_epoch.get();
-        if !pending.is_zero() && pending_epoch < epoch {
-            let start = self.epoch_acc.get(pending_epoch.to::<u64>());
-            accrued += accrual::earned(pending, start, acc);
-            pending = U256::ZERO;
-        }
-        Checkpoint { accrued, pending }
+        let principal = self.shares.balance_of(who);
+        m.accrued.get() + accrual::earned(principal, m.snapshot.get(), self.acc.get())
     }
 
     /// Brings `who`'s record up to date: credits earned so far are added to
-    /// `accrued`, pending principal of closed epochs turns active.
-    pub(crate) fn settle(&mut self, who: Address) -> Checkpoint {
-        let cp = self.checkpoint_of(who);
+    /// `accrued` and the checkpoint moves to now.
+    #[inline(never)] // shared by several entry points; inlining copies it
+    pub(crate) fn settle(&mut self, who: Address) {
+        let accrued = self.accrued_of(who);
         let acc = self.acc.get();
-        let epoch = self.epoch.get();
         let mut m = self.members.setter(who);
-        m.accrued.set(cp.accrued);
+        m.accrued.set(accrued);
         m.snapshot.set(acc);
-        m.pending.set(cp.pending);
-        m.pending_epoch.set(epoch);
-        cp
-    }
-
-    /// Adds `amount` of fresh principal to `who`'s pending principal (after
-    /// [`Self::settle`]).
-    pub(crate) fn add_pending(&mut self, who: Address, amount: U256) {
-        let mut m = self.members.setter(who);
-        let pending = m.pending.get() + amount;
-        m.pending.set(pending);
-        let total = self.pending_principal.get() + amount;
-        self.pending_principal.set(total);
-    }
-
-    /// Takes `amount` of `who`'s principal out of the pending and active
-    /// totals, pending first (after [`Self::settle`]). Returns the pending
-    /// part.
-    pub(crate) fn remove_principal(&mut self, who: Address, amount: U256) -> U256 {
-        let mut m = self.members.setter(who);
-        let pending = m.pending.get();
-        let from_pending = pending.min(amount);
-        m.pending.set(pending - from_pending);
-        let total_pending = self.pending_principal.get() - from_pending;
-        self.pending_principal.set(total_pending);
-        let active = self.active_principal.get() - (amount - from_pending);
-        self.active_principal.set(active);
-        from_pending
     }
 
     /// Where `who`'s yield goes: the vault's fixed beneficiary, else the one

@@ -1,7 +1,7 @@
 //! The vault's shares as an ERC-20 token: one share is one asset unit of
 //! principal. Shares move freely once their holder's lock has passed; a
-//! transfer checkpoints both sides first so that yield earned so far stays
-//! with whoever earned it.
+//! transfer checkpoints both sides first so that credits earned so far stay
+//! with whoever earned them.
 
 use alloc::vec::Vec;
 
@@ -13,8 +13,8 @@ use crate::{Error, StillLocked, Vault};
 
 impl Vault {
     /// Runs before shares move from `from` to `to`: refuses locked shares,
-    /// settles both sides and moves pending principal along with the shares.
-    fn before_transfer(&mut self, from: Address, to: Address, value: U256) -> Result<(), Error> {
+    /// and settles both sides.
+    fn before_transfer(&mut self, from: Address, to: Address) -> Result<(), Error> {
         let now = block::timestamp();
         let unlock_at: u64 = self.members.getter(from).unlock_at.get().to();
         if now < unlock_at {
@@ -22,13 +22,6 @@ impl Vault {
         }
         self.settle(from);
         self.settle(to);
-        let mut sender = self.members.setter(from);
-        let sender_pending = sender.pending.get();
-        let moved = sender_pending.min(value);
-        sender.pending.set(sender_pending - moved);
-        let mut receiver = self.members.setter(to);
-        let receiver_pending = receiver.pending.get() + moved;
-        receiver.pending.set(receiver_pending);
         Ok(())
     }
 }
@@ -46,7 +39,7 @@ impl IErc20 for Vault {
     }
 
     fn transfer(&mut self, to: Address, value: U256) -> Result<bool, Self::Error> {
-        self.before_transfer(msg::sender(), to, value)?;
+        self.before_transfer(msg::sender(), to)?;
         Ok(self.shares.transfer(to, value)?)
     }
 
@@ -64,7 +57,7 @@ impl IErc20 for Vault {
         to: Address,
         value: U256,
     ) -> Result<bool, Self::Error> {
-        self.before_transfer(from, to, value)?;
+        self.before_transfer(from, to)?;
         Ok(self.shares.transfer_from(from, to, value)?)
     }
 }
