@@ -35,8 +35,10 @@ fn reentrant_call() -> Vec<u8> {
 }
 
 #[motsu::test]
-#[ignore = "contract bug: harvest withdraws the surplus with ERC-4626 `withdraw`, which rounds \
-            the shares burnt up; with coarse source shares that takes principal (see report)"]
+#[ignore = "contract bug: harvest (also the one a deposit runs first) withdraws the surplus \
+            with ERC-4626 `withdraw`, which rounds the shares burnt up; with coarse source \
+            shares that burns the vault's last share and the next depositor loses 25 % (see \
+            report)"]
 fn donation_to_the_source_after_a_one_wei_deposit(
     attacker: Address,
     victim: Address,
@@ -97,24 +99,24 @@ fn donation_of_source_shares_becomes_harvestable_surplus(
     assert_eq!(env.principal_of(victim), ETH, "the next depositor still gets shares == assets");
     assert_eq!(env.withdrawable(victim), ETH);
     assert_eq!(env.withdrawable(attacker), one());
-    let principal = ETH + one();
-    let surplus = env.surplus();
-    assert!(surplus + one() >= ETH, "the donation is surplus: {surplus}");
-
-    // Close the deposit epoch, then harvest the donation for the members.
-    env.vault.sender(keeper).harvest().motsu_unwrap();
-    let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
-    assert_eq!(credits, surplus);
-    assert!(env.value() >= principal, "harvest took principal");
+    // The victim's deposit first harvested the donation, as credits for
+    // the members already in: the attacker's own 1 wei. The attacker bought
+    // spendable credits, which cannot be cashed out, and took nothing from
+    // the victim.
+    let credits = env.reserve();
+    assert!(credits + U256::from(2) >= ETH && credits <= ETH, "donation harvested: {credits}");
+    assert_eq!(env.surplus(), U256::ZERO);
+    assert_eq!(env.pending_credits(victim), U256::ZERO);
     let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
-    let victim_credits = env.vault.sender(keeper).claim(victim).motsu_unwrap();
-    assert!(attacker_credits <= one(), "attacker got {attacker_credits}");
-    assert!(credits - victim_credits <= U256::from(2), "victim got {victim_credits} of {credits}");
+    assert!(credits - attacker_credits <= one());
+    assert_eq!(env.earned(attacker), U256::ZERO);
+    let err = env.ledger.sender(attacker).redeem(one(), attacker).motsu_unwrap_err();
+    assert!(matches!(err, compute_credits::Error::InsufficientEarned(_)), "{err:?}");
 
     assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
     assert_eq!(env.vault.sender(attacker).withdraw(one(), attacker).motsu_unwrap(), one());
     assert_eq!(env.balance(victim), ETH);
-    assert_eq!(env.balance(attacker), one(), "the attacker lost the donation");
+    assert_eq!(env.balance(attacker), one(), "the donation did not come back as asset");
     env.assert_backed();
 }
 
@@ -171,21 +173,23 @@ fn asset_hook_reentering_harvest_during_deposit_is_refused(alice: Address) {
     // The outer deposit completed and the books add up.
     assert_eq!(env.principal_of(alice), ETH);
     assert_eq!(env.value(), ETH);
-    assert_eq!(env.last_harvest().1, 0, "no harvest ran");
+    assert_eq!(env.reserve(), U256::ZERO, "no harvest delivered anything");
     env.assert_principal_adds_up(&[alice]);
     // The guard was released: a normal harvest works afterwards.
-    env.vault.sender(alice).harvest().motsu_unwrap();
-    assert_eq!(env.last_harvest().1, 1);
+    env.gain(ETH / U256::from(10));
+    let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
+    assert!(!credits.is_zero());
+    assert_eq!(env.last_harvest(), 1_735_689_600);
 }
 
 #[motsu::test]
 fn source_hook_reentering_withdraw_during_withdraw_is_refused(alice: Address, thief: Address) {
     let env = Env::deploy(&Config::default());
-    env.join(alice, ETH, 0);
+    env.join(alice, ETH * U256::from(2), 0);
     // The source itself holds principal, so that its reentrant withdraw gets
     // past the balance and lock checks and meets the guard.
     let source = env.source.address();
-    env.join(source, ETH, 0);
+    make_member(&env, alice, source);
     let call = IReenter::withdrawCall { principal: ETH, receiver: thief }.abi_encode();
     env.source.sender(alice).set_hook(env.vault.address(), Bytes(call));
 
@@ -227,6 +231,14 @@ fn source_hook_reentering_deposit_during_withdraw_is_refused(alice: Address) {
     env.assert_principal_adds_up(&[alice, source]);
 }
 
+/// Makes `who` (the source, in these tests) a member with 1 ETH of principal
+/// received from `from`, able to deposit. (Depositing from the source's own
+/// balance would take the asset out of the source's pool.)
+fn make_member(env: &Env, from: Address, who: Address) {
+    assert!(env.vault.sender(from).transfer(who, ETH).motsu_unwrap());
+    env.asset.sender(who).approve(env.vault.address(), U256::MAX).motsu_unwrap();
+}
+
 /// The vault operations a hook runs or re-enters.
 #[derive(Clone, Copy, Debug)]
 enum VaultOp {
@@ -245,8 +257,7 @@ fn source_hook_reentering_any_operation_during_any_other_is_refused(alice: Addre
             // with funds, so the inner call passes its own checks and meets
             // the guard.
             let source = env.source.address();
-            env.join(source, ETH, 0);
-            env.fund(source, ETH);
+            make_member(&env, alice, source);
             env.vault.sender(alice).harvest().motsu_unwrap();
             env.gain(ETH / U256::from(10));
             env.fund(alice, ETH);
@@ -280,7 +291,7 @@ fn source_hook_reentering_any_operation_during_any_other_is_refused(alice: Addre
             env.source.sender(alice).set_hook(Address::ZERO, Bytes(Vec::new()));
 
             let case = format!("{inner:?} inside {outer:?}");
-            assert_eq!(env.source.sender(alice).hook_calls(), U256::from(1), "{case}");
+            assert!(env.source.sender(alice).hook_calls() >= U256::from(1), "{case}");
             assert!(!env.source.sender(alice).last_hook_ok(), "{case}");
             assert_eq!(env.source.sender(alice).last_hook_data().0, reentrant_call(), "{case}");
             // Only the outer operation happened.
@@ -376,20 +387,25 @@ fn claim_reentered_during_harvest_pays_nothing_twice(
 fn flash_deposit_before_harvest_earns_nothing(alice: Address, attacker: Address, keeper: Address) {
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(alice, ETH, 0);
-    env.vault.sender(keeper).harvest().motsu_unwrap();
 
     // Yield accrues to alice; the attacker deposits 1000x right before the
-    // harvest and leaves right after.
+    // harvest, harvests, and leaves right after.
     env.gain(ETH / U256::from(10));
+    let yield_before = env.surplus();
+    assert!(!yield_before.is_zero());
     let huge = ETH * U256::from(1000);
     env.join(attacker, huge, 0);
-    let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
-    assert!(!credits.is_zero());
+    let (late, _) = env.vault.sender(attacker).harvest().motsu_unwrap();
+    // Everything delivered so far (by the deposit's own harvest and the
+    // attacker's) is the yield that accrued before the attacker came.
+    let delivered = env.reserve();
+    assert!(delivered <= yield_before && yield_before - delivered <= U256::from(2));
+    assert!(late <= U256::from(2), "only rounding was left for the attacker's harvest: {late}");
 
     let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
     assert_eq!(attacker_credits, U256::ZERO, "the flash deposit took yield");
     let alice_credits = env.vault.sender(keeper).claim(alice).motsu_unwrap();
-    assert!(credits - alice_credits <= one(), "alice got {alice_credits} of {credits}");
+    assert!(delivered - alice_credits <= one(), "alice got {alice_credits} of {delivered}");
     assert_eq!(env.vault.sender(attacker).withdraw(huge, attacker).motsu_unwrap(), huge);
     assert_eq!(env.balance(attacker), huge);
     assert_eq!(env.spendable(attacker), U256::ZERO);
@@ -469,9 +485,10 @@ fn fee_on_transfer_asset_is_refused(alice: Address) {
     assert_eq!(held, owed);
 }
 
+/// A regression test: with the earlier epoch design a pending deposit
+/// raised the loss buffer, trapped the yield that accrued before it, and
+/// shared it once it turned active. Deposits now harvest first.
 #[motsu::test]
-#[ignore = "contract bug: pending principal raises the loss buffer, trapping yield that \
-            accrued before it arrived until after it turns active (see report)"]
 fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
     alice: Address,
     attacker: Address,
@@ -487,11 +504,10 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
     let normal = env.surplus();
     assert!(normal > ETH - U256::from(2) && normal <= ETH);
 
-    // The attacker, in one transaction: deposit 150 ETH (pending, but it
-    // raises the buffer so the harvest skims nothing and traps the yield),
-    // harvest (the deposit turns active), withdraw 100 ETH (releasing part of
-    // the trapped yield), harvest again (shared with the attacker's 50 ETH),
-    // withdraw the rest.
+    // The attacker, in one transaction: deposit 150 ETH (raising the buffer
+    // so that a harvest would skim nothing), harvest, withdraw 100 ETH
+    // (lowering the buffer again), harvest again (hoping to share the
+    // released yield with the attacker's 50 ETH), withdraw the rest.
     let deposit = ETH * U256::from(150);
     env.join(attacker, deposit, 0);
     env.vault.sender(attacker).harvest().motsu_unwrap();
@@ -502,6 +518,9 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
 
     let stolen = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
     assert_eq!(stolen, U256::ZERO, "the flash deposit took {stolen} of alice's yield");
+    let alice_credits = env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    assert!(normal - alice_credits <= U256::from(2), "alice got {alice_credits} of {normal}");
+    env.assert_backed();
 }
 
 #[motsu::test]

@@ -5,7 +5,7 @@
 mod common;
 
 use alloy_primitives::{Address, B256, U256};
-use common::{Config, Env, ETH};
+use common::{word, Config, Env, ETH};
 use compute_credits::CreditLedger;
 use motsu::prelude::*;
 use openzeppelin_stylus::{access::control::IAccessControl, token::erc20::IErc20};
@@ -191,7 +191,7 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
     let other_source: Contract<MockErc4626> = Contract::new();
     other_source.sender(owner).constructor(other.address(), "yOTH".into(), "yOTH".into());
 
-    let build = |asset, source, ledger, tip: u16, buffer: u16, delay: u64| {
+    let build_named = |asset, source, ledger, tip: u16, buffer: u16, delay: u64, name: B256| {
         let v: Contract<Vault> = Contract::new();
         let res = v
             .sender(owner)
@@ -201,8 +201,8 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
                 ledger,
                 owner,
                 Address::ZERO,
-                "v".into(),
-                "v".into(),
+                name,
+                word("v"),
                 tip,
                 ETH,
                 buffer,
@@ -211,6 +211,9 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
             )
             .motsu_res();
         (res, v.sender(owner).wiring().0)
+    };
+    let build = |asset, source, ledger, tip, buffer, delay| {
+        build_named(asset, source, ledger, tip, buffer, delay, word("v"))
     };
 
     let (res, wired) = build(Address::ZERO, source, ledger, 0, 0, 0);
@@ -236,16 +239,23 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
     assert!(matches!(res, Err(V::BufferTooHigh(_))), "{res:?}");
     let (res, _) = build(asset, source, ledger, 0, 0, MAX_DELAY + 1);
     assert!(matches!(res, Err(V::DelayTooLong(_))), "{res:?}");
+    // Names are text padded with zero bytes.
+    let mut garbled = word("ab");
+    garbled[5] = b'c';
+    let (res, _) = build_named(asset, source, ledger, 0, 0, 0, garbled);
+    assert!(matches!(res, Err(V::InvalidString(_))), "{res:?}");
     let (res, wired) = build(asset, source, ledger, MAX_TIP_BPS, MAX_BUFFER_BPS, MAX_DELAY);
     assert!(res.is_ok(), "{res:?}");
     assert_eq!(wired, asset);
 
     // The ledger refuses a zero asset or admin.
     let l: Contract<CreditLedger> = Contract::new();
-    let res = l.sender(owner).constructor(Address::ZERO, owner, "c".into(), "c".into()).motsu_res();
+    let res = l.sender(owner).constructor(Address::ZERO, owner, word("c"), word("c")).motsu_res();
     assert!(matches!(res, Err(L::ZeroAddress(_))), "{res:?}");
-    let res = l.sender(owner).constructor(asset, Address::ZERO, "c".into(), "c".into()).motsu_res();
+    let res = l.sender(owner).constructor(asset, Address::ZERO, word("c"), word("c")).motsu_res();
     assert!(matches!(res, Err(L::ZeroAddress(_))), "{res:?}");
+    let res = l.sender(owner).constructor(asset, owner, garbled, word("c")).motsu_res();
+    assert!(matches!(res, Err(L::InvalidString(_))), "{res:?}");
     assert_eq!(l.sender(owner).asset(), Address::ZERO);
 }
 

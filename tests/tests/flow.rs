@@ -34,14 +34,12 @@ fn deposit_harvest_claim_withdraw(
     assert_eq!(env.balance(alice), U256::ZERO);
     assert_eq!(env.value(), deposit);
     assert_eq!(env.beneficiary(alice), alice_ai);
-    assert_eq!(env.split(), (U256::ZERO, deposit));
     env.assert_backed();
 
-    // The first harvest finds nothing and closes the deposit epoch.
+    // A harvest with nothing to skim does nothing.
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert_eq!((credits, tip), (U256::ZERO, U256::ZERO));
-    assert_eq!(env.split(), (deposit, U256::ZERO));
-    assert_eq!(env.last_harvest(), (1_735_689_600, 1));
+    assert_eq!(env.last_harvest(), 0);
     env.assert_backed();
 
     // The source earns 10 %.
@@ -58,9 +56,10 @@ fn deposit_harvest_claim_withdraw(
     assert!(tip <= ETH / U256::from(100));
     assert_eq!(env.balance(keeper), tip, "the tip goes to the caller");
     assert_eq!(credits + tip, surplus, "the whole surplus is delivered");
-    assert!(env.vault.emitted(&Harvested { caller: keeper, surplus, tip, credits, epoch: 1 }));
+    assert!(env.vault.emitted(&Harvested { caller: keeper, surplus, tip, credits }));
     // Principal is untouched; the credits wait in the vault's reserve.
     assert!(env.value() >= deposit, "harvest touched principal");
+    assert_eq!(env.last_harvest(), 1_735_689_600);
     assert_eq!(env.principal(), deposit);
     assert_eq!(env.reserve(), credits);
     let pending = env.pending_credits(alice);
@@ -100,7 +99,6 @@ fn deposit_harvest_claim_withdraw(
     assert_eq!(env.balance(alice), deposit);
     assert_eq!(env.principal_of(alice), U256::ZERO);
     assert_eq!(env.principal(), U256::ZERO);
-    assert_eq!(env.split(), (U256::ZERO, U256::ZERO));
     env.assert_backed();
     // Her credits stay with her beneficiary.
     assert_eq!(env.spendable(alice_ai), claimed);
@@ -258,4 +256,36 @@ fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
     assert_eq!(env.vault.sender(keeper).pending_params().4, 0);
     let err = env.vault.sender(env.owner).cancel_params().motsu_unwrap_err();
     assert!(matches!(err, vault::Error::NoPendingChange(_)), "{err:?}");
+}
+
+#[motsu::test]
+fn a_deposit_first_harvests_for_the_members_already_in(alice: Address, bob: Address) {
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH, 0);
+    env.gain(ETH / U256::from(10));
+    let surplus = env.surplus();
+    assert!(!surplus.is_zero());
+
+    // Bob's deposit harvests alice's yield first, with no tip to anyone.
+    env.join(bob, ETH * U256::from(3), 0);
+    assert!(env.vault.emitted(&Harvested {
+        caller: Address::ZERO,
+        surplus,
+        tip: U256::ZERO,
+        credits: surplus,
+    }));
+    assert_eq!(env.reserve(), surplus);
+    assert_eq!(env.balance(bob), U256::ZERO);
+    assert!(surplus - env.pending_credits(alice) <= U256::from(1));
+    assert_eq!(env.pending_credits(bob), U256::ZERO);
+    assert!(env.value() + U256::from(1) >= env.principal());
+
+    // From now on they share by principal, 1 : 3.
+    env.gain(ETH / U256::from(10));
+    let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
+    let a = env.vault.sender(alice).claim(alice).motsu_unwrap();
+    let b = env.vault.sender(alice).claim(bob).motsu_unwrap();
+    assert!((credits / U256::from(4)).abs_diff(a - surplus) <= U256::from(2), "{a}");
+    assert!((credits * U256::from(3) / U256::from(4)).abs_diff(b) <= U256::from(2), "{b}");
+    env.assert_backed();
 }

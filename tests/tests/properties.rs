@@ -73,27 +73,30 @@ fn sum(of: &[U256; MEMBERS]) -> U256 {
 /// Who should have earned what.
 #[derive(Default)]
 struct Model {
-    active: [U256; MEMBERS],
-    pending: [U256; MEMBERS],
+    principal: [U256; MEMBERS],
     /// Credits each member should have earned (each harvest's share rounded
     /// down).
     expected: [U256; MEMBERS],
     claimed: [U256; MEMBERS],
     /// Operations that brought each member's record up to date (each may
-    /// round down once or twice).
+    /// round down once).
     touches: [u64; MEMBERS],
+    /// Harvests that delivered credits (explicit or run by a deposit).
     harvests: u64,
     delivered: U256,
 }
 
 impl Model {
-    /// Takes `amount` of `who`'s principal, pending first; returns
-    /// `(from_pending, from_active)`.
-    fn take(&mut self, who: usize, amount: U256) -> (U256, U256) {
-        let from_pending = self.pending[who].min(amount);
-        self.pending[who] -= from_pending;
-        self.active[who] -= amount - from_pending;
-        (from_pending, amount - from_pending)
+    /// Shares `credits` over the members by principal, as a harvest does.
+    fn distribute(&mut self, credits: U256) {
+        let total = sum(&self.principal);
+        if credits.is_zero() || total.is_zero() {
+            return;
+        }
+        for i in 0..MEMBERS {
+            self.expected[i] += credits * self.principal[i] / total;
+        }
+        self.harvests += 1;
     }
 }
 
@@ -105,6 +108,11 @@ fn config() -> impl Strategy<Value = (bool, u16, u16, u128)> {
         0u16..=100,
         0u128..=10u128.pow(18),
     )
+}
+
+/// `principal` plus the loss buffer of `buffer_bps` (rounded up).
+fn floor_of(principal: U256, buffer_bps: u16) -> U256 {
+    principal + (principal * U256::from(buffer_bps)).div_ceil(U256::from(10_000))
 }
 
 /// Runs `ops` on a fresh deployment and checks the invariants after each.
@@ -141,14 +149,33 @@ fn run_vault_case(
     let mut tipped = U256::ZERO;
 
     for op in ops {
+        // What one source share is worth, rounded up: the most the source's
+        // rounding can move in one call.
+        let share = env.source.sender(keeper).preview_mint(U256::from(1)).motsu_unwrap();
         match *op {
             Op::Deposit { who, amount } => {
                 let m = members[who];
                 let amount = U256::from(amount);
+                let (value, principal) = (env.value(), env.principal());
+                let (surplus, reserve) = (env.surplus(), env.reserve());
+                let community_credits = env.spendable(community);
                 env.asset.sender(m).mint(m, amount).motsu_unwrap();
                 env.vault.sender(m).deposit(amount, Address::ZERO, 0).motsu_unwrap();
-                model.pending[who] += amount;
+                // A deposit first harvests, untipped, for the members
+                // already in (when members choose their beneficiaries).
+                let credits = if fixed || principal.is_zero() { U256::ZERO } else { surplus };
+                assert_eq!(env.reserve(), reserve + credits, "the deposit's own harvest");
+                assert_eq!(env.spendable(community), community_credits);
+                model.distribute(credits);
+                model.delivered += credits;
+                model.principal[who] += amount;
                 model.touches[who] += 1;
+                if !strict && value >= floor_of(principal, buffer_bps) {
+                    // The harvest's and the source deposit's rounding, at
+                    // most a share each.
+                    let slack = share * U256::from(2) + U256::from(2);
+                    assert!(env.value() + slack >= env.principal(), "deposit lost principal");
+                }
             }
             Op::Withdraw { who, permille } => {
                 let m = members[who];
@@ -162,16 +189,15 @@ fn run_vault_case(
                 let expected = if value >= total { amount } else { amount * value / total };
                 assert_eq!(paid, expected, "withdraw paid {paid}, expected {expected}");
                 assert_eq!(env.balance(m), before + paid);
-                model.take(who, amount);
+                model.principal[who] -= amount;
                 model.touches[who] += 1;
             }
             Op::Transfer { from, to, permille } => {
                 let (f, t) = (members[from], members[to]);
                 let amount = env.principal_of(f) * U256::from(permille) / U256::from(1000);
                 assert!(env.vault.sender(f).transfer(t, amount).motsu_unwrap());
-                let (p, a) = model.take(from, amount);
-                model.pending[to] += p;
-                model.active[to] += a;
+                model.principal[from] -= amount;
+                model.principal[to] += amount;
                 model.touches[from] += 1;
                 model.touches[to] += 1;
             }
@@ -182,11 +208,8 @@ fn run_vault_case(
             }
             Op::Harvest => {
                 let (value, principal) = (env.value(), env.principal());
-                let floor =
-                    principal + (principal * U256::from(buffer_bps)).div_ceil(U256::from(10_000));
+                let floor = floor_of(principal, buffer_bps);
                 let reserve = env.reserve();
-                // What one source share is worth, rounded up.
-                let share = env.source.sender(keeper).preview_mint(U256::from(1)).motsu_unwrap();
                 let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
                 let after = env.value();
                 tipped += tip;
@@ -195,8 +218,7 @@ fn run_vault_case(
                 if value < principal {
                     assert!(env.vault.emitted(&LossReported { value, principal }));
                 }
-                let active = sum(&model.active);
-                if value <= floor || (!fixed && active.is_zero()) {
+                if value <= floor || (!fixed && principal.is_zero()) {
                     assert_eq!((credits, tip), (U256::ZERO, U256::ZERO));
                     assert_eq!(after, value, "a harvest with nothing to skim moved value");
                 } else {
@@ -207,21 +229,12 @@ fn run_vault_case(
                         "harvest touched principal: {value} -> {after} < {principal} (buffer {buffer_bps})"
                     );
                 }
-                model.harvests += 1;
                 model.delivered += credits;
                 if fixed {
                     assert_eq!(env.reserve(), reserve, "fixed: credits are minted at once");
                 } else {
                     assert_eq!(env.reserve(), reserve + credits);
-                    if !active.is_zero() {
-                        for i in 0..MEMBERS {
-                            model.expected[i] += credits * model.active[i] / active;
-                        }
-                    }
-                }
-                for i in 0..MEMBERS {
-                    model.active[i] += model.pending[i];
-                    model.pending[i] = U256::ZERO;
+                    model.distribute(credits);
                 }
             }
             Op::Claim { who } => {
@@ -256,7 +269,7 @@ fn run_vault_case(
         assert_eq!(env.reserve(), model.delivered - claimed);
         let mut slack = U256::ZERO;
         for (i, m) in members.iter().enumerate() {
-            let tol = U256::from(2 * model.touches[i] + model.harvests + 2);
+            let tol = U256::from(model.touches[i] + model.harvests + 1);
             let (got, want) = (model.claimed[i], model.expected[i]);
             assert!(
                 got.abs_diff(want) <= tol,
@@ -282,13 +295,10 @@ fn check_invariants(
     fixed: bool,
     community: Address,
 ) {
-    // Principal adds up, member by member and split into active and pending.
+    // Principal adds up, member by member.
     env.assert_principal_adds_up(members);
-    let (active, pending) = env.split();
-    assert_eq!(active, sum(&model.active), "active principal");
-    assert_eq!(pending, sum(&model.pending), "pending principal");
     for (i, m) in members.iter().enumerate() {
-        assert_eq!(env.principal_of(*m), model.active[i] + model.pending[i]);
+        assert_eq!(env.principal_of(*m), model.principal[i]);
     }
     // Withdrawable never exceeds principal, and equals it without a loss.
     let (value, total) = (env.value(), env.principal());
@@ -322,6 +332,8 @@ proptest! {
     /// The design's invariant as stated: a harvest never touches principal.
     /// Fails today (e.g. a gain before the first deposit makes the source's
     /// shares coarse; harvest with buffer 0 then takes principal).
+    /// Deposits are not checked here: the source rounds the shares a
+    /// deposit mints down, which is not the harvest's doing.
     #[test]
     #[ignore = "contract bug: harvest's ERC-4626 `withdraw` rounds shares up and can take up to \
                 one source share of principal (see report)"]

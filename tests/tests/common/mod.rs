@@ -6,7 +6,7 @@
 // part of it.
 #![allow(dead_code, reason = "shared by several test binaries, each using a part")]
 
-use alloy_primitives::{uint, Address, U256};
+use alloy_primitives::{uint, Address, B256, U256};
 use compute_credits::CreditLedger;
 use interfaces::roles::{SPENDER_ROLE, VAULT_ROLE};
 use motsu::prelude::*;
@@ -26,6 +26,13 @@ pub(crate) fn account(n: u64) -> Address {
     bytes[0] = 0xAC;
     bytes[12..].copy_from_slice(&n.to_be_bytes());
     Address::from(bytes)
+}
+
+/// A name or symbol as the contracts take it: text padded to 32 bytes.
+pub(crate) fn word(text: &str) -> B256 {
+    let mut w = B256::ZERO;
+    w[..text.len()].copy_from_slice(text.as_bytes());
+    w
 }
 
 /// Vault parameters for one test.
@@ -87,7 +94,7 @@ impl Env {
         );
         self.ledger
             .sender(owner)
-            .constructor(self.asset.address(), owner, "Compute Credits".into(), "CC".into())
+            .constructor(self.asset.address(), owner, word("Compute Credits"), word("CC"))
             .motsu_unwrap();
         self.vault
             .sender(owner)
@@ -97,8 +104,8 @@ impl Env {
                 self.ledger.address(),
                 owner,
                 cfg.fixed,
-                "Vault WETH".into(),
-                "vWETH".into(),
+                word("Vault WETH"),
+                word("vWETH"),
                 cfg.tip_bps,
                 cfg.max_tip,
                 cfg.buffer_bps,
@@ -146,10 +153,9 @@ impl Env {
     // The vault's views, in one place: the contract's view surface is being
     // merged to save code size, so the tests read it only through these.
 
-    /// The vault's figures: `(principal, active, pending, value, surplus,
-    /// last_harvest, epoch, paused)`.
-    #[allow(clippy::type_complexity)]
-    fn state(&self) -> (U256, U256, U256, U256, U256, u64, u64, bool) {
+    /// The vault's figures: `(principal, value, surplus, last_harvest,
+    /// paused)`.
+    fn state(&self) -> (U256, U256, U256, u64, bool) {
         self.vault.sender(self.owner).state().motsu_unwrap()
     }
 
@@ -159,36 +165,29 @@ impl Env {
         self.vault.sender(who).position_of(who).motsu_unwrap()
     }
 
-    /// What the vault's source shares are worth.
-    pub(crate) fn value(&self) -> U256 {
-        self.state().3
-    }
-
-    /// The surplus a harvest would skim now.
-    pub(crate) fn surplus(&self) -> U256 {
-        self.state().4
-    }
-
     /// Total principal of the vault.
     pub(crate) fn principal(&self) -> U256 {
         self.state().0
     }
 
-    /// Principal earning yield, and principal waiting for the next harvest.
-    pub(crate) fn split(&self) -> (U256, U256) {
-        let s = self.state();
-        (s.1, s.2)
+    /// What the vault's source shares are worth.
+    pub(crate) fn value(&self) -> U256 {
+        self.state().1
     }
 
-    /// Time of the last harvest and the current epoch.
-    pub(crate) fn last_harvest(&self) -> (u64, u64) {
-        let s = self.state();
-        (s.5, s.6)
+    /// The surplus a harvest would skim now.
+    pub(crate) fn surplus(&self) -> U256 {
+        self.state().2
+    }
+
+    /// Time of the last harvest that skimmed something (zero: none yet).
+    pub(crate) fn last_harvest(&self) -> u64 {
+        self.state().3
     }
 
     /// Whether deposits are paused.
     pub(crate) fn paused(&self) -> bool {
-        self.state().7
+        self.state().4
     }
 
     /// Principal of `who`.
@@ -263,16 +262,12 @@ impl Env {
         (held, owed)
     }
 
-    /// Asserts that the vault's principal bookkeeping adds up over `members`
-    /// (who must be all members): the sum of their principal equals the
-    /// total, which equals active + pending.
+    /// Asserts that the vault's principal adds up over `members` (who must
+    /// be all members): the sum of their principal equals the total.
     #[track_caller]
     pub(crate) fn assert_principal_adds_up(&self, members: &[Address]) {
         let sum = members.iter().fold(U256::ZERO, |acc, m| acc + self.principal_of(*m));
-        let total = self.principal();
-        let (active, pending) = self.split();
-        assert_eq!(sum, total, "sum of member principal != total principal");
-        assert_eq!(active + pending, total, "active + pending != total principal");
+        assert_eq!(sum, self.principal(), "sum of member principal != total principal");
     }
 
     /// Runs `call`, which must fail, reverts it, and checks that it changed
@@ -314,7 +309,6 @@ impl Env {
         Snapshot {
             per_account,
             total_principal: self.principal(),
-            split: self.split(),
             value: self.value(),
             source_shares: self.source.sender(self.owner).balance_of(self.vault.address()),
             last_harvest: self.last_harvest(),
@@ -337,10 +331,9 @@ pub(crate) struct Snapshot {
     /// spendable and earned credits.
     per_account: Vec<(U256, U256, U256, u64, U256, U256)>,
     total_principal: U256,
-    split: (U256, U256),
     value: U256,
     source_shares: U256,
-    last_harvest: (u64, u64),
+    last_harvest: u64,
     /// Current and pending parameters, as printed (robust to the views'
     /// exact shape).
     params: String,
