@@ -524,7 +524,10 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
 }
 
 #[motsu::test]
-fn illiquid_source_blocks_exits_and_skims_until_it_recovers(alice: Address, keeper: Address) {
+fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers(
+    alice: Address,
+    keeper: Address,
+) {
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.vault.sender(keeper).harvest().motsu_unwrap();
@@ -538,6 +541,15 @@ fn illiquid_source_blocks_exits_and_skims_until_it_recovers(alice: Address, keep
         "{err:?}"
     );
     let err = env.refused(&[alice, keeper], || env.vault.sender(keeper).harvest());
+    assert!(
+        matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
+        "{err:?}"
+    );
+    // A deposit harvests first, so it cannot go in while there is yield it
+    // cannot skim.
+    env.fund(keeper, ETH);
+    let err =
+        env.refused(&[alice, keeper], || env.vault.sender(keeper).deposit(ETH, Address::ZERO, 0));
     assert!(
         matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
         "{err:?}"
