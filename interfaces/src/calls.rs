@@ -28,8 +28,10 @@ sol! {
         function asset() external view returns (address);
         function balanceOf(address account) external view returns (uint256);
         function previewRedeem(uint256 shares) external view returns (uint256);
+        function convertToShares(uint256 assets) external view returns (uint256);
         function deposit(uint256 assets, address receiver) external returns (uint256);
         function withdraw(uint256 assets, address receiver, address owner) external returns (uint256);
+        function redeem(uint256 shares, address receiver, address owner) external returns (uint256);
     }
 
     /// The calls a registered vault makes on the credit ledger.

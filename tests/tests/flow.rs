@@ -55,7 +55,9 @@ fn deposit_harvest_claim_withdraw(
     assert_eq!(tip, uncapped.min(ETH / U256::from(100)));
     assert!(tip <= ETH / U256::from(100));
     assert_eq!(env.balance(keeper), tip, "the tip goes to the caller");
-    assert_eq!(credits + tip, surplus, "the whole surplus is delivered");
+    // Whole source shares worth at most the surplus are redeemed: all of it
+    // but the source's rounding (here at most 2 units) is delivered.
+    assert!(credits + tip <= surplus && surplus - (credits + tip) <= U256::from(2));
     assert!(env.vault.emitted(&Harvested { caller: keeper, surplus, tip, credits }));
     // Principal is untouched; the credits wait in the vault's reserve.
     assert!(env.value() >= deposit, "harvest touched principal");
@@ -132,7 +134,7 @@ fn fixed_beneficiary_gets_minted_at_harvest(
     let surplus = env.surplus();
     let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert_eq!(tip, U256::ZERO);
-    assert_eq!(credits, surplus);
+    assert!(credits <= surplus && surplus - credits <= U256::from(2));
     assert_eq!(env.spendable(community), credits);
     assert_eq!(env.reserve(), U256::ZERO, "nothing is left in the reserve");
     assert_eq!(env.pending_credits(alice), U256::ZERO);
@@ -268,24 +270,27 @@ fn a_deposit_first_harvests_for_the_members_already_in(alice: Address, bob: Addr
 
     // Bob's deposit harvests alice's yield first, with no tip to anyone.
     env.join(bob, ETH * U256::from(3), 0);
+    let credits = env.reserve();
+    assert!(credits <= surplus && surplus - credits <= U256::from(2), "{credits} of {surplus}");
     assert!(env.vault.emitted(&Harvested {
         caller: Address::ZERO,
         surplus,
         tip: U256::ZERO,
-        credits: surplus,
+        credits,
     }));
-    assert_eq!(env.reserve(), surplus);
     assert_eq!(env.balance(bob), U256::ZERO);
-    assert!(surplus - env.pending_credits(alice) <= U256::from(1));
+    assert!(credits - env.pending_credits(alice) <= U256::from(1));
     assert_eq!(env.pending_credits(bob), U256::ZERO);
     assert!(env.value() + U256::from(1) >= env.principal());
 
     // From now on they share by principal, 1 : 3.
+    let credits_before_bob = env.pending_credits(alice);
     env.gain(ETH / U256::from(10));
     let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
     let a = env.vault.sender(alice).claim(alice).motsu_unwrap();
     let b = env.vault.sender(alice).claim(bob).motsu_unwrap();
-    assert!((credits / U256::from(4)).abs_diff(a - surplus) <= U256::from(2), "{a}");
+    let first = credits_before_bob;
+    assert!((credits / U256::from(4)).abs_diff(a - first) <= U256::from(2), "{a}");
     assert!((credits * U256::from(3) / U256::from(4)).abs_diff(b) <= U256::from(2), "{b}");
     env.assert_backed();
 }

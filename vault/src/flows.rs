@@ -133,14 +133,23 @@ impl Vault {
         Ok((credits, tip))
     }
 
-    /// Redeems `assets` of surplus from the source to the vault; returns
-    /// what arrived.
+    /// Redeems at most `assets` of surplus from the source to the vault;
+    /// returns what arrived.
     fn redeem_surplus(&mut self, assets: U256) -> Result<U256, Error> {
         let source = self.source.get();
         let asset = self.asset.get();
         let me = contract::address();
+        // Redeem whole shares worth at most the surplus (`convertToShares`
+        // and `redeem` both round down). `withdraw(assets)` would round the
+        // shares burnt up, which with coarse source shares can take a whole
+        // share of principal.
+        let reply = calls::view(source, &IERC4626::convertToSharesCall { assets });
+        let shares = reply.and_then(|r| calls::uint(&r)).map_err(failed(source))?;
+        if shares.is_zero() {
+            return Ok(U256::ZERO);
+        }
         let before = calls::balance_of(asset, me).map_err(failed(asset))?;
-        let call = IERC4626::withdrawCall { assets, receiver: me, owner: me };
+        let call = IERC4626::redeemCall { shares, receiver: me, owner: me };
         calls::send(source, &call).map_err(failed(source))?;
         let after = calls::balance_of(asset, me).map_err(failed(asset))?;
         Ok(after.saturating_sub(before))
