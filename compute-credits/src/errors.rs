@@ -2,17 +2,12 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
+pub use interfaces::errors::{ZeroAddress, ZeroAmount};
 use interfaces::{guard::ReentrantCall, short_string::InvalidString};
 use openzeppelin_stylus::access::control;
 use stylus_sdk::prelude::*;
 
 sol! {
-    /// An amount of zero where a positive amount is required.
-    #[derive(Debug, PartialEq, Eq)]
-    error ZeroAmount();
-    /// The zero address where a real account is required.
-    #[derive(Debug, PartialEq, Eq)]
-    error ZeroAddress();
     /// `account` has `available` spendable credits but the call needs `needed`.
     #[derive(Debug, PartialEq, Eq)]
     error InsufficientCredits(address account, uint256 available, uint256 needed);

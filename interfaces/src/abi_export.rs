@@ -12,8 +12,7 @@ use alloc::string::String;
 use std::{env, print};
 
 /// The ERC-20 functions and events (`OpenZeppelin`'s `IErc20`).
-pub const ERC20: &str = "\
-    function totalSupply() external view returns (uint256);
+pub const ERC20: &str = "    function totalSupply() external view returns (uint256);
     function balanceOf(address account) external view returns (uint256);
     function transfer(address to, uint256 value) external returns (bool);
     function allowance(address owner, address spender) external view returns (uint256);
@@ -24,8 +23,7 @@ pub const ERC20: &str = "\
 ";
 
 /// The `Ownable` functions and events (`OpenZeppelin`'s `IOwnable`).
-pub const OWNABLE: &str = "\
-    function owner() external view returns (address);
+pub const OWNABLE: &str = "    function owner() external view returns (address);
     function transferOwnership(address newOwner) external;
     function renounceOwnership() external;
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
@@ -33,8 +31,7 @@ pub const OWNABLE: &str = "\
 
 /// The `AccessControl` functions and events (`OpenZeppelin`'s
 /// `IAccessControl` and ERC-165).
-pub const ACCESS_CONTROL: &str = "\
-    function hasRole(bytes32 role, address account) external view returns (bool);
+pub const ACCESS_CONTROL: &str = "    function hasRole(bytes32 role, address account) external view returns (bool);
     function onlyRole(bytes32 role) external view;
     function getRoleAdmin(bytes32 role) external view returns (bytes32);
     function grantRole(bytes32 role, address account) external;

@@ -10,6 +10,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "export-abi"))]
 pub mod abi_export;
 pub mod calls;
+pub mod errors;
 pub mod guard;
 pub mod math;
 pub mod roles;

@@ -2,17 +2,12 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
+pub use interfaces::errors::{ZeroAddress, ZeroAmount};
 use interfaces::{guard::ReentrantCall, short_string::InvalidString};
 use openzeppelin_stylus::{access::ownable, token::erc20};
 use stylus_sdk::prelude::*;
 
 sol! {
-    /// An amount of zero where a positive amount is required.
-    #[derive(Debug, PartialEq, Eq)]
-    error ZeroAmount();
-    /// The zero address where a real account is required.
-    #[derive(Debug, PartialEq, Eq)]
-    error ZeroAddress();
     /// Deposits are paused; withdrawals and claims still work.
     #[derive(Debug, PartialEq, Eq)]
     error DepositsPaused();
