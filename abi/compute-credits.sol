@@ -79,7 +79,7 @@ interface ICreditLedger  {
 }
 
 interface ICreditLedgerExtras {
-function hasRole(bytes32 role, address account) external view returns (bool);
+    function hasRole(bytes32 role, address account) external view returns (bool);
     function onlyRole(bytes32 role) external view;
     function getRoleAdmin(bytes32 role) external view returns (bytes32);
     function grantRole(bytes32 role, address account) external;

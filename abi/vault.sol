@@ -95,7 +95,7 @@ interface IVault  {
 }
 
 interface IVaultExtras {
-function totalSupply() external view returns (uint256);
+    function totalSupply() external view returns (uint256);
     function balanceOf(address account) external view returns (uint256);
     function transfer(address to, uint256 value) external returns (bool);
     function allowance(address owner, address spender) external view returns (uint256);
@@ -103,7 +103,7 @@ function totalSupply() external view returns (uint256);
     function transferFrom(address from, address to, uint256 value) external returns (bool);
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Approval(address indexed owner, address indexed spender, uint256 value);
-function owner() external view returns (address);
+    function owner() external view returns (address);
     function transferOwnership(address newOwner) external;
     function renounceOwnership() external;
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
