@@ -17,7 +17,7 @@ fn tenth() -> U256 {
 /// The full example: 2000 members, 200 ETH, 10 ETH of yield. motsu copies
 /// the whole chain state on every call, so this takes minutes.
 #[motsu::test]
-#[ignore = "full scale, ~6 minutes under motsu: run with `-- --ignored`"]
+#[ignore = "full scale, ~4 minutes under motsu: run with `-- --ignored`"]
 fn community_of_2000_members_funds_its_ai(community: Address, keeper: Address) {
     community_funds_its_ai(2000, community, keeper);
 }
