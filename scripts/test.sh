@@ -13,6 +13,8 @@ step "clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "tests"
 cargo test --workspace --locked
+step "the running example at full scale: 2000 members"
+cargo test -p tests --test running_example --locked -- --ignored
 step "WASM build and offline Stylus check"
 cargo xtask wasm
 step "exported ABIs are up to date"
