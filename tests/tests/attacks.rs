@@ -38,12 +38,10 @@ fn reentrant_call() -> Vec<u8> {
 /// surplus (`convertToShares` + `redeem`, both rounding down). With
 /// `withdraw(surplus)` the shares burnt rounded up, and with coarse source
 /// shares the harvest before the victim's deposit burnt principal.
-#[motsu::test]
-fn donation_to_the_source_after_a_one_wei_deposit(
-    attacker: Address,
-    victim: Address,
-    keeper: Address,
-) {
+#[test]
+fn donation_to_the_source_after_a_one_wei_deposit() {
+    let _serial = common::serial();
+    let [attacker, victim, keeper] = ["attacker", "victim", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(attacker, one(), 0);
     env.fund(attacker, ETH);
@@ -78,12 +76,10 @@ fn donation_to_the_source_after_a_one_wei_deposit(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn donation_of_source_shares_becomes_harvestable_surplus(
-    attacker: Address,
-    victim: Address,
-    keeper: Address,
-) {
+#[test]
+fn donation_of_source_shares_becomes_harvestable_surplus() {
+    let _serial = common::serial();
+    let [attacker, victim, keeper] = ["attacker", "victim", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(attacker, one(), 0);
     // The attacker buys source shares directly and donates them to the vault.
@@ -118,13 +114,11 @@ fn donation_of_source_shares_becomes_harvestable_surplus(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor(
-    seeder: Address,
-    attacker: Address,
-    victim: Address,
-    keeper: Address,
-) {
+#[test]
+fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor() {
+    let _serial = common::serial();
+    let [seeder, attacker, victim, keeper] =
+        ["seeder", "attacker", "victim", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, buffer_bps: 1, ..Config::default() });
     // Someone else already holds 100 ETH in the source.
     env.fund(seeder, ETH * U256::from(100));
@@ -153,8 +147,10 @@ fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn asset_hook_reentering_harvest_during_deposit_is_refused(alice: Address) {
+#[test]
+fn asset_hook_reentering_harvest_during_deposit_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
     let env = Env::deploy(&Config::default());
     env.fund(alice, ETH);
     let call = IReenter::harvestCall {}.abi_encode();
@@ -180,8 +176,10 @@ fn asset_hook_reentering_harvest_during_deposit_is_refused(alice: Address) {
     assert_eq!(env.last_harvest(), 1_735_689_600);
 }
 
-#[motsu::test]
-fn source_hook_reentering_withdraw_during_withdraw_is_refused(alice: Address, thief: Address) {
+#[test]
+fn source_hook_reentering_withdraw_during_withdraw_is_refused() {
+    let _serial = common::serial();
+    let [alice, thief] = ["alice", "thief"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH * U256::from(2), 0);
     // The source itself holds principal, so that its reentrant withdraw gets
@@ -206,8 +204,10 @@ fn source_hook_reentering_withdraw_during_withdraw_is_refused(alice: Address, th
     env.assert_principal_adds_up(&[alice, source]);
 }
 
-#[motsu::test]
-fn source_hook_reentering_deposit_during_withdraw_is_refused(alice: Address) {
+#[test]
+fn source_hook_reentering_deposit_during_withdraw_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH * U256::from(2), 0);
     let source = env.source.address();
@@ -245,8 +245,10 @@ enum VaultOp {
     Harvest,
 }
 
-#[motsu::test]
-fn source_hook_reentering_any_operation_during_any_other_is_refused(alice: Address) {
+#[test]
+fn source_hook_reentering_any_operation_during_any_other_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
     for outer in [VaultOp::Deposit, VaultOp::Withdraw, VaultOp::Harvest] {
         for inner in [VaultOp::Deposit, VaultOp::Withdraw, VaultOp::Harvest] {
             let env = Env::deploy(&Config::default());
@@ -307,12 +309,10 @@ fn source_hook_reentering_any_operation_during_any_other_is_refused(alice: Addre
     }
 }
 
-#[motsu::test]
-fn asset_hook_reentering_during_harvest_is_refused(
-    alice: Address,
-    keeper: Address,
-    community: Address,
-) {
+#[test]
+fn asset_hook_reentering_during_harvest_is_refused() {
+    let _serial = common::serial();
+    let [alice, keeper, community] = ["alice", "keeper", "community"].map(common::tag);
     let env = Env::deploy(&Config { fixed: community, ..Config::default() });
     env.join(alice, ETH, 0);
     env.gain(ETH / U256::from(10));
@@ -348,12 +348,10 @@ fn asset_hook_reentering_during_harvest_is_refused(
     assert_eq!((held, owed), (credits + more, credits + more));
 }
 
-#[motsu::test]
-fn claim_reentered_during_harvest_pays_nothing_twice(
-    alice: Address,
-    bob: Address,
-    keeper: Address,
-) {
+#[test]
+fn claim_reentered_during_harvest_pays_nothing_twice() {
+    let _serial = common::serial();
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(alice, ETH, 0);
     env.join(bob, ETH, 0);
@@ -381,8 +379,10 @@ fn claim_reentered_during_harvest_pays_nothing_twice(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn flash_deposit_before_harvest_earns_nothing(alice: Address, attacker: Address, keeper: Address) {
+#[test]
+fn flash_deposit_before_harvest_earns_nothing() {
+    let _serial = common::serial();
+    let [alice, attacker, keeper] = ["alice", "attacker", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(alice, ETH, 0);
 
@@ -411,13 +411,10 @@ fn flash_deposit_before_harvest_earns_nothing(alice: Address, attacker: Address,
     env.assert_backed();
 }
 
-#[motsu::test]
-fn source_loss_is_reported_and_shared_pro_rata(
-    alice: Address,
-    bob: Address,
-    carol: Address,
-    keeper: Address,
-) {
+#[test]
+fn source_loss_is_reported_and_shared_pro_rata() {
+    let _serial = common::serial();
+    let [alice, bob, carol, keeper] = ["alice", "bob", "carol", "keeper"].map(common::tag);
     let env = Env::deploy(&Config::default());
     let members = [(alice, ETH), (bob, ETH * U256::from(2)), (carol, ETH * U256::from(3))];
     for (m, amount) in members {
@@ -463,8 +460,10 @@ fn source_loss_is_reported_and_shared_pro_rata(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn fee_on_transfer_asset_is_refused(alice: Address) {
+#[test]
+fn fee_on_transfer_asset_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
     let env = Env::deploy(&Config::default());
     env.fund(alice, ETH);
     env.asset.sender(alice).set_fee_bps(100);
@@ -486,12 +485,10 @@ fn fee_on_transfer_asset_is_refused(alice: Address) {
 /// A regression test: with the earlier epoch design a pending deposit
 /// raised the loss buffer, trapped the yield that accrued before it, and
 /// shared it once it turned active. Deposits now harvest first.
-#[motsu::test]
-fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
-    alice: Address,
-    attacker: Address,
-    keeper: Address,
-) {
+#[test]
+fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield() {
+    let _serial = common::serial();
+    let [alice, attacker, keeper] = ["alice", "attacker", "keeper"].map(common::tag);
     // A 1 % loss buffer; alice's 100 ETH earns 2 ETH before the next harvest.
     let env = Env::deploy(&Config { tip_bps: 0, buffer_bps: 100, ..Config::default() });
     let hundred = ETH * U256::from(100);
@@ -521,11 +518,10 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers(
-    alice: Address,
-    keeper: Address,
-) {
+#[test]
+fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers() {
+    let _serial = common::serial();
+    let [alice, keeper] = ["alice", "keeper"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.vault.sender(keeper).harvest().motsu_unwrap();

@@ -21,8 +21,10 @@ fn one() -> U256 {
     U256::from(1)
 }
 
-#[motsu::test]
-fn vault_zero_amounts_and_addresses(alice: Address, bob: Address) {
+#[test]
+fn vault_zero_amounts_and_addresses() {
+    let _serial = common::serial();
+    let [alice, bob] = ["alice", "bob"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.fund(bob, ETH);
@@ -61,8 +63,10 @@ fn vault_zero_amounts_and_addresses(alice: Address, bob: Address) {
     assert!(matches!(err, V::ExternalCallFailed(_)), "{err:?}");
 }
 
-#[motsu::test]
-fn vault_locks(alice: Address, bob: Address) {
+#[test]
+fn vault_locks() {
+    let _serial = common::serial();
+    let [alice, bob] = ["alice", "bob"].map(common::tag);
     let env = Env::deploy(&Config::default());
     let who = [alice, bob];
     env.fund(alice, ETH * U256::from(2));
@@ -101,13 +105,10 @@ fn vault_locks(alice: Address, bob: Address) {
     assert!(matches!(err, V::StillLocked(_)), "{err:?}");
 }
 
-#[motsu::test]
-fn pause_blocks_deposits_never_exits(
-    alice: Address,
-    bob: Address,
-    keeper: Address,
-    stranger: Address,
-) {
+#[test]
+fn pause_blocks_deposits_never_exits() {
+    let _serial = common::serial();
+    let [alice, bob, keeper, stranger] = ["alice", "bob", "keeper", "stranger"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.fund(bob, ETH);
@@ -134,8 +135,10 @@ fn pause_blocks_deposits_never_exits(
     assert_eq!(env.principal(), ETH);
 }
 
-#[motsu::test]
-fn vault_cap_and_parameters(alice: Address, stranger: Address) {
+#[test]
+fn vault_cap_and_parameters() {
+    let _serial = common::serial();
+    let [alice, stranger] = ["alice", "stranger"].map(common::tag);
     let cap = ETH * U256::from(3);
     let env = Env::deploy(&Config { deposit_cap: cap, ..Config::default() });
     env.fund(alice, ETH * U256::from(4));
@@ -181,8 +184,10 @@ fn vault_cap_and_parameters(alice: Address, stranger: Address) {
     assert_eq!(env.params(), (MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO));
 }
 
-#[motsu::test]
-fn vault_constructor_checks_its_wiring(owner: Address) {
+#[test]
+fn vault_constructor_checks_its_wiring() {
+    let _serial = common::serial();
+    let owner = common::tag("owner");
     let env = Env::deploy(&Config::default());
     let (asset, source, ledger) = (env.asset.address(), env.source.address(), env.ledger.address());
     // A second asset, with a source over it.
@@ -259,8 +264,11 @@ fn vault_constructor_checks_its_wiring(owner: Address) {
     assert_eq!(l.sender(owner).asset(), Address::ZERO);
 }
 
-#[motsu::test]
-fn ledger_inputs_and_roles(alice: Address, bridge: Address, rogue: Address, provider: Address) {
+#[test]
+fn ledger_inputs_and_roles() {
+    let _serial = common::serial();
+    let [alice, bridge, rogue, provider] =
+        ["alice", "bridge", "rogue", "provider"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.grant_spender(bridge);
     env.grant_spender(rogue);
@@ -348,8 +356,10 @@ fn ledger_inputs_and_roles(alice: Address, bridge: Address, rogue: Address, prov
     env.assert_backed();
 }
 
-#[motsu::test]
-fn mint_over_reserve_after_a_harvest(alice: Address, keeper: Address) {
+#[test]
+fn mint_over_reserve_after_a_harvest() {
+    let _serial = common::serial();
+    let [alice, keeper] = ["alice", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(alice, ETH, 0);
     env.vault.sender(keeper).harvest().motsu_unwrap();

@@ -11,13 +11,10 @@ use motsu::prelude::*;
 use openzeppelin_stylus::token::erc20::IErc20;
 use vault::{Claimed, Deposited, Harvested, Withdrawn};
 
-#[motsu::test]
-fn deposit_harvest_claim_withdraw(
-    alice: Address,
-    alice_ai: Address,
-    keeper: Address,
-    bob: Address,
-) {
+#[test]
+fn deposit_harvest_claim_withdraw() {
+    let _serial = common::serial();
+    let [alice, alice_ai, keeper, bob] = ["alice", "alice_ai", "keeper", "bob"].map(common::tag);
     let env = Env::deploy(&Config::default());
     let deposit = ETH * U256::from(10);
     env.fund(alice, deposit);
@@ -106,13 +103,10 @@ fn deposit_harvest_claim_withdraw(
     assert_eq!(env.spendable(alice_ai), claimed);
 }
 
-#[motsu::test]
-fn fixed_beneficiary_gets_minted_at_harvest(
-    alice: Address,
-    bob: Address,
-    community: Address,
-    keeper: Address,
-) {
+#[test]
+fn fixed_beneficiary_gets_minted_at_harvest() {
+    let _serial = common::serial();
+    let [alice, bob, community, keeper] = ["alice", "bob", "community", "keeper"].map(common::tag);
     let cfg = Config { fixed: community, tip_bps: 0, ..Config::default() };
     let env = Env::deploy(&cfg);
     env.fund(alice, ETH);
@@ -148,12 +142,10 @@ fn fixed_beneficiary_gets_minted_at_harvest(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn share_transfer_keeps_earned_yield_with_the_earner(
-    alice: Address,
-    bob: Address,
-    keeper: Address,
-) {
+#[test]
+fn share_transfer_keeps_earned_yield_with_the_earner() {
+    let _serial = common::serial();
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     let members = [alice, bob];
     env.join(alice, ETH * U256::from(2), 0);
@@ -188,13 +180,10 @@ fn share_transfer_keeps_earned_yield_with_the_earner(
     env.assert_principal_adds_up(&members);
 }
 
-#[motsu::test]
-fn set_beneficiary_pays_accrued_to_the_previous_one(
-    alice: Address,
-    ai_one: Address,
-    ai_two: Address,
-    keeper: Address,
-) {
+#[test]
+fn set_beneficiary_pays_accrued_to_the_previous_one() {
+    let _serial = common::serial();
+    let [alice, ai_one, ai_two, keeper] = ["alice", "ai_one", "ai_two", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.fund(alice, ETH);
     env.vault.sender(alice).deposit(ETH, ai_one, 0).motsu_unwrap();
@@ -216,8 +205,10 @@ fn set_beneficiary_pays_accrued_to_the_previous_one(
     env.assert_backed();
 }
 
-#[motsu::test]
-fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
+#[test]
+fn parameter_changes_wait_for_their_delay() {
+    let _serial = common::serial();
+    let [keeper, alice] = ["keeper", "alice"].map(common::tag);
     // Delay zero: the change applies at once.
     let env = Env::deploy(&Config::default());
     let eta = env
@@ -260,8 +251,10 @@ fn parameter_changes_wait_for_their_delay(keeper: Address, alice: Address) {
     assert!(matches!(err, vault::Error::NoPendingChange(_)), "{err:?}");
 }
 
-#[motsu::test]
-fn a_deposit_first_harvests_for_the_members_already_in(alice: Address, bob: Address) {
+#[test]
+fn a_deposit_first_harvests_for_the_members_already_in() {
+    let _serial = common::serial();
+    let [alice, bob] = ["alice", "bob"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.gain(ETH / U256::from(10));

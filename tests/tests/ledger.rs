@@ -24,13 +24,11 @@ fn eth_frac(num: u64, den: u64) -> U256 {
     ETH * U256::from(num) / U256::from(den)
 }
 
-#[motsu::test]
-fn escrows_settle_refund_and_end_exactly_once(
-    payer: Address,
-    bridge: Address,
-    provider: Address,
-    provider2: Address,
-) {
+#[test]
+fn escrows_settle_refund_and_end_exactly_once() {
+    let _serial = common::serial();
+    let [payer, bridge, provider, provider2] =
+        ["payer", "bridge", "provider", "provider2"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.grant_spender(bridge);
     assert!(env.ledger.sender(payer).has_role(B256::from(SPENDER_ROLE), bridge));
@@ -121,14 +119,11 @@ fn escrows_settle_refund_and_end_exactly_once(
     assert_eq!(env.assert_backed(), (ETH - spent, ETH - spent));
 }
 
-#[motsu::test]
-fn harvested_credits_pay_for_compute(
-    alice: Address,
-    community: Address,
-    bridge: Address,
-    provider: Address,
-    keeper: Address,
-) {
+#[test]
+fn harvested_credits_pay_for_compute() {
+    let _serial = common::serial();
+    let [alice, community, bridge, provider, keeper] =
+        ["alice", "community", "bridge", "provider", "keeper"].map(common::tag);
     let env = Env::deploy(&Config { fixed: community, tip_bps: 0, ..Config::default() });
     env.grant_spender(bridge);
     env.join(alice, ETH, 0);
@@ -151,8 +146,10 @@ fn harvested_credits_pay_for_compute(
     assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
 }
 
-#[motsu::test]
-fn revoked_spender_can_still_end_its_escrows(payer: Address, bridge: Address, provider: Address) {
+#[test]
+fn revoked_spender_can_still_end_its_escrows() {
+    let _serial = common::serial();
+    let [payer, bridge, provider] = ["payer", "bridge", "provider"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.grant_spender(bridge);
     env.fund(payer, ETH);
@@ -169,8 +166,10 @@ fn revoked_spender_can_still_end_its_escrows(payer: Address, bridge: Address, pr
     env.assert_backed();
 }
 
-#[motsu::test]
-fn reentrant_redeem_is_refused(payer: Address, bridge: Address, provider: Address) {
+#[test]
+fn reentrant_redeem_is_refused() {
+    let _serial = common::serial();
+    let [payer, bridge, provider] = ["payer", "bridge", "provider"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.grant_spender(bridge);
     env.fund(payer, ETH);

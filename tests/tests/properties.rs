@@ -131,6 +131,7 @@ fn run_vault_case(
     ops: &[Op],
     strict: bool,
 ) {
+    let _serial = common::serial();
     let community = account(0xC0);
     let keeper = account(0x99);
     let cfg = Config {
@@ -399,6 +400,7 @@ struct EscrowModel {
 }
 
 fn run_ledger_case(ops: &[LedgerOp]) {
+    let _serial = common::serial();
     let env = Env::deploy(&Config::default());
     let accounts: Vec<Address> = (1..=3u64).map(account).collect();
     let spenders = [account(0xB1), account(0xB2)];

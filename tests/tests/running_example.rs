@@ -16,16 +16,20 @@ fn tenth() -> U256 {
 
 /// The full example: 2000 members, 200 ETH, 10 ETH of yield. motsu copies
 /// the whole chain state on every call, so this takes minutes.
-#[motsu::test]
+#[test]
 #[ignore = "full scale, ~4 minutes under motsu: run with `-- --ignored`"]
-fn community_of_2000_members_funds_its_ai(community: Address, keeper: Address) {
+fn community_of_2000_members_funds_its_ai() {
+    let _serial = common::serial();
+    let [community, keeper] = ["community", "keeper"].map(common::tag);
     community_funds_its_ai(2000, community, keeper);
 }
 
 /// The same example with 200 members of 0.1 ETH each (20 ETH, 1 ETH of
 /// yield), fast enough for every run.
-#[motsu::test]
-fn community_of_200_members_funds_its_ai(community: Address, keeper: Address) {
+#[test]
+fn community_of_200_members_funds_its_ai() {
+    let _serial = common::serial();
+    let [community, keeper] = ["community", "keeper"].map(common::tag);
     community_funds_its_ai(200, community, keeper);
 }
 
@@ -82,9 +86,11 @@ fn community_funds_its_ai(members: u64, community: Address, keeper: Address) {
     env.assert_backed();
 }
 
-#[motsu::test]
-fn members_who_choose_their_beneficiary_claim_their_share(keeper: Address) {
+#[test]
+fn members_who_choose_their_beneficiary_claim_their_share() {
     const MEMBERS: u64 = 50;
+    let _serial = common::serial();
+    let keeper = common::tag("keeper");
     let env = Env::deploy(&Config::default());
     let members: Vec<Address> = (1..=MEMBERS).map(account).collect();
     for m in &members {

@@ -6,6 +6,8 @@
 // part of it.
 #![allow(dead_code, reason = "shared by several test binaries, each using a part")]
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use alloy_primitives::{uint, Address, B256, U256};
 use compute_credits::CreditLedger;
 use interfaces::roles::{SPENDER_ROLE, VAULT_ROLE};
@@ -16,6 +18,26 @@ use openzeppelin_stylus::{
 };
 use tests::doubles::{MockErc20, MockErc4626};
 use vault::Vault;
+
+/// Serialises the tests of one test binary.
+///
+/// motsu keeps every test thread's chain state in one global `DashMap` and
+/// copies a thread's whole state, under the map's shard lock, on every call;
+/// a thread that finds its shard locked for more than ~10 ms panics ("storage
+/// is locked") inside an `extern "C"` shim, which aborts the whole binary.
+/// Two tests on threads whose states share a shard can hit that (seen under
+/// load), so each test is a plain `#[test]` that takes this lock before it
+/// touches motsu at all (`#[motsu::test]` would deploy and drop its
+/// precompile outside it). The tests take seconds in total.
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A test account named `name` (motsu shows the name in its messages).
+pub(crate) fn tag(name: &str) -> Address {
+    <Address as FromTag>::from_tag(name)
+}
 
 /// One whole token of an 18-decimals asset (1 ETH in wei).
 pub(crate) const ETH: U256 = uint!(1_000_000_000_000_000_000_U256);
