@@ -12,7 +12,9 @@ cargo fmt --all -- --check
 step "clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "tests"
-cargo test --workspace --locked
+# One test at a time: motsu 0.10 keeps one global VM and can abort a binary
+# with "storage is locked" when tests contend for it.
+cargo test --workspace --locked -- --test-threads=1
 step "the running example at full scale: 2000 members"
 cargo test -p tests --test running_example --locked -- --ignored
 step "WASM build and offline Stylus check"
