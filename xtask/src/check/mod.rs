@@ -110,6 +110,20 @@ pub fn deployable_code(wasm: &[u8]) -> Vec<u8> {
     code
 }
 
+/// EVM init code that deploys `deployed` verbatim: `PUSH32 len, DUP1,
+/// PUSH1 43, PUSH1 0, CODECOPY, PUSH1 0, RETURN, STOP`, then the code (the
+/// header is 43 bytes long, hence the offset).
+pub fn init_code(deployed: &[u8]) -> Vec<u8> {
+    let mut len = [0u8; 32];
+    len[24..].copy_from_slice(&(deployed.len() as u64).to_be_bytes());
+    let mut code = Vec::with_capacity(43 + deployed.len());
+    code.push(0x7f);
+    code.extend_from_slice(&len);
+    code.extend_from_slice(&[0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]);
+    code.extend_from_slice(deployed);
+    code
+}
+
 /// Checks `wasm` against Stylus's activation rules without any chain.
 ///
 /// Never panics on malformed input: a module that cannot be parsed yields a

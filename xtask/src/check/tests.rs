@@ -285,3 +285,16 @@ fn violations_serialize_with_rule_tags() {
     assert_eq!(json["violations"][0]["rule"], "missing_export");
     assert_eq!(json["violations"][0]["name"], "memory");
 }
+
+#[test]
+fn init_code_returns_exactly_the_deployed_code() {
+    let deployed = deployable_code(b"\0asm\x01\0\0\0");
+    let init = init_code(&deployed);
+    assert_eq!(init.len(), 43 + deployed.len());
+    assert_eq!(init[0], 0x7f, "PUSH32 of the length");
+    let len = u64::from_be_bytes(init[25..33].try_into().unwrap());
+    assert_eq!(len as usize, deployed.len());
+    // CODECOPY reads from offset 0x2b = 43: where the deployed code starts.
+    assert_eq!(init[35], 0x2b);
+    assert_eq!(&init[43..], &deployed[..]);
+}

@@ -1,0 +1,133 @@
+//! Transaction execution: the one door through which the chain runs code.
+//!
+//! [`Executor::transact`] runs one transaction (or an `eth_call`) against a
+//! state database and returns the outcome with the state diff, without
+//! committing it: the chain decides whether to commit (mined transactions) or
+//! drop it (calls, gas estimation).
+
+use revm::{
+    context::{
+        result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason},
+        BlockEnv, CfgEnv, TxEnv,
+    },
+    database::{CacheDB, EmptyDB},
+    handler::{ExecuteEvm, MainContext},
+    primitives::{hardfork::SpecId, Bytes},
+    state::{AccountInfo, Bytecode, EvmState},
+    Context,
+};
+
+use crate::{evm::DevEvm, precompiles::ARBWASM, stylus::Programs};
+
+/// The state database of the devnode: every account, its code and storage, in memory.
+pub type Db = CacheDB<EmptyDB>;
+
+/// The outcome of a transaction together with the state changes it made.
+pub type Outcome = ExecResultAndState<ExecutionResult<HaltReason>, EvmState>;
+
+/// Why a transaction could not be executed at all (as opposed to reverting).
+pub type ExecError = EVMError<core::convert::Infallible>;
+
+/// Stack size of the execution thread (64 MiB: room for revm's 1,024-deep
+/// call stack with Stylus frames in between).
+pub const EXECUTION_STACK: usize = 64 << 20;
+
+/// How strictly a transaction is validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A signed transaction being mined: nonce, balance and fees are checked.
+    Transaction,
+    /// `eth_call` / `eth_estimateGas`: no nonce, balance or base-fee checks,
+    /// as nodes do for simulations.
+    Call,
+}
+
+/// Runs transactions for one chain.
+#[derive(Clone, Debug)]
+pub struct Executor {
+    chain_id: u64,
+    programs: Programs,
+}
+
+/// The code Arbitrum gives precompile accounts (`INVALID`): it makes them
+/// non-empty, so EIP-161 never deletes them or their storage.
+const PRECOMPILE_CODE: [u8; 1] = [0xFE];
+
+impl Executor {
+    /// An executor for the chain with id `chain_id`.
+    pub fn new(chain_id: u64) -> Self {
+        Self { chain_id, programs: Programs::new() }
+    }
+
+    /// Installs the accounts every chain starts with (ArbWasm, which keeps
+    /// the activation records in its storage). Idempotent.
+    pub fn install_system_accounts(db: &mut Db) {
+        let present = db
+            .cache
+            .accounts
+            .get(&ARBWASM)
+            .is_some_and(|a| a.info.code.as_ref().is_some_and(|c| !c.is_empty()));
+        if !present {
+            let code = Bytecode::new_raw(Bytes::from_static(&PRECOMPILE_CODE));
+            let info = AccountInfo::default().with_code(code);
+            db.insert_account_info(ARBWASM, info);
+        }
+    }
+
+    /// The chain id transactions are checked against.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The configuration every execution uses: the latest hardfork, this
+    /// chain's id, and EIP-3541 off, because Stylus programs are deployed as
+    /// code that starts with `0xEF`.
+    pub fn cfg(&self, mode: Mode) -> CfgEnv {
+        let mut cfg = CfgEnv::new_with_spec(SpecId::PRAGUE);
+        cfg.chain_id = self.chain_id;
+        cfg.disable_eip3541 = true;
+        if mode == Mode::Call {
+            cfg.disable_nonce_check = true;
+            cfg.disable_balance_check = true;
+            cfg.disable_base_fee = true;
+        }
+        cfg
+    }
+
+    /// Runs `tx` in `block` on top of `db` and returns what happened and the
+    /// state diff. Nothing is committed to `db`.
+    ///
+    /// Execution runs on its own thread with an [`EXECUTION_STACK`] stack:
+    /// deep call chains through revm and wasmi outgrow the 2 MiB of a test
+    /// or tokio thread, and a panic there becomes an error, not a crash.
+    pub fn transact(
+        &self,
+        db: &mut Db,
+        block: BlockEnv,
+        tx: TxEnv,
+        mode: Mode,
+    ) -> Result<Outcome, ExecError> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("devnode-exec".into())
+                .stack_size(EXECUTION_STACK)
+                .spawn_scoped(scope, || self.transact_here(db, block, tx, mode))
+                .map_err(|e| EVMError::Custom(format!("cannot start execution thread: {e}")))?
+                .join()
+                .map_err(|_| EVMError::Custom("execution panicked".into()))?
+        })
+    }
+
+    fn transact_here(
+        &self,
+        db: &mut Db,
+        block: BlockEnv,
+        tx: TxEnv,
+        mode: Mode,
+    ) -> Result<Outcome, ExecError> {
+        Self::install_system_accounts(db);
+        let ctx = Context::mainnet().with_db(&mut *db).with_block(block).with_cfg(self.cfg(mode));
+        let mut evm = DevEvm::new(ctx, SpecId::PRAGUE, self.programs.clone());
+        evm.transact(tx).map_err(|e| e.map_db_err(|e| match e {}))
+    }
+}

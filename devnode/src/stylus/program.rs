@@ -1,0 +1,143 @@
+//! Stylus program code: recognising it, decoding it, and compiling it once.
+
+use std::{collections::HashMap, io::Read, sync::Arc};
+
+use revm::primitives::B256;
+use std::sync::Mutex;
+use wasmi::{Config, Engine, Linker, Module};
+
+use super::{gas::MAX_PAGES, state::HostState};
+
+/// The first three bytes of every Stylus program's deployed code (the fourth
+/// names the compression dictionary: `0x00`, none).
+pub const STYLUS_MAGIC: [u8; 3] = [0xEF, 0xF0, 0x00];
+
+/// The largest WASM module Stylus accepts, uncompressed.
+pub const MAX_WASM_SIZE: usize = xtask::check::MAX_RAW_SIZE;
+
+/// Why a program could not be decoded or compiled.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProgramError {
+    /// The code does not start with `0xEFF000`.
+    #[error("code is not a Stylus program (no 0xEFF000 prefix)")]
+    NotStylus,
+    /// Only dictionary `0x00` (plain brotli) is defined.
+    #[error("unknown Stylus compression dictionary {0:#04x}")]
+    UnknownDictionary(u8),
+    /// The brotli stream is corrupt.
+    #[error("brotli stream is corrupt: {0}")]
+    Decompress(String),
+    /// The WASM is larger than Stylus allows.
+    #[error("WASM is larger than {MAX_WASM_SIZE} bytes")]
+    TooLarge,
+    /// The WASM breaks a Stylus activation rule.
+    #[error("program fails Stylus activation: {0}")]
+    Invalid(String),
+}
+
+/// Whether deployed code is a Stylus program.
+pub fn is_stylus(code: &[u8]) -> bool {
+    code.starts_with(&STYLUS_MAGIC)
+}
+
+/// The WASM module inside deployed Stylus code.
+pub fn decode(code: &[u8]) -> Result<Vec<u8>, ProgramError> {
+    if !is_stylus(code) || code.len() < 4 {
+        return Err(ProgramError::NotStylus);
+    }
+    if code[3] != 0 {
+        return Err(ProgramError::UnknownDictionary(code[3]));
+    }
+    let mut wasm = Vec::new();
+    // Read one byte past the limit so that an oversized module is caught
+    // without inflating an arbitrarily large brotli bomb.
+    brotli::Decompressor::new(&code[4..], 4096)
+        .take(MAX_WASM_SIZE as u64 + 1)
+        .read_to_end(&mut wasm)
+        .map_err(|e| ProgramError::Decompress(e.to_string()))?;
+    if wasm.len() > MAX_WASM_SIZE {
+        return Err(ProgramError::TooLarge);
+    }
+    Ok(wasm)
+}
+
+/// Checks deployed code against Stylus's activation rules (the same check
+/// as `cargo xtask wasm`) and returns the WASM size.
+pub fn validate(code: &[u8]) -> Result<usize, ProgramError> {
+    let wasm = decode(code)?;
+    let report = xtask::check::check_program(&wasm);
+    if let Some(violation) = report.violations.first() {
+        return Err(ProgramError::Invalid(violation.to_string()));
+    }
+    Ok(wasm.len())
+}
+
+/// Compiled programs, shared by every execution: each code hash is
+/// decompressed and compiled once.
+#[derive(Clone)]
+pub struct Programs {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+    modules: Arc<Mutex<HashMap<B256, Module>>>,
+}
+
+impl std::fmt::Debug for Programs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.modules.lock().map_or(0, |m| m.len());
+        f.debug_struct("Programs").field("compiled", &count).finish()
+    }
+}
+
+impl Default for Programs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Programs {
+    /// An empty cache with a fuel-metered engine.
+    pub fn new() -> Self {
+        let mut config = Config::default();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config);
+        // Registration only fails on a duplicate name, a bug caught by every test.
+        let linker = super::hooks::linker(&engine).expect("vm_hooks register once each");
+        Self { engine, linker: Arc::new(linker), modules: Arc::default() }
+    }
+
+    /// The linker that resolves `vm_hooks` imports.
+    pub(crate) fn linker(&self) -> &Linker<HostState> {
+        &self.linker
+    }
+
+    /// The engine every program runs on.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The compiled module for `code`, compiling it on first use.
+    pub fn module(&self, code_hash: B256, code: &[u8]) -> Result<Module, ProgramError> {
+        if let Some(module) = self.lock().get(&code_hash) {
+            return Ok(module.clone());
+        }
+        let wasm = decode(code)?;
+        let module =
+            Module::new(&self.engine, &wasm).map_err(|e| ProgramError::Invalid(e.to_string()))?;
+        if let Some(memory) = module.exports().find_map(|e| e.ty().memory().copied()) {
+            if memory.minimum() > u64::from(MAX_PAGES) {
+                return Err(ProgramError::Invalid(format!(
+                    "initial memory of {} pages exceeds {MAX_PAGES}",
+                    memory.minimum()
+                )));
+            }
+        }
+        self.lock().insert(code_hash, module.clone());
+        Ok(module)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<B256, Module>> {
+        // A panic while holding the lock cannot leave the map inconsistent
+        // (inserts are single operations), so a poisoned lock is still usable.
+        self.modules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
