@@ -1,0 +1,187 @@
+//! The chain: world state, blocks, transactions and receipts, all in memory.
+//!
+//! [`Chain`] is the single owner of the state; the RPC layer reaches it
+//! through a [`SharedChain`]. Every operation is synchronous and short, so a
+//! plain mutex is enough and keeps the ordering of transactions obvious.
+
+mod block;
+mod call;
+mod clock;
+mod error;
+mod logs;
+mod mine;
+mod overrides;
+mod persist;
+mod receipt;
+mod state;
+mod tx;
+
+pub use block::{StoredBlock, BASE_FEE, BLOCK_GAS_LIMIT};
+pub use call::RPC_GAS_CAP;
+pub use clock::Clock;
+pub use error::{ChainError, ChainResult};
+pub use mine::Rejected;
+pub use tx::PendingTx;
+
+use crate::exec::{Db, Executor};
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, U256};
+use alloy_rpc_types_eth::{Transaction, TransactionReceipt};
+use block::{BlockTemplate, BodySummary};
+use revm::state::AccountInfo;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+/// The chain behind a lock, shared by the RPC handlers and the miner.
+pub type SharedChain = Arc<Mutex<Chain>>;
+
+/// Locks the chain. A handler that panicked while holding the lock leaves no
+/// half-applied change behind (state is only replaced wholesale), so the
+/// poison flag is ignored rather than bricking the node.
+pub fn lock(chain: &SharedChain) -> MutexGuard<'_, Chain> {
+    chain.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Everything a snapshot restores and the state file keeps.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChainState {
+    /// Accounts, code and storage.
+    pub db: Db,
+    /// Every block from genesis, indexed by number.
+    pub blocks: Vec<StoredBlock>,
+    /// Block numbers by block hash.
+    pub block_numbers: HashMap<B256, u64>,
+    /// Mined transactions by hash.
+    pub transactions: HashMap<B256, Transaction>,
+    /// Receipts by transaction hash.
+    pub receipts: HashMap<B256, TransactionReceipt>,
+    /// Transactions waiting for the next interval block.
+    pub pending: Vec<PendingTx>,
+    /// The time source for new blocks.
+    pub clock: Clock,
+}
+
+/// The devnode's chain.
+#[derive(Debug)]
+pub struct Chain {
+    executor: Executor,
+    state: ChainState,
+    /// Saved states, by snapshot id (the index).
+    snapshots: Vec<ChainState>,
+}
+
+impl Chain {
+    /// A fresh chain whose genesis block funds `accounts` with `balance` each.
+    pub fn genesis(executor: Executor, accounts: &[Address], balance: U256) -> Self {
+        let mut db = Db::default();
+        for &address in accounts {
+            db.insert_account_info(address, AccountInfo { balance, ..AccountInfo::default() });
+        }
+        let template =
+            BlockTemplate { parent_hash: B256::ZERO, number: 0, timestamp: Clock::wall_now() };
+        let genesis = StoredBlock::seal(template.header(BodySummary::empty()), Vec::new());
+        let state = ChainState {
+            db,
+            block_numbers: HashMap::from([(genesis.hash, 0)]),
+            blocks: vec![genesis],
+            transactions: HashMap::new(),
+            receipts: HashMap::new(),
+            pending: Vec::new(),
+            clock: Clock::default(),
+        };
+        Self::from_state(executor, state)
+    }
+
+    /// A chain resumed from a saved state.
+    pub fn from_state(executor: Executor, state: ChainState) -> Self {
+        Self { executor, state, snapshots: Vec::new() }
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.executor.chain_id()
+    }
+
+    /// The whole state, for saving.
+    pub fn state(&self) -> &ChainState {
+        &self.state
+    }
+
+    /// The latest block.
+    pub fn latest(&self) -> &StoredBlock {
+        // The genesis block is created with the chain and blocks are never
+        // removed except by reverting to a snapshot, which also has genesis.
+        self.state.blocks.last().unwrap_or_else(|| unreachable!("a chain always has genesis"))
+    }
+
+    /// The block a block number or tag refers to, if it exists.
+    pub fn block_by_number(&self, number: BlockNumberOrTag) -> Option<&StoredBlock> {
+        match number {
+            BlockNumberOrTag::Number(n) => self.state.blocks.get(usize::try_from(n).ok()?),
+            BlockNumberOrTag::Earliest => self.state.blocks.first(),
+            _ => Some(self.latest()),
+        }
+    }
+
+    /// The block with hash `hash`, if it exists.
+    pub fn block_by_hash(&self, hash: B256) -> Option<&StoredBlock> {
+        let number = *self.state.block_numbers.get(&hash)?;
+        self.block_by_number(BlockNumberOrTag::Number(number))
+    }
+
+    /// Checks that `block` names the latest state, the only one kept.
+    /// `None` means latest, as clients that omit the block tag expect.
+    pub fn ensure_latest(&self, block: Option<BlockId>) -> ChainResult<()> {
+        let latest = self.latest();
+        let is_latest = match block {
+            None => true,
+            Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n == latest.number(),
+            Some(BlockId::Number(BlockNumberOrTag::Earliest)) => latest.number() == 0,
+            Some(BlockId::Number(_)) => true,
+            Some(BlockId::Hash(hash)) => hash.block_hash == latest.hash,
+        };
+        if is_latest {
+            Ok(())
+        } else {
+            Err(ChainError::HistoricalState)
+        }
+    }
+
+    /// The time source for new blocks, for the time-travel methods.
+    pub fn clock_mut(&mut self) -> &mut Clock {
+        &mut self.state.clock
+    }
+
+    /// A mined transaction by hash.
+    pub fn transaction(&self, hash: B256) -> Option<&Transaction> {
+        self.state.transactions.get(&hash)
+    }
+
+    /// A receipt by transaction hash.
+    pub fn receipt(&self, hash: B256) -> Option<&TransactionReceipt> {
+        self.state.receipts.get(&hash)
+    }
+
+    /// Saves the whole state and returns the snapshot id.
+    pub fn snapshot(&mut self) -> u64 {
+        self.snapshots.push(self.state.clone());
+        (self.snapshots.len() - 1) as u64
+    }
+
+    /// Restores snapshot `id`. That snapshot and every later one are consumed,
+    /// as in hardhat and anvil: take a new snapshot to revert again.
+    pub fn revert(&mut self, id: u64) -> ChainResult<()> {
+        let index = usize::try_from(id).map_err(|_| ChainError::UnknownSnapshot(id))?;
+        if index >= self.snapshots.len() {
+            return Err(ChainError::UnknownSnapshot(id));
+        }
+        self.snapshots.truncate(index + 1);
+        if let Some(state) = self.snapshots.pop() {
+            self.state = state;
+        }
+        Ok(())
+    }
+}

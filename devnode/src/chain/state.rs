@@ -1,0 +1,93 @@
+//! Reading and editing accounts: balances, nonces, code and storage.
+
+use super::Chain;
+use alloy_primitives::{Address, Bytes, B256, U256};
+use revm::{
+    bytecode::Bytecode,
+    database::{AccountState, DbAccount},
+    primitives::KECCAK_EMPTY,
+    state::AccountInfo,
+};
+
+impl Chain {
+    fn account(&self, address: Address) -> Option<&DbAccount> {
+        self.state.db.cache.accounts.get(&address)
+    }
+
+    fn account_info(&self, address: Address) -> AccountInfo {
+        self.account(address).and_then(DbAccount::info).unwrap_or_default()
+    }
+
+    /// The balance of `address` in wei.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.account_info(address).balance
+    }
+
+    /// The nonce of `address`, counting its transactions still waiting for
+    /// an interval block, so wallets can send several in a row.
+    pub fn nonce(&self, address: Address, include_pending: bool) -> u64 {
+        let mined = self.account_info(address).nonce;
+        if !include_pending {
+            return mined;
+        }
+        let pending = self.state.pending.iter().filter(|tx| tx.sender == address).count();
+        mined + pending as u64
+    }
+
+    /// The deployed code of `address` (empty for accounts without code).
+    pub fn code(&self, address: Address) -> Bytes {
+        let info = self.account_info(address);
+        let code =
+            info.code.or_else(|| self.state.db.cache.contracts.get(&info.code_hash).cloned());
+        code.map(|code| code.original_bytes()).unwrap_or_default()
+    }
+
+    /// The storage word of `address` at `slot`.
+    pub fn storage(&self, address: Address, slot: U256) -> B256 {
+        let value = self.account(address).and_then(|a| a.storage.get(&slot).copied());
+        B256::from(value.unwrap_or_default())
+    }
+
+    /// Sets the balance of `address`, creating the account if needed.
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        self.edit_info(address, |info| info.balance = balance);
+    }
+
+    /// Sets the nonce of `address`, creating the account if needed.
+    pub fn set_nonce(&mut self, address: Address, nonce: u64) {
+        self.edit_info(address, |info| info.nonce = nonce);
+    }
+
+    /// Replaces the code of `address`; empty code makes it a plain account.
+    pub fn set_code(&mut self, address: Address, code: Bytes) {
+        self.edit_info(address, |info| replace_code(info, code));
+    }
+
+    /// Writes one storage word of `address`.
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: B256) {
+        let account = self.state.db.cache.accounts.entry(address).or_default();
+        if matches!(account.account_state, AccountState::NotExisting) {
+            account.account_state = AccountState::Touched;
+        }
+        account.storage.insert(slot, value.into());
+    }
+
+    fn edit_info(&mut self, address: Address, edit: impl FnOnce(&mut AccountInfo)) {
+        let mut info = self.account_info(address);
+        edit(&mut info);
+        // Inserting the info also registers its code under the code hash.
+        self.state.db.insert_account_info(address, info);
+    }
+}
+
+/// Gives `info` the code `code`; empty code makes it a plain account.
+pub(super) fn replace_code(info: &mut AccountInfo, code: Bytes) {
+    if code.is_empty() {
+        info.code_hash = KECCAK_EMPTY;
+        info.code = None;
+    } else {
+        let bytecode = Bytecode::new_raw(code);
+        info.code_hash = bytecode.hash_slow();
+        info.code = Some(bytecode);
+    }
+}

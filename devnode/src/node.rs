@@ -1,0 +1,130 @@
+//! A running node: the chain, its JSON-RPC server and (optionally) the
+//! interval miner. Tests start one in-process with [`spawn`].
+
+use crate::{
+    accounts::{dev_accounts, ether, DevAccount},
+    chain::{lock, Chain, ChainState, SharedChain},
+    config::Config,
+    exec::Executor,
+    rpc::{self, RpcContext},
+};
+use anyhow::Context as _;
+use jsonrpsee::server::{Server, ServerHandle};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::task::JoinHandle;
+
+/// A running devnode. Dropping it stops the server without saving; call
+/// [`Node::stop`] to save the state file.
+#[derive(Debug)]
+pub struct Node {
+    config: Config,
+    addr: SocketAddr,
+    chain: SharedChain,
+    accounts: Vec<DevAccount>,
+    server: ServerHandle,
+    miner: Option<JoinHandle<()>>,
+}
+
+/// Starts a node: loads the state file (or creates genesis), binds the
+/// JSON-RPC server and starts interval mining if configured.
+pub async fn spawn(config: Config) -> anyhow::Result<Node> {
+    let accounts = dev_accounts(config.accounts)?;
+    let chain = Arc::new(Mutex::new(load_chain(&config, &accounts)?));
+    let ctx = RpcContext {
+        chain: chain.clone(),
+        accounts: accounts.iter().map(|a| a.address).collect(),
+        automine: config.block_time.is_none(),
+    };
+    let server = Server::builder()
+        .build(SocketAddr::new(config.host, config.port))
+        .await
+        .with_context(|| format!("binding {}:{}", config.host, config.port))?;
+    let addr = server.local_addr()?;
+    let server = server.start(rpc::module(&ctx)?);
+    let miner = config.block_time.map(|interval| tokio::spawn(mine_every(chain.clone(), interval)));
+    Ok(Node { config, addr, chain, accounts, server, miner })
+}
+
+/// The saved chain if the state file exists, otherwise a fresh genesis.
+fn load_chain(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<Chain> {
+    let executor = Executor::new(config.chain_id);
+    if let Some(path) = &config.state_file {
+        if let Some(state) = ChainState::load(path, config.chain_id)? {
+            tracing::info!(path = %path.display(), "resuming chain from state file");
+            return Ok(Chain::from_state(executor, state));
+        }
+    }
+    let addresses: Vec<_> = accounts.iter().map(|a| a.address).collect();
+    Ok(Chain::genesis(executor, &addresses, ether(config.balance_eth)))
+}
+
+/// Mines the queued transactions every `interval`.
+async fn mine_every(chain: SharedChain, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.tick().await; // The first tick fires at once; genesis is enough.
+    loop {
+        ticker.tick().await;
+        let (hash, rejected) = lock(&chain).mine_pending();
+        for tx in rejected {
+            tracing::warn!(hash = %tx.hash, reason = %tx.reason, "transaction dropped");
+        }
+        if let Some(hash) = hash {
+            tracing::debug!(%hash, "mined block");
+        }
+    }
+}
+
+impl Node {
+    /// The address the JSON-RPC server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The HTTP URL of the JSON-RPC server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The funded dev accounts and their keys.
+    pub fn accounts(&self) -> &[DevAccount] {
+        &self.accounts
+    }
+
+    /// The chain, for inspection in tests.
+    pub fn chain(&self) -> &SharedChain {
+        &self.chain
+    }
+
+    /// Writes the state file, if one is configured.
+    pub fn save(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.config.state_file else { return Ok(()) };
+        let chain = lock(&self.chain);
+        chain.state().save(path, chain.chain_id())?;
+        tracing::info!(path = %path.display(), "saved chain state");
+        Ok(())
+    }
+
+    /// Stops the server and the miner, then saves the state file.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(miner) = self.miner.take() {
+            miner.abort();
+        }
+        // Stopping twice is harmless; the error only says it already stopped.
+        let _ = self.server.stop();
+        self.server.clone().stopped().await;
+        self.save()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(miner) = self.miner.take() {
+            miner.abort();
+        }
+        let _ = self.server.stop();
+    }
+}
