@@ -47,7 +47,7 @@ pub(super) fn run_frame<CTX: ContextTr + Host>(
         let frame = evm.frame_stack.get();
         let gas = frame.eth.interpreter.gas.remaining();
         let (step, spent) = match (frame.stylus.as_mut(), frame.child.take()) {
-            (Some(run), Some(child)) => run.resume(&mut evm.ctx, gas, child),
+            (Some(run), Some(child)) => run.resume(&mut evm.ctx, gas, &child),
             (Some(_), None) => (Step::Finish(revert(Bytes::new())), gas),
             (None, _) => start(evm),
         };
@@ -95,9 +95,8 @@ fn start<CTX: ContextTr + Host>(evm: &mut DevEvm<CTX>) -> (Step, u64) {
         let data = IArbWasm::ProgramNotActivated {}.abi_encode().into();
         return (Step::Finish(revert(data)), 0);
     }
-    let mut run = match Run::new(&evm.programs, code_hash, &code, env) {
-        Ok(run) => run,
-        Err(_) => return (Step::Finish(revert(Bytes::new())), gas),
+    let Ok(mut run) = Run::new(&evm.programs, code_hash, &code, env) else {
+        return (Step::Finish(revert(Bytes::new())), gas);
     };
     let started = run.start(&mut evm.ctx, gas);
     evm.frame_stack.get().stylus = Some(Box::new(run));

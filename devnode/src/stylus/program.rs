@@ -84,7 +84,7 @@ pub struct Programs {
 impl std::fmt::Debug for Programs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let count = self.modules.lock().map_or(0, |m| m.len());
-        f.debug_struct("Programs").field("compiled", &count).finish()
+        f.debug_struct("Programs").field("compiled", &count).finish_non_exhaustive()
     }
 }
 
@@ -96,6 +96,10 @@ impl Default for Programs {
 
 impl Programs {
     /// An empty cache with a fuel-metered engine.
+    ///
+    /// # Panics
+    /// Never: registering the host functions fails only on a duplicate
+    /// name, which every test would catch.
     pub fn new() -> Self {
         let mut config = Config::default();
         config.consume_fuel(true);

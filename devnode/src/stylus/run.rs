@@ -128,11 +128,11 @@ impl Run {
     }
 
     /// Continues after the sub-call the program was suspended on.
-    pub fn resume(&mut self, host: &mut dyn Host, gas: u64, child: ChildOutcome) -> Spent<Step> {
+    pub fn resume(&mut self, host: &mut dyn Host, gas: u64, child: &ChildOutcome) -> Spent<Step> {
         let Some((invocation, request)) = self.suspended.take() else {
             return (Step::Finish(fault_finish()), gas);
         };
-        let written = self.deliver(&request, &child);
+        let written = self.deliver(&request, child);
         if written.is_err() {
             return (Step::Finish(fault_finish()), gas);
         }
@@ -228,9 +228,8 @@ impl Run {
         self.store.data_mut().host = unsafe { erase(host) };
         let flushed = storage::flush(self.store.data_mut(), true);
         self.store.data_mut().host = detached();
-        let gas = match flushed {
-            Ok(gas) => gas,
-            Err(_) => return Step::Finish(fault_finish()),
+        let Ok(gas) = flushed else {
+            return Step::Finish(fault_finish());
         };
         let left = self.store.get_fuel().unwrap_or(0);
         if gas_to_fuel(gas) > left {
@@ -263,7 +262,13 @@ fn out_of_gas() -> Finish {
 unsafe fn erase(host: &mut dyn Host) -> *mut (dyn Host + 'static) {
     let ptr: *mut (dyn Host + '_) = host;
     // SAFETY: same layout; only the trait object's lifetime bound changes.
-    unsafe { std::mem::transmute::<*mut (dyn Host + '_), *mut (dyn Host + 'static)>(ptr) }
+    #[allow(
+        clippy::transmute_ptr_to_ptr,
+        reason = "an `as` cast cannot extend a trait object's lifetime"
+    )]
+    unsafe {
+        std::mem::transmute::<*mut (dyn Host + '_), *mut (dyn Host + 'static)>(ptr)
+    }
 }
 
 /// The pointer a store holds while no WASM runs.
