@@ -6,9 +6,10 @@ use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner};
 /// The mnemonic anvil and hardhat fund, so wallets and scripts already know its keys.
 pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
 
-/// The key nitro-devnode funds; Stylus tutorials and cargo-stylus examples use it.
+/// The key nitro-devnode funds (address 0x3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E);
+/// Stylus tutorials and cargo-stylus examples use it.
 pub const NITRO_DEV_KEY: B256 =
-    alloy_primitives::b256!("b6b15c8cb491557369f3c7d2c287b053eb229daa9c22138887752191c9f2a8b8");
+    alloy_primitives::b256!("b6b15c8cb491557369f3c7d2c287b053eb229daa9c22138887752191c9520659");
 
 /// One wei-denominated ether.
 const ETHER: u64 = 1_000_000_000_000_000_000;

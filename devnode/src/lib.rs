@@ -14,6 +14,7 @@ mod node;
 pub mod precompiles;
 pub mod rpc;
 pub mod stylus;
+pub mod system;
 
 pub use config::Config;
 pub use node::{spawn, Node};

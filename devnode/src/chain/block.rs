@@ -53,7 +53,7 @@ impl BlockTemplate {
     ///
     /// The state root is zero: the devnode keeps no state trie, and no client
     /// of a dev chain verifies it.
-    pub(super) fn header(&self, body: BodySummary) -> Header {
+    pub(super) fn header(&self, body: &BodySummary) -> Header {
         Header {
             parent_hash: self.parent_hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,

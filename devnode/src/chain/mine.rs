@@ -8,7 +8,10 @@ use super::{
     Chain,
 };
 use crate::exec::Mode;
-use alloy_consensus::proofs::{calculate_receipt_root, calculate_transaction_root};
+use alloy_consensus::{
+    proofs::{calculate_receipt_root, calculate_transaction_root},
+    ReceiptEnvelope,
+};
 use alloy_primitives::{Bloom, B256, U256};
 use revm::{context::BlockEnv, database::DatabaseCommit};
 
@@ -76,7 +79,7 @@ impl Chain {
                     executed.push(ExecutedTx { tx, result: outcome.result, cumulative_gas_used });
                 }
                 Err(error) => {
-                    rejected.push(Rejected { hash: tx.hash(), reason: error.to_string() })
+                    rejected.push(Rejected { hash: tx.hash(), reason: error.to_string() });
                 }
             }
         }
@@ -90,11 +93,14 @@ impl Chain {
         let body = BodySummary {
             transactions_root: calculate_transaction_root(&envelopes),
             receipts_root: calculate_receipt_root(&receipts),
-            logs_bloom: receipts.iter().map(|r| r.logs_bloom()).fold(Bloom::ZERO, |acc, b| acc | b),
+            logs_bloom: receipts
+                .iter()
+                .map(ReceiptEnvelope::logs_bloom)
+                .fold(Bloom::ZERO, |acc, b| acc | b),
             gas_used: executed.last().map_or(0, |e| e.cumulative_gas_used),
         };
         let hashes = executed.iter().map(|e| e.tx.hash()).collect();
-        let block = StoredBlock::seal(template.header(body), hashes);
+        let block = StoredBlock::seal(template.header(&body), hashes);
         self.record(&block, executed);
         let hash = block.hash;
         self.state.block_numbers.insert(hash, block.number());

@@ -82,7 +82,7 @@ impl Chain {
         }
         let template =
             BlockTemplate { parent_hash: B256::ZERO, number: 0, timestamp: Clock::wall_now() };
-        let genesis = StoredBlock::seal(template.header(BodySummary::empty()), Vec::new());
+        let genesis = StoredBlock::seal(template.header(&BodySummary::empty()), Vec::new());
         let state = ChainState {
             db,
             block_numbers: HashMap::from([(genesis.hash, 0)]),
@@ -137,10 +137,9 @@ impl Chain {
     pub fn ensure_latest(&self, block: Option<BlockId>) -> ChainResult<()> {
         let latest = self.latest();
         let is_latest = match block {
-            None => true,
             Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n == latest.number(),
             Some(BlockId::Number(BlockNumberOrTag::Earliest)) => latest.number() == 0,
-            Some(BlockId::Number(_)) => true,
+            None | Some(BlockId::Number(_)) => true,
             Some(BlockId::Hash(hash)) => hash.block_hash == latest.hash,
         };
         if is_latest {

@@ -97,7 +97,7 @@ impl EthBlocksApiServer for EthBlocksRpc {
         let oldest = newest + 1 - count;
         let gas_used_ratio = (oldest..=newest)
             .filter_map(|n| chain.block_by_number(BlockNumberOrTag::Number(n)))
-            .map(|block| block.header.gas_used as f64 / block.header.gas_limit as f64)
+            .map(|block| gas_used_ratio(block.header.gas_used, block.header.gas_limit))
             .collect::<Vec<_>>();
         let len = gas_used_ratio.len();
         Ok(FeeHistory {
@@ -111,4 +111,11 @@ impl EthBlocksApiServer for EthBlocksRpc {
             reward: reward_percentiles.map(|p| vec![vec![0; p.len()]; len]),
         })
     }
+}
+
+/// `used / limit` as a float; the precision lost above 2^52 gas is far below
+/// what fee estimators look at.
+#[expect(clippy::cast_precision_loss, reason = "a ratio for fee estimation")]
+fn gas_used_ratio(used: u64, limit: u64) -> f64 {
+    used as f64 / limit as f64
 }
