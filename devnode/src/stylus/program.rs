@@ -145,3 +145,74 @@ impl Programs {
         self.modules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The smallest module Stylus accepts.
+    const OK: &str = r#"(module
+      (import "vm_hooks" "pay_for_memory_grow" (func (param i32)))
+      (memory (export "memory") 1)
+      (func (export "user_entrypoint") (param i32) (result i32) i32.const 0))"#;
+
+    fn code(wasm: &[u8]) -> Vec<u8> {
+        xtask::check::deployable_code(wasm)
+    }
+
+    #[test]
+    fn decodes_what_xtask_encodes() {
+        let wasm = wat::parse_str(OK).unwrap();
+        assert_eq!(decode(&code(&wasm)).unwrap(), wasm);
+        assert_eq!(validate(&code(&wasm)).unwrap(), wasm.len());
+    }
+
+    #[test]
+    fn rejects_code_that_is_not_stylus() {
+        assert_eq!(decode(&[0x60, 0x00]), Err(ProgramError::NotStylus));
+        assert_eq!(decode(&STYLUS_MAGIC), Err(ProgramError::NotStylus));
+        let mut other_dictionary = code(b"\0asm");
+        other_dictionary[3] = 1;
+        assert_eq!(decode(&other_dictionary), Err(ProgramError::UnknownDictionary(1)));
+        let corrupt = [0xEF, 0xF0, 0x00, 0x00, 0xFF, 0xFF, 0xFF];
+        assert!(matches!(decode(&corrupt), Err(ProgramError::Decompress(_))));
+    }
+
+    #[test]
+    fn refuses_to_inflate_past_the_size_limit() {
+        // 1 MiB of zeros compresses to a few bytes: a decompression bomb.
+        let bomb = code(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 1024);
+        assert_eq!(decode(&bomb), Err(ProgramError::TooLarge));
+    }
+
+    #[test]
+    fn validation_applies_the_offline_stylus_rules() {
+        let no_entrypoint = OK.replace("(export \"user_entrypoint\")", "");
+        let wasm = wat::parse_str(no_entrypoint).unwrap();
+        assert!(matches!(validate(&code(&wasm)), Err(ProgramError::Invalid(_))));
+    }
+
+    #[test]
+    fn compiles_once_per_code_hash() {
+        let programs = Programs::new();
+        let wasm = wat::parse_str(OK).unwrap();
+        let hash = B256::repeat_byte(1);
+        programs.module(hash, &code(&wasm)).unwrap();
+        // A second lookup never decodes: garbage under the same hash is fine.
+        assert!(programs.module(hash, b"garbage").is_ok());
+        assert_eq!(programs.module(B256::ZERO, b"garbage").unwrap_err(), ProgramError::NotStylus);
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_code_never_panics(tail in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let mut code = STYLUS_MAGIC.to_vec();
+            code.push(0);
+            code.extend_from_slice(&tail);
+            let _ = decode(&code);
+            let _ = validate(&code);
+        }
+    }
+}
