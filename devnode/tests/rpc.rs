@@ -324,3 +324,20 @@ async fn state_file_round_trip_keeps_balances_code_and_blocks() {
     node.stop().await.unwrap();
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn interval_mining_puts_queued_transactions_in_the_next_block() {
+    let block_time = Some(std::time::Duration::from_millis(1500));
+    let node = devnode::spawn(Config { port: 0, block_time, ..Config::default() }).await.unwrap();
+    let (from, provider) = provider(&node, 3);
+    let to = Address::repeat_byte(0x88);
+    let tx = TransactionRequest::default().with_to(to).with_value(U256::from(3u64));
+    let pending = provider.send_transaction(tx.clone()).await.unwrap();
+    // Queued, not mined (the interval is long enough to look before the
+    // tick): the pending nonce counts it, the latest does not.
+    assert_eq!(provider.get_transaction_count(from).pending().await.unwrap(), 1);
+    assert_eq!(provider.get_transaction_count(from).latest().await.unwrap(), 0);
+    let receipt = pending.get_receipt().await.unwrap();
+    assert!(receipt.status());
+    assert_eq!(provider.get_balance(to).await.unwrap(), U256::from(3u64));
+}
