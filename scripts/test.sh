@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints, every test, the WASM build
-# with its offline Stylus check and size table, and the ABI freshness check.
+# The project's test command: formatting, lints, the WASM build with its
+# offline Stylus check and size table, every test (contracts with motsu, the
+# devnode running the built contracts), and the ABI freshness check.
 # Installs what it needs (the Debian WASM toolchain, through `cargo xtask wasm`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+# The off-chain crates (devnode) form a second workspace; see offchain/Cargo.toml.
+offchain=(--manifest-path offchain/Cargo.toml)
 
 step "rustfmt"
 cargo fmt --all -- --check
+cargo fmt --all "${offchain[@]}" -- --check
 step "clippy (all targets, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-step "tests"
+cargo clippy --workspace --all-targets --locked "${offchain[@]}" -- -D warnings
+step "WASM build and offline Stylus check"
+cargo xtask wasm
+step "contract tests"
 # One test at a time: motsu 0.10 keeps one global VM and can abort a binary
 # with "storage is locked" when tests contend for it.
 cargo test --workspace --locked -- --test-threads=1
 step "the running example at full scale: 2000 members"
 cargo test -p tests --test running_example --locked -- --ignored
-step "WASM build and offline Stylus check"
-cargo xtask wasm
+step "devnode tests (the built contracts on a local Stylus chain)"
+cargo test --workspace --locked "${offchain[@]}"
 step "exported ABIs are up to date"
 cargo xtask abi --check

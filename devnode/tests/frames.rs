@@ -70,8 +70,9 @@ fn re_entering_a_running_program_is_refused_but_other_programs_answer() {
         &IHookToken::approveCall { spender: ledger, amount: amount * U256::from(2) },
     );
 
-    let probe = |target| ILedger::spendableOfCall { account: BOB }.abi_encode().into();
-    chain.exec(ALICE, token, &IHookToken::setHookCall { target: other, data: probe(other) });
+    let probe: alloy_primitives::Bytes =
+        ILedger::spendableOfCall { account: BOB }.abi_encode().into();
+    chain.exec(ALICE, token, &IHookToken::setHookCall { target: other, data: probe.clone() });
     chain.exec(ALICE, ledger, &ILedger::topUpCall { to: BOB, amount });
     assert!(chain.view(token, &IHookToken::hookCalledCall {}));
     assert!(
@@ -81,7 +82,7 @@ fn re_entering_a_running_program_is_refused_but_other_programs_answer() {
 
     // The token calls back into the ledger while the ledger is running:
     // stylus-sdk refuses re-entry (msg_reentrant) unless built to allow it.
-    chain.exec(ALICE, token, &IHookToken::setHookCall { target: ledger, data: probe(ledger) });
+    chain.exec(ALICE, token, &IHookToken::setHookCall { target: ledger, data: probe });
     chain.exec(ALICE, ledger, &ILedger::topUpCall { to: BOB, amount });
     assert!(!chain.view(token, &IHookToken::hookSucceededCall {}), "re-entry refused");
     assert_eq!(
