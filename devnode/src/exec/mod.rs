@@ -12,12 +12,17 @@ use revm::{
     },
     database::{CacheDB, EmptyDB},
     handler::{ExecuteEvm, MainContext},
-    primitives::{hardfork::SpecId, Bytes},
+    primitives::{hardfork::SpecId, Address, Bytes},
     state::{AccountInfo, Bytecode, EvmState},
     Context,
 };
 
-use crate::{evm::DevEvm, precompiles::ARBWASM, stylus::Programs};
+use crate::{
+    evm::DevEvm,
+    precompiles::ARBWASM,
+    stylus::Programs,
+    system::{self, STYLUS_DEPLOYER},
+};
 
 /// The state database of the devnode: every account, its code and storage, in memory.
 pub type Db = CacheDB<EmptyDB>;
@@ -59,19 +64,16 @@ impl Executor {
         Self { chain_id, programs: Programs::new() }
     }
 
-    /// Installs the accounts every chain starts with (ArbWasm, which keeps
-    /// the activation records in its storage). Idempotent.
+    /// Installs the accounts every chain starts with: ArbWasm, which keeps
+    /// the activation records in its storage, and the StylusDeployer
+    /// contract. Idempotent: an account that already has code (from an
+    /// earlier call, a state file or a call's state override) is left alone.
     pub fn install_system_accounts(db: &mut Db) {
-        let present = db
-            .cache
-            .accounts
-            .get(&ARBWASM)
-            .is_some_and(|a| a.info.code.as_ref().is_some_and(|c| !c.is_empty()));
-        if !present {
-            let code = Bytecode::new_raw(Bytes::from_static(&PRECOMPILE_CODE));
-            let info = AccountInfo::default().with_code(code);
-            db.insert_account_info(ARBWASM, info);
-        }
+        install_code(db, ARBWASM, 0, || Bytecode::new_raw(Bytes::from_static(&PRECOMPILE_CODE)));
+        // Nonce 1: EIP-161 starts every contract created on chain there, so
+        // the deployer's CREATEs follow the same address sequence as a
+        // freshly deployed deployer's would.
+        install_code(db, STYLUS_DEPLOYER, 1, system::stylus_deployer_code);
     }
 
     /// The chain id transactions are checked against.
@@ -130,4 +132,15 @@ impl Executor {
         let mut evm = DevEvm::new(ctx, SpecId::PRAGUE, self.programs.clone());
         evm.transact(tx).map_err(|e| e.map_db_err(|e| match e {}))
     }
+}
+
+/// Gives `address` the code `code()` unless it already has code. A new
+/// account starts at `nonce`; an existing one keeps its balance and nonce.
+fn install_code(db: &mut Db, address: Address, nonce: u64, code: impl FnOnce() -> Bytecode) {
+    let existing = db.cache.accounts.get(&address).map(|a| a.info.clone());
+    if existing.as_ref().is_some_and(|info| info.code.as_ref().is_some_and(|c| !c.is_empty())) {
+        return;
+    }
+    let info = existing.unwrap_or_else(|| AccountInfo::default().with_nonce(nonce));
+    db.insert_account_info(address, info.with_code(code()));
 }
