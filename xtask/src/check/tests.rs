@@ -293,7 +293,7 @@ fn init_code_returns_exactly_the_deployed_code() {
     assert_eq!(init.len(), 43 + deployed.len());
     assert_eq!(init[0], 0x7f, "PUSH32 of the length");
     let len = u64::from_be_bytes(init[25..33].try_into().unwrap());
-    assert_eq!(len as usize, deployed.len());
+    assert_eq!(len, deployed.len() as u64);
     // CODECOPY reads from offset 0x2b = 43: where the deployed code starts.
     assert_eq!(init[35], 0x2b);
     assert_eq!(&init[43..], &deployed[..]);
