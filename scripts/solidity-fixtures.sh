@@ -13,7 +13,7 @@ npm init -y >/dev/null
 npm install --silent solc@0.8.28 @openzeppelin/contracts@5.1.0
 cp "$fixtures/TestDoubles.sol" .
 node_modules/.bin/solcjs --bin --optimize --base-path . --include-path node_modules -o out TestDoubles.sol
-for name in TestToken TestYieldSource Forwarder DelegateProxy HookToken; do
+for name in TestToken TestYieldSource Forwarder DelegateProxy HookToken TestNft CallbackProbe; do
   cp "out/TestDoubles_sol_$name.bin" "$fixtures/$name.bin"
 done
 echo "wrote $(ls "$fixtures"/*.bin | wc -l) fixtures to $fixtures"

@@ -69,3 +69,27 @@ macro_rules! from_typed {
     )*};
 }
 from_typed!(NotAuthorized, Locked, LockTooLong, InvalidOperation, OwnershipCycle);
+
+/// Lists the typed errors in the exported Solidity interface (what
+/// `#[derive(SolidityError)]` would do; [`Error`] is written out by hand
+/// to carry raw revert data too).
+#[cfg(feature = "export-abi")]
+impl stylus_sdk::abi::export::internal::InnerTypes for Error {
+    fn inner_types() -> Vec<stylus_sdk::abi::export::internal::InnerType> {
+        use core::any::TypeId;
+        use stylus_sdk::abi::export::internal::InnerType;
+        fn entry<E: SolError + 'static>() -> InnerType {
+            InnerType {
+                name: alloc::format!("error {};", E::SIGNATURE.replace(',', ", ")),
+                id: TypeId::of::<E>(),
+            }
+        }
+        alloc::vec![
+            entry::<NotAuthorized>(),
+            entry::<Locked>(),
+            entry::<LockTooLong>(),
+            entry::<InvalidOperation>(),
+            entry::<OwnershipCycle>(),
+        ]
+    }
+}

@@ -10,5 +10,7 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     token_bound_account::print_from_args();
+    // stylus-sdk's export (and so the exported ABI) leaves out the
+    // `#[receive]` function that ERC-6551 requires; the account has it.
     interfaces::abi_export::print_extra("ITokenBoundAccountExtras", &[], include_str!("errors.rs"));
 }

@@ -20,3 +20,14 @@ impl From<AccountCreationFailed> for Vec<u8> {
         value.abi_encode()
     }
 }
+
+/// Lists the error in the exported Solidity interface.
+#[cfg(feature = "export-abi")]
+impl stylus_sdk::abi::export::internal::InnerTypes for AccountCreationFailed {
+    fn inner_types() -> Vec<stylus_sdk::abi::export::internal::InnerType> {
+        alloc::vec![stylus_sdk::abi::export::internal::InnerType {
+            name: alloc::format!("error {};", <Self as SolError>::SIGNATURE),
+            id: core::any::TypeId::of::<Self>(),
+        }]
+    }
+}

@@ -45,6 +45,7 @@ pub(crate) struct TestNft {
 // SAFETY: a test double used only as a motsu contract.
 unsafe impl TopLevelStorage for TestNft {}
 
+#[allow(clippy::unused_self)]
 #[public]
 impl TestNft {
     /// Sets the holder of `id` (no checks: a test double).
@@ -116,6 +117,7 @@ pub(crate) struct TestTarget {
 // SAFETY: a test double used only as a motsu contract.
 unsafe impl TopLevelStorage for TestTarget {}
 
+#[allow(clippy::unused_self)]
 #[public]
 impl TestTarget {
     /// Records the caller and returns `x + 1`.
