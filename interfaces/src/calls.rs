@@ -34,11 +34,30 @@ sol! {
         function redeem(uint256 shares, address receiver, address owner) external returns (uint256);
     }
 
-    /// The calls a registered vault makes on the credit ledger.
+    /// The calls a registered vault or an authorised spender (the oracle
+    /// bridge) makes on the credit ledger.
     interface ICreditLedger {
         function asset() external view returns (address);
         function depositYield(uint256 amount) external returns (uint256);
         function mintCredits(address to, uint256 amount) external;
+        function escrow(address payer, uint256 amount) external returns (uint64);
+        function release(uint64 id, address payee, uint256 amount) external;
+        function close(uint64 id) external returns (uint256);
+        function settle(uint64 id, address payee, uint256 cost) external returns (uint256);
+    }
+
+    /// The calls the oracle bridge makes on the inference registry (models
+    /// and bonded providers).
+    interface IInferenceRegistry {
+        function asset() external view returns (address);
+        function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
+        function isEligible(address provider, uint32 model) external view returns (bool);
+        function slash(address provider, address payer, uint64 id) external returns (uint256);
+    }
+
+    /// The ERC-721 call an access policy makes on a key collection.
+    interface IERC721 {
+        function ownerOf(uint256 tokenId) external view returns (address);
     }
 }
 

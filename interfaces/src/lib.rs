@@ -11,6 +11,7 @@ extern crate alloc;
 pub mod abi_export;
 pub mod calls;
 pub mod errors;
+pub mod fees;
 pub mod guard;
 pub mod math;
 pub mod roles;

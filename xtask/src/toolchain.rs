@@ -28,13 +28,18 @@ const DEBIAN_PACKAGES: [&str; 8] = [
     "binaryen",
 ];
 
-/// Flags of the verified recipe: small stack, MVP code + bulk memory (no
+/// Flags of the verified recipe: a 32 KiB stack, MVP code + bulk memory (no
 /// reference types, no SIMD), and panics that abort without formatting.
+///
+/// The stack lives in linear memory below the data. 8 KiB (the first
+/// recipe) overflowed in the oracle bridge's `fulfil` (an out-of-bounds trap,
+/// seen on the devnode): ABI-decoding many parameters and encoding large
+/// events takes more. The stack costs no code size.
 ///
 /// `-Zlocation-detail=none` and `-Zfmt-debug=none` drop panic locations and
 /// `Debug` formatting, which an aborting contract never prints (about 1 %
 /// smaller).
-pub(crate) const RUSTFLAGS: &str = "-C link-arg=-zstack-size=8192 -C target-cpu=mvp \
+pub(crate) const RUSTFLAGS: &str = "-C link-arg=-zstack-size=32768 -C target-cpu=mvp \
     -C target-feature=+bulk-memory -Zunstable-options -Cpanic=immediate-abort \
     -Zlocation-detail=none -Zfmt-debug=none";
 

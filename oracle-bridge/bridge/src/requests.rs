@@ -1,0 +1,398 @@
+//! The request lifecycle: open (escrow), claim a lease, fulfil, settle or
+//! dispute, reopen a missed lease, refund after the deadline.
+//!
+//! ```text
+//!            request()            every slot fulfilled, hashes agree
+//!   (none) ───────────▶ Open ───────────────────────────────────────▶ Settled
+//!                       │  ▲ claim() / fulfil() per slot
+//!                       │  └ reopen(): lease missed, provider slashed
+//!                       ├── every slot fulfilled, hashes differ ────▶ Disputed
+//!                       └── refund() after the deadline ────────────▶ Refunded
+//! ```
+//! Settled, Disputed and Refunded are final: each escrow ends exactly once.
+
+use alloc::{string::String, vec::Vec};
+
+use alloy_primitives::{keccak256, Address, B256, U256, U32, U64, U8};
+use alloy_sol_types::{sol, SolCall};
+use interfaces::{
+    calls::{self, ICreditLedger, IInferenceRegistry},
+    fees::{deadline_ok, escrow_for, lease_end, settled_cost},
+};
+use stylus_sdk::{abi::Bytes, call::RawCall};
+
+use crate::{
+    errors::{
+        emit, CallbackFailed, DeadlineNotReached, DeadlinePassed, Ended, Error, Fulfilled,
+        InvalidDeadline, InvalidSize, LeaseActive, LeaseClaimed, LeaseReopened, LedgerCallFailed,
+        NoFreeSlot, NoLease, ProviderIneligible, QuoteRefused, RegistryCallFailed, RequestClosed,
+        Requested,
+    },
+    policy::Charge,
+    state::Status,
+    KeyRef, OracleBridge,
+};
+
+/// Largest inline prompt, in bytes.
+pub const MAX_PROMPT_BYTES: usize = 8 * 1024;
+/// Largest inline output, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 8 * 1024;
+
+sol! {
+    /// What a request's callback receives once the request settles.
+    interface IInferenceCallback {
+        function onInferenceResult(uint64 id, bytes32 outputHash) external;
+    }
+}
+
+/// A request as asked, before it is stored.
+pub(crate) struct Ask {
+    pub(crate) model: u32,
+    pub(crate) payer: Address,
+    /// Declared input tokens and the most output tokens.
+    pub(crate) tokens: (u32, u32),
+    pub(crate) deadline: u64,
+    pub(crate) callback: Address,
+    pub(crate) key: KeyRef,
+    /// The inline prompt.
+    pub(crate) prompt: Bytes,
+    /// The prompt's hash and URI, when it is not inline.
+    pub(crate) prompt_ref: (B256, String),
+    /// Whether the prompt is sealed, and the key a sealed answer is for.
+    pub(crate) sealed: (bool, B256),
+}
+
+/// What a request on a model costs, priced now by the registry.
+pub(crate) struct Quote {
+    pub(crate) price_in: U256,
+    pub(crate) price_out: U256,
+    pub(crate) redundancy: u8,
+    pub(crate) escrow: U256,
+}
+
+fn ledger_send<C: SolCall>(ledger: Address, call: &C) -> Result<Vec<u8>, Error> {
+    calls::send(ledger, call).map_err(|_| LedgerCallFailed {}.into())
+}
+
+impl OracleBridge {
+    /// Prices a request on `model` through the registry.
+    pub(crate) fn quote(
+        &self,
+        model: u32,
+        input_tokens: u32,
+        max_output: u32,
+    ) -> Result<Quote, Error> {
+        let call = IInferenceRegistry::quoteCall {
+            model,
+            inputTokens: input_tokens,
+            maxOutputTokens: max_output,
+        };
+        let refused = || Error::from(QuoteRefused { model });
+        let reply = calls::view(self.registry.get(), &call).map_err(|_| refused())?;
+        let ret = IInferenceRegistry::quoteCall::abi_decode_returns(&reply, true)
+            .map_err(|_| refused())?;
+        let escrow =
+            escrow_for(ret.priceIn, ret.priceOut, input_tokens, max_output, ret.redundancy)
+                .ok_or_else(refused)?;
+        Ok(Quote {
+            price_in: ret.priceIn,
+            price_out: ret.priceOut,
+            redundancy: ret.redundancy,
+            escrow,
+        })
+    }
+
+    fn check_eligible(&self, provider: Address, model: u32) -> Result<(), Error> {
+        let call = IInferenceRegistry::isEligibleCall { provider, model };
+        let reply = calls::view(self.registry.get(), &call).map_err(|_| RegistryCallFailed {})?;
+        if calls::is_true(&reply) {
+            Ok(())
+        } else {
+            Err(ProviderIneligible { provider, model }.into())
+        }
+    }
+
+    fn open(&self, id: u64) -> Result<(), Error> {
+        if Status::from_byte(self.requests.get(id).status.get().to()) == Status::Open {
+            Ok(())
+        } else {
+            Err(RequestClosed { id }.into())
+        }
+    }
+
+    fn charge_of(&self, id: u64) -> Charge {
+        let r = self.requests.get(id);
+        let key = r.usage_key.get();
+        (!key.is_zero()).then(|| (key, r.usage_period.get().to()))
+    }
+
+    pub(crate) fn open_request(
+        &mut self,
+        caller: Address,
+        ask: Ask,
+        now: u64,
+    ) -> Result<u64, Error> {
+        let (input_tokens, max_output) = ask.tokens;
+        let quote = self.quote(ask.model, input_tokens, max_output)?;
+        let (prompt_len, prompt_hash) = (ask.prompt.len(), ask.prompt_ref.0);
+        if prompt_len > MAX_PROMPT_BYTES || (prompt_len == 0 && prompt_hash.is_zero()) {
+            return Err(InvalidSize {}.into());
+        }
+        if !deadline_ok(ask.deadline, now, self.settings.max_deadline.get().to()) {
+            return Err(InvalidDeadline { deadline: ask.deadline }.into());
+        }
+        let charge = self.authorize(caller, ask.payer, ask.model, ask.key, quote.escrow, now)?;
+        let id = self.request_count.get().to::<u64>() + 1;
+        self.request_count.set(U64::from(id));
+        let reply = ledger_send(
+            self.ledger.get(),
+            &ICreditLedger::escrowCall { payer: ask.payer, amount: quote.escrow },
+        )?;
+        let escrow = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
+        let mut r = self.requests.setter(id);
+        r.payer.set(ask.payer);
+        r.callback.set(ask.callback);
+        r.model.set(U32::from(ask.model));
+        r.status.set(Status::Open.byte());
+        r.redundancy.set(U8::from(quote.redundancy));
+        r.input_tokens.set(U32::from(input_tokens));
+        r.max_output.set(U32::from(max_output));
+        r.deadline.set(U64::from(ask.deadline));
+        r.escrow.set(U64::from(escrow.to::<u64>()));
+        r.price_in.set(quote.price_in);
+        r.price_out.set(quote.price_out);
+        if let Some((key, period)) = charge {
+            r.usage_key.set(key);
+            r.usage_period.set(U64::from(period));
+        }
+        emit(Requested {
+            id,
+            model: ask.model,
+            payer: ask.payer,
+            requester: caller,
+            inputTokens: input_tokens,
+            maxOutputTokens: max_output,
+            deadline: ask.deadline,
+            maxCost: quote.escrow,
+            redundancy: quote.redundancy,
+            prompt: ask.prompt.0.into(),
+            promptHash: prompt_hash,
+            promptUri: ask.prompt_ref.1,
+            encrypted: ask.sealed.0,
+            requesterKey: ask.sealed.1,
+        });
+        Ok(id)
+    }
+
+    pub(crate) fn claim_slot(&mut self, provider: Address, id: u64, now: u64) -> Result<u8, Error> {
+        self.open(id)?;
+        let r = self.requests.get(id);
+        let (deadline, k, model) =
+            (r.deadline.get().to::<u64>(), r.redundancy.get().to::<u8>(), r.model.get().to());
+        if now >= deadline {
+            return Err(DeadlinePassed { id }.into());
+        }
+        self.check_eligible(provider, model)?;
+        let mut free = None;
+        for slot in 0..k {
+            let holder = self.leases.get(id).get(slot).provider.get();
+            if holder == provider {
+                return Err(NoFreeSlot { id }.into());
+            }
+            if holder.is_zero() && free.is_none() {
+                free = Some(slot);
+            }
+        }
+        let slot = free.ok_or(NoFreeSlot { id })?;
+        let expires = lease_end(now, self.settings.lease_seconds.get().to(), deadline);
+        let mut slots = self.leases.setter(id);
+        let mut lease = slots.setter(slot);
+        lease.provider.set(provider);
+        lease.expires.set(U64::from(expires));
+        emit(LeaseClaimed { id, slot, provider, expires });
+        Ok(slot)
+    }
+
+    /// Records a result; returns the agreed hash when the request settled.
+    pub(crate) fn deliver(
+        &mut self,
+        provider: Address,
+        (id, slot): (u64, u8),
+        output: &[u8],
+        (output_hash, output_uri): (B256, String),
+        (input_tokens, output_tokens): (u32, u32),
+        now: u64,
+    ) -> Result<Option<B256>, Error> {
+        self.open(id)?;
+        if now >= self.requests.get(id).deadline.get().to::<u64>() {
+            return Err(DeadlinePassed { id }.into());
+        }
+        let slots = self.leases.get(id);
+        let lease = slots.get(slot);
+        let live = lease.provider.get() == provider
+            && !lease.done.get()
+            && now < lease.expires.get().to::<u64>();
+        if !live || slot >= self.requests.get(id).redundancy.get().to::<u8>() {
+            return Err(NoLease { id, slot }.into());
+        }
+        let hash = match output.len() {
+            0 if output_hash.is_zero() => return Err(InvalidSize {}.into()),
+            0 => output_hash,
+            n if n > MAX_OUTPUT_BYTES => return Err(InvalidSize {}.into()),
+            _ => keccak256(output),
+        };
+        let mut slots = self.leases.setter(id);
+        let mut lease = slots.setter(slot);
+        lease.done.set(true);
+        lease.result.set(hash);
+        lease.input_tokens.set(U32::from(input_tokens));
+        lease.output_tokens.set(U32::from(output_tokens));
+        emit(Fulfilled {
+            id,
+            slot,
+            provider,
+            outputHash: hash,
+            inputTokens: input_tokens,
+            outputTokens: output_tokens,
+            output: output.to_vec().into(),
+            outputUri: output_uri,
+        });
+        let mut r = self.requests.setter(id);
+        let results = r.results.get().to::<u8>() + 1;
+        r.results.set(U8::from(results));
+        if results == 1 {
+            r.output_hash.set(hash);
+            r.output.set_bytes(output);
+        }
+        let agreeing = r.agreeing.get().to::<u8>() + u8::from(r.output_hash.get() == hash);
+        r.agreeing.set(U8::from(agreeing));
+        let k = r.redundancy.get().to::<u8>();
+        if results < k {
+            return Ok(None);
+        }
+        if agreeing == k {
+            self.settle(id, k, hash).map(|()| Some(hash))
+        } else {
+            self.end_unpaid(id, Status::Disputed).map(|_| None)
+        }
+    }
+
+    /// Pays every slot's provider its exact cost and refunds the rest.
+    fn settle(&mut self, id: u64, k: u8, hash: B256) -> Result<(), Error> {
+        let r = self.requests.get(id);
+        let prices = (r.price_in.get(), r.price_out.get());
+        let limits = (r.input_tokens.get().to::<u32>(), r.max_output.get().to::<u32>());
+        let escrow = r.escrow.get().to::<u64>();
+        self.requests.setter(id).status.set(Status::Settled.byte());
+        let ledger = self.ledger.get();
+        let (mut first, mut refunded) = (U256::ZERO, U256::ZERO);
+        for slot in 0..k {
+            let slots = self.leases.get(id);
+            let lease = slots.get(slot);
+            let reported =
+                (lease.input_tokens.get().to::<u32>(), lease.output_tokens.get().to::<u32>());
+            let cost = settled_cost(prices.0, prices.1, limits, reported);
+            let payee = lease.provider.get();
+            if slot == 0 {
+                first = cost;
+            }
+            if k == 1 {
+                let reply =
+                    ledger_send(ledger, &ICreditLedger::settleCall { id: escrow, payee, cost })?;
+                refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
+            } else {
+                ledger_send(
+                    ledger,
+                    &ICreditLedger::releaseCall { id: escrow, payee, amount: cost },
+                )?;
+            }
+        }
+        if k > 1 {
+            let reply = ledger_send(ledger, &ICreditLedger::closeCall { id: escrow })?;
+            refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
+        }
+        self.give_back(self.charge_of(id), refunded);
+        let status = Status::Settled as u8;
+        emit(Ended { id, status, outputHash: hash, costPerProvider: first, refunded });
+        Ok(())
+    }
+
+    /// Ends request `id` without paying anyone (dispute or expiry): the
+    /// whole escrow goes back to the payer and to the quota.
+    fn end_unpaid(&mut self, id: u64, status: Status) -> Result<U256, Error> {
+        let escrow = self.requests.get(id).escrow.get().to::<u64>();
+        self.requests.setter(id).status.set(status.byte());
+        let reply = ledger_send(self.ledger.get(), &ICreditLedger::closeCall { id: escrow })?;
+        let refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
+        self.give_back(self.charge_of(id), refunded);
+        let status = status as u8;
+        emit(Ended { id, status, outputHash: B256::ZERO, costPerProvider: U256::ZERO, refunded });
+        Ok(refunded)
+    }
+
+    pub(crate) fn reopen_slot(&mut self, (id, slot): (u64, u8), now: u64) -> Result<(), Error> {
+        self.open(id)?;
+        let slots = self.leases.get(id);
+        let lease = slots.get(slot);
+        let provider = lease.provider.get();
+        if provider.is_zero() {
+            return Err(NoLease { id, slot }.into());
+        }
+        if lease.done.get() || now < lease.expires.get().to::<u64>() {
+            return Err(LeaseActive { id, slot }.into());
+        }
+        let mut slots = self.leases.setter(id);
+        let mut lease = slots.setter(slot);
+        lease.provider.set(Address::ZERO);
+        lease.expires.set(U64::ZERO);
+        emit(LeaseReopened { id, slot, provider });
+        let payer = self.requests.get(id).payer.get();
+        calls::send(self.registry.get(), &IInferenceRegistry::slashCall { provider, payer, id })
+            .map_err(|_| RegistryCallFailed {})?;
+        Ok(())
+    }
+
+    pub(crate) fn expire(&mut self, id: u64, now: u64) -> Result<U256, Error> {
+        self.open(id)?;
+        if now < self.requests.get(id).deadline.get().to::<u64>() {
+            return Err(DeadlineNotReached { id }.into());
+        }
+        self.end_unpaid(id, Status::Refunded)
+    }
+
+    /// Tells the request's callback; its failure (or its gas) cannot undo
+    /// the settlement, which is final before the call.
+    pub(crate) fn call_back(&mut self, id: u64, hash: B256) {
+        let callback = self.requests.get(id).callback.get();
+        if callback.is_zero() {
+            return;
+        }
+        let gas = self.settings.callback_gas.get().to::<u64>();
+        let data = IInferenceCallback::onInferenceResultCall { id, outputHash: hash }.abi_encode();
+        // SAFETY: the storage cache is flushed first, and the SDK refuses a
+        // reentrant call into the bridge, so nothing cached can go stale.
+        let result = unsafe { RawCall::new().gas(gas).flush_storage_cache().call(callback, &data) };
+        if result.is_err() {
+            emit(CallbackFailed { id, callback });
+        }
+    }
+
+    pub(crate) fn request_view(&self, id: u64) -> (Address, u32, u8, u64, u64, u8, B256) {
+        let r = self.requests.get(id);
+        (
+            r.payer.get(),
+            r.model.get().to(),
+            r.status.get().to(),
+            r.deadline.get().to(),
+            r.escrow.get().to(),
+            r.results.get().to(),
+            r.output_hash.get(),
+        )
+    }
+
+    pub(crate) fn lease_view(&self, id: u64, slot: u8) -> (Address, u64, bool) {
+        let slots = self.leases.get(id);
+        let lease = slots.get(slot);
+        (lease.provider.get(), lease.expires.get().to(), lease.done.get())
+    }
+}
