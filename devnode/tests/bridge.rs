@@ -8,7 +8,7 @@ mod common;
 
 use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
-use common::{constructor_call, fixture, Chain, ALICE, BOB};
+use common::{constructor_call, fixture, word, Chain, ALICE, BOB};
 
 sol! {
     interface IToken {
@@ -80,12 +80,6 @@ const PAYER: Address = Address::repeat_byte(0xC0);
 const CAROL: Address = Address::repeat_byte(0xCA);
 const LEASE: u64 = 300;
 const BOND: u128 = 2 * ETH;
-
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
-}
 
 struct World {
     chain: Chain,

@@ -20,15 +20,18 @@ use std::{
 };
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes, B256, U256},
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
     sol,
     sol_types::{SolEvent, SolValue},
 };
-use common::{constructor_call, contract_wasm, fixture, stylus_init_code, CHAIN_ID};
+use common::{
+    fixture,
+    rpc::{deploy, deploy_stylus},
+    CHAIN_ID,
+};
 use devnode::{Config, Node};
 use serde::Deserialize;
 use serde_json::Value;
@@ -45,10 +48,6 @@ const INSTALL_LIMIT: Duration = Duration::from_mins(5);
 const CLIENT_LIMIT: Duration = Duration::from_mins(2);
 
 sol! {
-    #[sol(rpc)]
-    interface IArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-    }
     #[sol(rpc)]
     interface IToken {
         function balanceOf(address who) external view returns (uint256);
@@ -241,35 +240,6 @@ async fn fixture_chain() -> Fixture {
     let args = (token, me, name, symbol).abi_encode_params();
     let ledger = deploy_stylus(&provider, "compute-credits", &args).await;
     Fixture { node, provider, me, key, token, ledger }
-}
-
-/// Sends `tx` and waits for its successful receipt.
-async fn mined(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {
-    let receipt =
-        provider.send_transaction(tx).await.expect("sent").get_receipt().await.expect("receipt");
-    assert!(receipt.status(), "transaction reverted: {receipt:?}");
-    receipt
-}
-
-/// Deploys EVM init code and returns the contract's address.
-async fn deploy(provider: &impl Provider, init_code: Vec<u8>) -> Address {
-    let tx = TransactionRequest::default().with_deploy_code(Bytes::from(init_code));
-    mined(provider, tx).await.contract_address.expect("created")
-}
-
-/// Deploys, activates (paying the quoted data fee) and constructs a Stylus
-/// program, as `cargo stylus deploy` would.
-async fn deploy_stylus(provider: &impl Provider, name: &str, args: &[u8]) -> Address {
-    let program = deploy(provider, stylus_init_code(&contract_wasm(name))).await;
-    let arbwasm = IArbWasm::new(devnode::precompiles::ARBWASM, provider);
-    let quote = arbwasm.activateProgram(program).value(U256::from(10u128.pow(18)));
-    let fee = quote.call().await.expect("fee quote").dataFee;
-    let activate = arbwasm.activateProgram(program).value(fee).into_transaction_request();
-    mined(provider, activate).await;
-    let construct =
-        TransactionRequest::default().with_to(program).with_input(constructor_call(args));
-    mined(provider, construct).await;
-    program
 }
 
 /// The node's receipt of a transaction a client sent: it must exist, have

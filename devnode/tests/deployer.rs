@@ -7,7 +7,9 @@ mod common;
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, TxKind, B256, U256};
 use alloy_sol_types::{sol, Panic, PanicKind, SolCall, SolError, SolEvent, SolValue};
-use common::{constructor_call, contract_wasm, fixture, stylus_init_code, Chain, Receipt, ALICE};
+use common::{
+    constructor_call, contract_wasm, fixture, stylus_init_code, word, Chain, Receipt, ALICE,
+};
 use devnode::{
     exec::{Db, Executor},
     precompiles::{arbwasm::IArbWasm, ARBWASM},
@@ -24,12 +26,6 @@ sol! {
 }
 
 const ETH: u128 = 1_000_000_000_000_000_000;
-
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
-}
 
 /// A chain with the `TestToken` fixture deployed (the ledger's asset).
 fn chain_with_token() -> (Chain, Address) {

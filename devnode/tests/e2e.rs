@@ -7,21 +7,21 @@ mod common;
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
-    primitives::{keccak256, Address, Bytes, B256, U256},
+    primitives::{keccak256, Address, U256},
     providers::{Provider, ProviderBuilder},
-    rpc::types::{Filter, TransactionReceipt, TransactionRequest},
+    rpc::types::{Filter, TransactionRequest},
     signers::local::PrivateKeySigner,
     sol,
     sol_types::{SolCall, SolError, SolEvent, SolValue},
 };
-use common::{constructor_call, contract_wasm, fixture, stylus_init_code};
+use common::{
+    fixture,
+    rpc::{deploy, deploy_stylus},
+    word,
+};
 use devnode::{Config, Node};
 
 sol! {
-    #[sol(rpc)]
-    interface IArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-    }
     #[sol(rpc)]
     interface IToken {
         function mint(address to, uint256 amount) external;
@@ -51,12 +51,6 @@ sol! {
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
-}
-
 struct Client<P> {
     node: Node,
     provider: P,
@@ -70,44 +64,6 @@ async fn client() -> Client<impl Provider + Clone> {
     let url = node.url().parse().expect("url");
     let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url);
     Client { node, provider, me }
-}
-
-async fn mined(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {
-    let receipt =
-        provider.send_transaction(tx).await.expect("sent").get_receipt().await.expect("receipt");
-    assert!(receipt.status(), "transaction reverted: {receipt:?}");
-    receipt
-}
-
-async fn deploy(provider: &impl Provider, init_code: Vec<u8>) -> Address {
-    let tx = TransactionRequest::default().with_deploy_code(Bytes::from(init_code));
-    mined(provider, tx).await.contract_address.expect("created")
-}
-
-/// Deploys, activates (paying the data fee) and constructs a Stylus program.
-async fn deploy_stylus(provider: &impl Provider, name: &str, args: &[u8]) -> Address {
-    let program = deploy(provider, stylus_init_code(&contract_wasm(name))).await;
-    let arbwasm = IArbWasm::new(devnode::precompiles::ARBWASM, provider);
-    let fee = arbwasm
-        .activateProgram(program)
-        .value(U256::from(ETH))
-        .call()
-        .await
-        .expect("fee quote")
-        .dataFee;
-    let receipt = arbwasm
-        .activateProgram(program)
-        .value(fee)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "activation");
-    let tx = TransactionRequest::default().with_to(program).with_input(constructor_call(args));
-    mined(provider, tx).await;
-    program
 }
 
 #[tokio::test]

@@ -3,9 +3,9 @@
 
 mod common;
 
-use alloy_primitives::{Address, TxKind, B256, U256};
+use alloy_primitives::{Address, TxKind, U256};
 use alloy_sol_types::{sol, SolCall, SolValue};
-use common::{constructor_call, fixture, Chain, ALICE, BOB};
+use common::{constructor_call, fixture, word, Chain, ALICE, BOB};
 
 sol! {
     interface ILedger {
@@ -21,12 +21,6 @@ sol! {
         function hookCalled() external view returns (bool);
         function hookSucceeded() external view returns (bool);
     }
-}
-
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
 }
 
 fn construct_ledger(chain: &mut Chain, at: Address, asset: Address, name: &str) {

@@ -4,9 +4,9 @@
 
 mod common;
 
-use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_sol_types::{sol, SolValue};
-use common::{constructor_call, fixture, Chain, ALICE};
+use common::{constructor_call, fixture, word, Chain, ALICE};
 
 sol! {
     interface IToken {
@@ -28,12 +28,6 @@ sol! {
 }
 
 const STAKE: u128 = 100_000_000_000_000_000;
-
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
-}
 
 fn member(n: u64) -> Address {
     let mut bytes = [0u8; 20];

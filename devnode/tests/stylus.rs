@@ -5,9 +5,9 @@
 
 mod common;
 
-use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
+use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
-use common::{constructor_call, contract_wasm, fixture, stylus_init_code, Chain, ALICE, BOB};
+use common::{constructor_call, contract_wasm, fixture, stylus_init_code, word, Chain, ALICE, BOB};
 use devnode::precompiles::{arbwasm::IArbWasm, ARBWASM};
 
 sol! {
@@ -44,12 +44,6 @@ sol! {
 }
 
 const ETH: u128 = 1_000_000_000_000_000_000;
-
-fn word(text: &str) -> B256 {
-    let mut w = B256::ZERO;
-    w[..text.len()].copy_from_slice(text.as_bytes());
-    w
-}
 
 /// A chain with the asset, the yield source and an initialised ledger.
 struct World {

@@ -4,9 +4,11 @@
 //! [`Executor`] for tests that exercise execution without JSON-RPC.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rpc;
+
 use std::path::PathBuf;
 
-use alloy_primitives::{address, hex, keccak256, Address, Bytes, Log, TxKind, U256};
+use alloy_primitives::{address, hex, keccak256, Address, Bytes, Log, TxKind, B256, U256};
 use alloy_sol_types::SolCall;
 use devnode::{
     exec::{Db, Executor, Mode},
@@ -56,6 +58,11 @@ pub fn fixture(name: &str) -> Vec<u8> {
 /// Init code that deploys a Stylus program.
 pub fn stylus_init_code(wasm: &[u8]) -> Vec<u8> {
     xtask::check::init_code(&xtask::check::deployable_code(wasm))
+}
+
+/// A short text as a left-aligned `bytes32` (the contracts' names and symbols).
+pub fn word(text: &str) -> B256 {
+    B256::right_padding_from(text.as_bytes())
 }
 
 /// Calldata of a Stylus constructor call with ABI-encoded `args`
