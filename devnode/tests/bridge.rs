@@ -32,6 +32,7 @@ sol! {
         function earnedOf(address account) external view returns (uint256);
         function redeem(uint256 amount, address to) external;
         function backing() external view returns (uint256, uint256);
+        function totalEscrowed() external view returns (uint256);
     }
     interface IVault {
         function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
@@ -472,4 +473,105 @@ fn a_paused_or_non_serving_provider_cannot_claim() {
         err.as_ref(),
         IBridge::ProviderIneligible { provider: stranger, model: 1 }.abi_encode()
     );
+}
+
+/// One step of a random market history.
+#[derive(Clone, Debug)]
+enum Step {
+    Ask,
+    Claim { bob: bool, pick: usize },
+    Fulfil { bob: bool, pick: usize, slot: u8, agree: bool },
+    Wait(u64),
+    Reopen { pick: usize, slot: u8 },
+    Refund { pick: usize },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => Just(Step::Ask),
+        3 => (any::<bool>(), any::<usize>()).prop_map(|(bob, pick)| Step::Claim { bob, pick }),
+        3 => (any::<bool>(), any::<usize>(), 0u8..2, any::<bool>())
+            .prop_map(|(bob, pick, slot, agree)| Step::Fulfil { bob, pick, slot, agree }),
+        2 => (1u64..700).prop_map(Step::Wait),
+        1 => (any::<usize>(), 0u8..2).prop_map(|(pick, slot)| Step::Reopen { pick, slot }),
+        1 => any::<usize>().prop_map(|pick| Step::Refund { pick }),
+    ]
+}
+
+/// Runs one step; failures (reverts) are part of the history.
+fn apply(w: &mut World, ids: &mut Vec<u64>, step: &Step) {
+    let pick = |ids: &Vec<u64>, n: usize| (!ids.is_empty()).then(|| ids[n % ids.len()]);
+    let who = |bob: bool| if bob { BOB } else { CAROL };
+    match *step {
+        Step::Ask => ids.extend(ask(w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).ok()),
+        Step::Claim { bob, pick: n } => {
+            if let Some(id) = pick(ids, n) {
+                let _ = claim(w, who(bob), id);
+            }
+        }
+        Step::Fulfil { bob, pick: n, slot, agree } => {
+            if let Some(id) = pick(ids, n) {
+                let output: &[u8] = if agree {
+                    b"same"
+                } else if bob {
+                    b"bob"
+                } else {
+                    b"carol"
+                };
+                let _ = fulfil(w, who(bob), id, slot, output);
+            }
+        }
+        Step::Wait(secs) => w.chain.timestamp += secs,
+        Step::Reopen { pick: n, slot } => {
+            if let Some(id) = pick(ids, n) {
+                let call = IBridge::reopenCall { id, slot }.abi_encode();
+                let _ = w.chain.send(ALICE, TxKind::Call(w.bridge), call, U256::ZERO);
+            }
+        }
+        Step::Refund { pick: n } => {
+            if let Some(id) = pick(ids, n) {
+                let _ = w.chain.send(
+                    ALICE,
+                    TxKind::Call(w.bridge),
+                    IBridge::refundCall { id }.abi_encode(),
+                    U256::ZERO,
+                );
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 12, ..Default::default() })]
+
+    /// Over any history of requests, claims, fulfilments (agreeing or not),
+    /// time, reopened leases and refunds, with redundancy 2: each request
+    /// ends at most once and never reopens, credits are conserved (spendable
+    /// + earned + escrowed = what the payer put in), providers never earn
+    /// more than was escrowed, and the ledger stays fully backed.
+    #[test]
+    fn escrows_end_exactly_once_and_credits_are_conserved(steps in proptest::collection::vec(step(), 1..30)) {
+        let mut w = world(2);
+        let start = spendable(&mut w, PAYER);
+        let mut ids = Vec::new();
+        let mut ended = std::collections::HashMap::new();
+        for step in &steps {
+            apply(&mut w, &mut ids, step);
+            for &id in &ids {
+                let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+                if let Some(&first) = ended.get(&id) {
+                    proptest::prop_assert_eq!(status, first, "request {} changed after ending", id);
+                } else if status >= 2 {
+                    ended.insert(id, status);
+                }
+            }
+            let earned = w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB })
+                + w.chain.view(w.ledger, &ILedger::earnedOfCall { account: CAROL });
+            let escrowed = w.chain.view(w.ledger, &ILedger::totalEscrowedCall {});
+            proptest::prop_assert_eq!(spendable(&mut w, PAYER) + earned + escrowed, start);
+            let backing = w.chain.view(w.ledger, &ILedger::backingCall {});
+            proptest::prop_assert!(backing._0 >= backing._1);
+        }
+    }
 }
