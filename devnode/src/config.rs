@@ -31,6 +31,9 @@ pub struct Config {
     pub accounts: usize,
     /// The balance of each funded account, in whole ether.
     pub balance_eth: u64,
+    /// The project's ERC-6551 registry (its WASM), served at the standard's
+    /// canonical address from genesis.
+    pub erc6551_registry: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             block_time: None,
             accounts: DEFAULT_ACCOUNTS,
             balance_eth: DEFAULT_BALANCE_ETH,
+            erc6551_registry: None,
         }
     }
 }

@@ -30,6 +30,19 @@ struct Cli {
     /// The balance of each funded account, in ether.
     #[arg(long, default_value_t = config::DEFAULT_BALANCE_ETH)]
     balance: u64,
+    /// The ERC-6551 registry's WASM, served at the canonical registry
+    /// address; by default the one `cargo xtask wasm` built, when present.
+    #[arg(long, env = "DEVNODE_ERC6551_REGISTRY")]
+    erc6551_registry: Option<PathBuf>,
+}
+
+/// Where `cargo xtask wasm` puts the registry in this repository.
+fn built_registry() -> Option<PathBuf> {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/stylus/erc6551-registry.wasm"
+    ));
+    path.exists().then_some(path)
 }
 
 fn parse_block_time(text: &str) -> Result<Duration, String> {
@@ -50,6 +63,7 @@ impl From<Cli> for Config {
             block_time: cli.block_time,
             accounts: cli.accounts,
             balance_eth: cli.balance,
+            erc6551_registry: cli.erc6551_registry.or_else(built_registry),
         }
     }
 }

@@ -59,7 +59,16 @@ fn load_chain(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<Chain>
         }
     }
     let addresses: Vec<_> = accounts.iter().map(|a| a.address).collect();
-    Ok(Chain::genesis(executor, &addresses, ether(config.balance_eth)))
+    let mut chain = Chain::genesis(executor, &addresses, ether(config.balance_eth));
+    if let Some(path) = &config.erc6551_registry {
+        let wasm = std::fs::read(path)
+            .with_context(|| format!("reading the ERC-6551 registry {}", path.display()))?;
+        chain
+            .install_program(crate::system::ERC6551_REGISTRY, &wasm)
+            .with_context(|| format!("installing the ERC-6551 registry {}", path.display()))?;
+        tracing::info!(address = %crate::system::ERC6551_REGISTRY, "serving the ERC-6551 registry");
+    }
+    Ok(chain)
 }
 
 /// Mines the queued transactions every `interval`.

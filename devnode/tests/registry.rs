@@ -159,3 +159,31 @@ fn the_stylus_registry_matches_the_canonical_evm_registry() {
         assert_eq!(code_at(&chain, mine).len(), 0xad);
     }
 }
+
+#[tokio::test]
+async fn the_node_serves_the_project_registry_at_the_canonical_address() {
+    use alloy::providers::{Provider, ProviderBuilder};
+    use devnode::{system::ERC6551_REGISTRY, Config};
+
+    let wasm = common::stylus_dir().join("erc6551-registry.wasm");
+    let config = Config { port: 0, erc6551_registry: Some(wasm), ..Config::default() };
+    let node = devnode::spawn(config).await.expect("node starts with the registry");
+    let provider = ProviderBuilder::new().connect_http(node.url().parse().expect("url"));
+    let code = provider.get_code_at(ERC6551_REGISTRY).await.unwrap();
+    assert!(code.starts_with(&[0xEF, 0xF0, 0x00]), "a Stylus program at the canonical address");
+
+    let (implementation, salt, token, id) =
+        (Address::repeat_byte(0x1A), B256::ZERO, Address::repeat_byte(0x7E), U256::from(3));
+    let call = query(implementation, salt, U256::from(CHAIN_ID), token, id);
+    let request = alloy::rpc::types::TransactionRequest::default()
+        .to(ERC6551_REGISTRY)
+        .input(call.abi_encode().into());
+    let reply = provider.call(request).await.expect("activated and answering");
+    let account = IERC6551Registry::accountCall::abi_decode_returns(&reply).unwrap();
+    let init = {
+        let mut code = alloy_primitives::hex!("3d60ad80600a3d3981f3").to_vec();
+        code.extend(expected_code(implementation, salt, U256::from(CHAIN_ID), token, id));
+        code
+    };
+    assert_eq!(account, ERC6551_REGISTRY.create2(salt, keccak256(&init)));
+}

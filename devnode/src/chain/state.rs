@@ -1,6 +1,7 @@
 //! Reading and editing accounts: balances, nonces, code and storage.
 
 use super::Chain;
+use crate::{exec::Executor, stylus::program::ProgramError};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::{
     bytecode::Bytecode,
@@ -70,6 +71,15 @@ impl Chain {
             account.account_state = AccountState::Touched;
         }
         account.storage.insert(slot, value.into());
+    }
+
+    /// Serves the Stylus program `wasm` at `address`, already activated
+    /// (genesis system contracts such as the ERC-6551 registry).
+    ///
+    /// # Errors
+    /// When `wasm` breaks a Stylus activation rule.
+    pub fn install_program(&mut self, address: Address, wasm: &[u8]) -> Result<B256, ProgramError> {
+        Executor::install_program(&mut self.state.db, address, wasm)
     }
 
     fn edit_info(&mut self, address: Address, edit: impl FnOnce(&mut AccountInfo)) {

@@ -12,15 +12,18 @@ use revm::{
     },
     database::{CacheDB, EmptyDB},
     handler::{ExecuteEvm, MainContext},
-    primitives::{hardfork::SpecId, Address, Bytes},
+    primitives::{hardfork::SpecId, Address, Bytes, B256, U256},
     state::{AccountInfo, Bytecode, EvmState},
     Context,
 };
 
 use crate::{
     evm::DevEvm,
-    precompiles::ARBWASM,
-    stylus::Programs,
+    precompiles::{arbwasm::STYLUS_VERSION, ARBWASM},
+    stylus::{
+        program::{self, ProgramError},
+        Programs,
+    },
     system::{self, STYLUS_DEPLOYER},
 };
 
@@ -74,6 +77,30 @@ impl Executor {
         // the deployer's CREATEs follow the same address sequence as a
         // freshly deployed deployer's would.
         install_code(db, STYLUS_DEPLOYER, 1, system::stylus_deployer_code);
+    }
+
+    /// Puts the Stylus program `wasm` at `address`, already activated, as a
+    /// chain's genesis does for the system contracts it serves (the ERC-6551
+    /// registry). Returns its code hash.
+    ///
+    /// # Errors
+    /// When `wasm` breaks a Stylus activation rule.
+    pub fn install_program(
+        db: &mut Db,
+        address: Address,
+        wasm: &[u8],
+    ) -> Result<B256, ProgramError> {
+        let code = Bytes::from(xtask::check::deployable_code(wasm));
+        program::validate(&code)?;
+        let bytecode = Bytecode::new_raw(code);
+        let hash = bytecode.hash_slow();
+        Self::install_system_accounts(db);
+        // Nonce 1, as for any contract created on chain (EIP-161).
+        install_code(db, address, 1, || bytecode);
+        let slot = U256::from_be_bytes(hash.0);
+        db.insert_account_storage(ARBWASM, slot, U256::from(STYLUS_VERSION))
+            .map_err(|e| match e {})?;
+        Ok(hash)
     }
 
     /// The chain id transactions are checked against.

@@ -17,6 +17,11 @@ use revm::state::Bytecode;
 /// deploys, activates and initialises them in one transaction.
 pub const STYLUS_DEPLOYER: Address = address!("cEcba2F1DC234f70Dd89F2041029807F8D03A990");
 
+/// Where the ERC-6551 registry lives on every chain (the standard's
+/// canonical, CREATE2-derived address). The devnode serves the project's
+/// Stylus registry there when given its WASM.
+pub const ERC6551_REGISTRY: Address = address!("000000006551c19487814612e58FE06813775758");
+
 /// Runtime code of the devnode's StylusDeployer, from
 /// `devnode/contracts/StylusDeployer.sol`.
 static STYLUS_DEPLOYER_CODE: LazyLock<Bytes> = LazyLock::new(|| {
