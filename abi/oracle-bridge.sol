@@ -17,11 +17,11 @@ interface IOracleBridge  {
 
     function estimateFee(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256);
 
-    function request(uint32 model, address payer, bytes calldata prompt, bytes32 prompt_hash, string calldata prompt_uri, uint32 input_tokens, uint32 max_output_tokens, uint64 deadline, bool encrypted, bytes32 requester_key, address callback, address key_collection, uint256 key_token) external returns (uint64);
+    function request(uint32 model, address payer, bytes calldata prompt, bytes32 prompt_hash, bytes calldata prompt_uri, uint32 input_tokens, uint32 max_output_tokens, uint64 deadline, bool encrypted, bytes32 requester_key, address callback, address key_collection, uint256 key_token) external returns (uint64);
 
     function claim(uint64 id) external returns (uint8);
 
-    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 output_hash, string calldata output_uri, uint32 input_tokens, uint32 output_tokens) external;
+    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 output_hash, bytes calldata output_uri, uint32 input_tokens, uint32 output_tokens) external;
 
     function reopen(uint64 id, uint8 slot) external;
 
@@ -34,6 +34,8 @@ interface IOracleBridge  {
     function output(uint64 id) external view returns (bytes memory);
 
     function leaseOf(uint64 id, uint8 slot) external view returns (address, uint64, bool);
+
+    function wiring() external view returns (address, address);
 
     error ZeroAddress();
 
@@ -76,10 +78,10 @@ interface IOracleBridgeExtras {
     event RequesterApproved(address indexed payer, address indexed requester, bool approved);
     event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
     event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);
-    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, string promptUri, bool encrypted, bytes32 requesterKey);
+    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey);
     event LeaseClaimed(uint64 indexed id, uint8 slot, address indexed provider, uint64 expires);
     event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
-    event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, string outputUri);
+    event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
     event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 costPerProvider, uint256 refunded);
     event CallbackFailed(uint64 indexed id, address callback);
 }

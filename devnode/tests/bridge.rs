@@ -51,9 +51,9 @@ sol! {
         error UnbondingNotReady(uint64 ready_at);
     }
     interface IBridge {
-        function request(uint32 model, address payer, bytes prompt, bytes32 promptHash, string promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
+        function request(uint32 model, address payer, bytes prompt, bytes32 promptHash, bytes promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
         function claim(uint64 id) external returns (uint8);
-        function fulfil(uint64 id, uint8 slot, bytes output, bytes32 outputHash, string outputUri, uint32 inputTokens, uint32 outputTokens) external;
+        function fulfil(uint64 id, uint8 slot, bytes output, bytes32 outputHash, bytes outputUri, uint32 inputTokens, uint32 outputTokens) external;
         function reopen(uint64 id, uint8 slot) external;
         function refund(uint64 id) external returns (uint256);
         function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
@@ -160,7 +160,7 @@ fn ask(
         payer: PAYER,
         prompt: Bytes::from_static(b"What does the community value?"),
         promptHash: B256::ZERO,
-        promptUri: String::new(),
+        promptUri: Bytes::new(),
         inputTokens: 10,
         maxOutputTokens: 100,
         deadline: w.chain.timestamp + 1_000,
@@ -184,7 +184,7 @@ fn fulfil(w: &mut World, from: Address, id: u64, slot: u8, output: &[u8]) -> Res
         slot,
         output: Bytes::copy_from_slice(output),
         outputHash: B256::ZERO,
-        outputUri: String::new(),
+        outputUri: Bytes::new(),
         inputTokens: 8,
         outputTokens: 20,
     };

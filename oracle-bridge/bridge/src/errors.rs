@@ -67,11 +67,11 @@ sol! {
     /// Everything a worker needs to serve request `id`, with the prompt
     /// inline (sealed to the provider's key when `encrypted`) or by hash and
     /// URI, and the key a sealed answer is for.
-    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, string promptUri, bool encrypted, bytes32 requesterKey);
+    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey);
     event LeaseClaimed(uint64 indexed id, uint8 slot, address indexed provider, uint64 expires);
     event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
     /// Slot `slot` of request `id` delivered: the output inline or by URI.
-    event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, string outputUri);
+    event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
     /// Request `id` ended with `status` (2 settled, 3 refunded, 4
     /// disputed): each provider was paid `costPerProvider` (settled only)
     /// and `refunded` went back to the payer.

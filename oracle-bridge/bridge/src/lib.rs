@@ -29,7 +29,7 @@ mod policy;
 mod requests;
 mod state;
 
-use alloc::{string::String, vec, vec::Vec};
+use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
 use interfaces::guard::ReentrancyGuard;
@@ -157,9 +157,12 @@ impl OracleBridge {
     /// Asks `model` for an answer, charged to `payer`, and returns the
     /// request's id. The prompt is inline (`prompt`, possibly sealed to the
     /// provider's key when `encrypted`) or given by `prompt_hash` and
-    /// `prompt_uri`. `requester_key` is the X25519 key a sealed answer is for;
-    /// `callback` (optional) is called after settlement; `key` names the
-    /// key NFT the caller holds when it asks under `payer`'s policy.
+    /// `prompt_uri` (UTF-8 bytes: taken as `bytes`, not `string`, because
+    /// validating UTF-8 on chain costs 0.8 KB of the 24 KB limit and buys
+    /// nothing). `requester_key` is the X25519 key a sealed answer is for;
+    /// `callback` (optional) is called after settlement; `key_collection`
+    /// and `key_token` name the key NFT the caller holds when it asks under
+    /// `payer`'s policy.
     ///
     /// # Errors
     /// [`NotAuthorized`], [`QuotaExceeded`], [`ModelNotAllowed`],
@@ -172,7 +175,7 @@ impl OracleBridge {
         payer: Address,
         prompt: Bytes,
         prompt_hash: B256,
-        prompt_uri: String,
+        prompt_uri: Bytes,
         input_tokens: u32,
         max_output_tokens: u32,
         deadline: u64,
@@ -207,8 +210,9 @@ impl OracleBridge {
     }
 
     /// The leaseholder of `slot` delivers its result: the output inline (its
-    /// hash is computed here) or `output_hash` with `output_uri`, and the
-    /// token counts. Settles the request once every slot agrees.
+    /// hash is computed here) or `output_hash` with `output_uri` (UTF-8
+    /// bytes), and the token counts. Settles the request once every slot
+    /// agrees.
     ///
     /// # Errors
     /// [`RequestClosed`], [`DeadlinePassed`], [`NoLease`], [`InvalidSize`],
@@ -224,7 +228,7 @@ impl OracleBridge {
         slot: u8,
         output: Bytes,
         output_hash: B256,
-        output_uri: String,
+        output_uri: Bytes,
         input_tokens: u32,
         output_tokens: u32,
     ) -> Result<(), Error> {
@@ -284,6 +288,11 @@ impl OracleBridge {
     /// delivered.
     pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, bool) {
         self.lease_view(id, slot)
+    }
+
+    /// The credit ledger and the inference registry.
+    pub fn wiring(&self) -> (Address, Address) {
+        (self.ledger.get(), self.registry.get())
     }
 }
 

@@ -11,7 +11,7 @@
 //! ```
 //! Settled, Disputed and Refunded are final: each escrow ends exactly once.
 
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
 use alloy_primitives::{keccak256, Address, B256, U256, U32, U64, U8};
 use alloy_sol_types::{sol, SolCall};
@@ -57,7 +57,7 @@ pub(crate) struct Ask {
     /// The inline prompt.
     pub(crate) prompt: Bytes,
     /// The prompt's hash and URI, when it is not inline.
-    pub(crate) prompt_ref: (B256, String),
+    pub(crate) prompt_ref: (B256, Bytes),
     /// Whether the prompt is sealed, and the key a sealed answer is for.
     pub(crate) sealed: (bool, B256),
 }
@@ -177,7 +177,7 @@ impl OracleBridge {
             redundancy: quote.redundancy,
             prompt: ask.prompt.0.into(),
             promptHash: prompt_hash,
-            promptUri: ask.prompt_ref.1,
+            promptUri: ask.prompt_ref.1 .0.into(),
             encrypted: ask.sealed.0,
             requesterKey: ask.sealed.1,
         });
@@ -219,7 +219,7 @@ impl OracleBridge {
         provider: Address,
         (id, slot): (u64, u8),
         output: &[u8],
-        (output_hash, output_uri): (B256, String),
+        (output_hash, output_uri): (B256, Bytes),
         (input_tokens, output_tokens): (u32, u32),
         now: u64,
     ) -> Result<Option<B256>, Error> {
@@ -255,7 +255,7 @@ impl OracleBridge {
             inputTokens: input_tokens,
             outputTokens: output_tokens,
             output: output.to_vec().into(),
-            outputUri: output_uri,
+            outputUri: output_uri.0.into(),
         });
         let mut r = self.requests.setter(id);
         let results = r.results.get().to::<u8>() + 1;
