@@ -575,3 +575,45 @@ proptest::proptest! {
         }
     }
 }
+
+sol! {
+    interface IKeyNft {
+        function issue(address to) external returns (uint256);
+        function revoke(uint256 tokenId) external;
+        function transferFrom(address from, address to, uint256 tokenId) external;
+        error Soulbound(uint256 tokenId);
+    }
+}
+
+#[test]
+fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
+    let mut w = world(1);
+    // The community's keys: issued by its account (PAYER here), soulbound.
+    let keys = w.chain.deploy_stylus(ALICE, "key-nft");
+    let args = (word("Community Keys"), word("KEY"), PAYER, true).abi_encode_params();
+    construct(&mut w.chain, keys, &args);
+    let r = w.chain.exec(PAYER, keys, &IKeyNft::issueCall { to: CAROL });
+    let id = U256::from_be_slice(&r.output);
+    let fee = w.chain.view(
+        w.bridge,
+        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+    );
+    w.chain.exec(
+        PAYER,
+        w.bridge,
+        &IBridge::setPolicyCall {
+            collection: keys,
+            quota: fee * U256::from(5),
+            period: 3_600,
+            allModels: true,
+        },
+    );
+    ask(&mut w, CAROL, Address::ZERO, (keys, id)).expect("the key holder asks");
+    // The key cannot be sold on, and once revoked it opens nothing.
+    let sell = IKeyNft::transferFromCall { from: CAROL, to: BOB, tokenId: id }.abi_encode();
+    let r = w.chain.send(CAROL, TxKind::Call(keys), sell, U256::ZERO);
+    assert_eq!(r.output.as_ref(), IKeyNft::Soulbound { tokenId: id }.abi_encode());
+    w.chain.exec(PAYER, keys, &IKeyNft::revokeCall { tokenId: id });
+    let err = ask(&mut w, CAROL, Address::ZERO, (keys, id)).unwrap_err();
+    assert_eq!(err.as_ref(), IBridge::NotAuthorized { caller: CAROL, payer: PAYER }.abi_encode());
+}

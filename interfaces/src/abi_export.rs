@@ -22,6 +22,23 @@ pub const ERC20: &str = "    function totalSupply() external view returns (uint2
     event Approval(address indexed owner, address indexed spender, uint256 value);
 ";
 
+/// The ERC-721 functions and events (`OpenZeppelin`'s `IErc721` and
+/// ERC-165).
+pub const ERC721: &str = "    function balanceOf(address owner) external view returns (uint256);
+    function ownerOf(uint256 tokenId) external view returns (address);
+    function safeTransferFrom(address from, address to, uint256 tokenId) external;
+    function safeTransferFrom(address from, address to, uint256 tokenId, bytes calldata data) external;
+    function transferFrom(address from, address to, uint256 tokenId) external;
+    function approve(address to, uint256 tokenId) external;
+    function setApprovalForAll(address operator, bool approved) external;
+    function getApproved(uint256 tokenId) external view returns (address);
+    function isApprovedForAll(address owner, address operator) external view returns (bool);
+    function supportsInterface(bytes4 interfaceId) external view returns (bool);
+    event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
+    event Approval(address indexed owner, address indexed approved, uint256 indexed tokenId);
+    event ApprovalForAll(address indexed owner, address indexed operator, bool approved);
+";
+
 /// The `Ownable` functions and events (`OpenZeppelin`'s `IOwnable`).
 pub const OWNABLE: &str = "    function owner() external view returns (address);
     function transferOwnership(address newOwner) external;
