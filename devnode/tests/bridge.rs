@@ -81,6 +81,9 @@ const PAYER: Address = Address::repeat_byte(0xC0);
 const CAROL: Address = Address::repeat_byte(0xCA);
 const LEASE: u64 = 300;
 const BOND: u128 = 2 * ETH;
+/// The bridge's cap on inline outputs (`oracle_bridge::MAX_OUTPUT_BYTES`;
+/// that crate lives in the other workspace).
+const MAX_OUTPUT_BYTES: usize = 8 * 1024;
 
 struct World {
     chain: Chain,
@@ -297,7 +300,7 @@ fn only_the_leaseholder_fulfils_once_before_the_deadline_within_the_cap() {
     );
     let err = fulfil(&mut w, CAROL, id, slot, b"not mine").unwrap_err();
     assert_eq!(err.as_ref(), IBridge::NoLease { id, slot }.abi_encode());
-    let huge = vec![b'x'; oracle_cap() + 1];
+    let huge = vec![b'x'; MAX_OUTPUT_BYTES + 1];
     assert_eq!(
         fulfil(&mut w, BOB, id, slot, &huge).unwrap_err().as_ref(),
         IBridge::InvalidSize {}.abi_encode()
@@ -311,10 +314,6 @@ fn only_the_leaseholder_fulfils_once_before_the_deadline_within_the_cap() {
     w.chain.timestamp += 2_000;
     let err = fulfil(&mut w, BOB, late, slot, b"too late").unwrap_err();
     assert_eq!(err.as_ref(), IBridge::DeadlinePassed { id: late }.abi_encode());
-}
-
-fn oracle_cap() -> usize {
-    8 * 1024
 }
 
 #[test]

@@ -16,7 +16,7 @@ use alloy::{
 };
 use common::{
     fixture,
-    rpc::{deploy, deploy_stylus},
+    rpc::{deploy, deploy_stylus, mined},
     word,
 };
 use devnode::{Config, Node};
@@ -101,26 +101,15 @@ async fn vault_and_ledger_through_json_rpc() {
     let token_c = IToken::new(token, &provider);
     let ledger_c = ILedger::new(ledger, &provider);
     let vault_c = IVault::new(vault, &provider);
-    ledger_c
-        .grantRole(keccak256("VAULT_ROLE"), vault)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    mined(&provider, ledger_c.grantRole(keccak256("VAULT_ROLE"), vault).into_transaction_request())
+        .await;
 
     let stake = U256::from(ETH / 10);
-    token_c.mint(me, stake).send().await.unwrap().get_receipt().await.unwrap();
-    token_c.approve(vault, stake).send().await.unwrap().get_receipt().await.unwrap();
-    let receipt = vault_c
-        .deposit(stake, community, one_day)
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
+    mined(&provider, token_c.mint(me, stake).into_transaction_request()).await;
+    mined(&provider, token_c.approve(vault, stake).into_transaction_request()).await;
+    let receipt =
+        mined(&provider, vault_c.deposit(stake, community, one_day).into_transaction_request())
+            .await;
     assert!(receipt.status());
     assert_eq!(vault_c.balanceOf(me).call().await.unwrap(), stake);
 
@@ -132,17 +121,16 @@ async fn vault_and_ledger_through_json_rpc() {
     // A day and a 5 % gain later, harvest and claim credits for the community.
     let _: serde_json::Value =
         provider.raw_request("evm_increaseTime".into(), (one_day + 1,)).await.unwrap();
-    ISource::new(source, &provider)
-        .simulateGain(stake / U256::from(20))
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let harvest = vault_c.harvest().send().await.unwrap().get_receipt().await.unwrap();
+    mined(
+        &provider,
+        ISource::new(source, &provider)
+            .simulateGain(stake / U256::from(20))
+            .into_transaction_request(),
+    )
+    .await;
+    let harvest = mined(&provider, vault_c.harvest().into_transaction_request()).await;
     assert!(harvest.status());
-    vault_c.claim(me).send().await.unwrap().get_receipt().await.unwrap();
+    mined(&provider, vault_c.claim(me).into_transaction_request()).await;
     let credits = ledger_c.spendableOf(community).call().await.unwrap();
     assert!(credits > U256::ZERO && credits <= stake / U256::from(20));
 
@@ -169,7 +157,7 @@ async fn vault_and_ledger_through_json_rpc() {
         .await
         .unwrap();
     assert!(estimate > 21_000);
-    vault_c.withdraw(stake, me).send().await.unwrap().get_receipt().await.unwrap();
+    mined(&provider, vault_c.withdraw(stake, me).into_transaction_request()).await;
     assert_eq!(token_c.balanceOf(me).call().await.unwrap() - before, stake);
     node.stop().await.unwrap();
 }

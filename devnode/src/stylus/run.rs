@@ -251,7 +251,8 @@ impl Run {
 }
 
 /// A trap, a bad pointer or a broken rule: revert with no data, as Stylus
-/// does, and (like the EVM's invalid opcode) keep all the gas.
+/// does. The frame is charged the gas its WASM ran for (only running out
+/// of gas, `OutOfGas`, takes all of it).
 fn fault_finish() -> Finish {
     Finish { result: InstructionResult::Revert, output: Bytes::new() }
 }

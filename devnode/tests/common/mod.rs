@@ -200,8 +200,9 @@ impl Chain {
 
     /// Deploys and activates one of the project's Stylus contracts.
     pub fn deploy_stylus(&mut self, from: Address, name: &str) -> Address {
-        let program = self.deploy(from, stylus_init_code(&contract_wasm(name)));
+        // Compress once (brotli at quality 11 is the slow part of a deploy).
         let code = xtask::check::deployable_code(&contract_wasm(name));
+        let program = self.deploy(from, xtask::check::init_code(&code));
         let query = IArbWasm::codehashVersionCall { codehash: keccak256(&code) }.abi_encode();
         if self.call(from, ARBWASM, query).is_ok() {
             // The same code was activated before: every copy runs.
