@@ -59,6 +59,11 @@ sol! {
     interface IERC721 {
         function ownerOf(uint256 tokenId) external view returns (address);
     }
+
+    /// The ERC-6551 registry call the AI NFT makes when it mints an AI.
+    interface IERC6551Registry {
+        function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
+    }
 }
 
 /// A call reverted, or its reply was not what the interface promises.
