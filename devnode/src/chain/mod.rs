@@ -96,7 +96,10 @@ impl Chain {
     }
 
     /// A chain resumed from a saved state.
-    pub fn from_state(executor: Executor, state: ChainState) -> Self {
+    pub fn from_state(executor: Executor, mut state: ChainState) -> Self {
+        // The system contracts are there from genesis, so that reads
+        // (`eth_getCode`, calls) see them before any transaction.
+        Executor::install_system_accounts(&mut state.db);
         Self { executor, state, snapshots: Vec::new() }
     }
 

@@ -1,0 +1,66 @@
+//! Revert data in words: the typed errors of every Compute-Fi contract,
+//! the StylusDeployer's and Solidity's `Error(string)` / `Panic(uint256)`.
+
+use alloy::{
+    primitives::hex,
+    sol_types::{Revert, SolError, SolInterface},
+};
+use bindings::{
+    IComputeCredits, IErc6551Registry, IInferenceRegistry, IKeyNft, IOracleBridge, IStylusDeployer,
+    ITokenBoundAccount, IVault,
+};
+
+/// Describes revert `data` with the first error type that decodes it.
+pub fn describe_revert(data: &[u8]) -> String {
+    if data.is_empty() {
+        return "reverted without data (a trap or out of gas)".to_owned();
+    }
+    if let Ok(IStylusDeployer::IStylusDeployerErrors::ContractInitializationError(e)) =
+        IStylusDeployer::IStylusDeployerErrors::abi_decode(data)
+    {
+        return format!("the constructor reverted: {}", describe_revert(&e.data));
+    }
+    if let Ok(r) = Revert::abi_decode(data) {
+        return format!("Error({:?})", r.reason);
+    }
+    macro_rules! try_decode {
+        ($($errors:ty),*) => {$(
+            if let Ok(e) = <$errors>::abi_decode(data) {
+                return format!("{e:?}");
+            }
+        )*};
+    }
+    try_decode!(
+        IVault::IVaultErrors,
+        IComputeCredits::IComputeCreditsErrors,
+        IInferenceRegistry::IInferenceRegistryErrors,
+        IOracleBridge::IOracleBridgeErrors,
+        ITokenBoundAccount::ITokenBoundAccountErrors,
+        IErc6551Registry::IErc6551RegistryErrors,
+        IKeyNft::IKeyNftErrors,
+        IStylusDeployer::IStylusDeployerErrors
+    );
+    format!("unknown error 0x{}", hex::encode(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::{primitives::Address, sol_types::SolError};
+
+    use super::*;
+
+    #[test]
+    fn typed_errors_are_named() {
+        let data =
+            IOracleBridge::NotAuthorized { _0: Address::ZERO, _1: Address::ZERO }.abi_encode();
+        assert!(describe_revert(&data).contains("NotAuthorized"), "{}", describe_revert(&data));
+        let nested = IStylusDeployer::ContractInitializationError {
+            newContract: Address::ZERO,
+            data: data.clone().into(),
+        }
+        .abi_encode();
+        assert!(describe_revert(&nested).starts_with("the constructor reverted"));
+        assert!(describe_revert(&[1, 2, 3, 4]).starts_with("unknown error 0x01020304"));
+        assert!(describe_revert(&[]).contains("without data"));
+    }
+}
