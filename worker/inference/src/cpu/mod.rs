@@ -1,0 +1,279 @@
+//! The embedded CPU backend: candle's quantized llama on a GGUF file.
+
+mod generate;
+mod requant;
+mod threads;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use candle_core::quantized::gguf_file;
+use candle_core::Device;
+use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
+
+use crate::gguf_meta;
+use crate::throughput::ThroughputEstimator;
+use crate::{Backend, ChatRequest, ChatTemplate, Completion, Error, GgufTokenizer, Throughput};
+
+/// Before any measurement the estimate assumes a slow machine: claiming a
+/// lease that cannot be met costs part of the bond.
+const PRIOR: Throughput = Throughput { prompt_tokens_per_s: 20.0, output_tokens_per_s: 5.0 };
+/// Fixed cost of a request (templating, tokenizing, thread hand-off).
+const OVERHEAD: Duration = Duration::from_millis(50);
+/// Tokens that end a turn besides the GGUF's EOS, where the vocabulary has them.
+const TURN_ENDS: [&str; 2] = ["<|im_end|>", "<|endoftext|>"];
+/// The warm-up request: short, but long enough to time both phases.
+const WARM_UP_TOKENS: u32 = 8;
+
+/// How to load the CPU backend.
+#[derive(Debug, Clone)]
+pub struct CpuConfig {
+    /// The GGUF file (see [`crate::locate_model`]).
+    pub model_path: PathBuf,
+    /// Compute threads. Process-wide in candle, so it can be set once per
+    /// process; `None` leaves candle's choice (`CANDLE_NUM_THREADS`, then
+    /// `RAYON_NUM_THREADS`, then the physical cores). On 2 cores, 1 thread
+    /// is fastest: a second one thrashes against the async runtime.
+    pub threads: Option<usize>,
+    /// The name [`Backend::model_name`] reports; default: the file's stem.
+    pub name: Option<String>,
+    /// Requantize tensors candle has no SIMD kernel for (`Q4_1`, `Q5_0`, `Q5_1`)
+    /// to `Q8_0` at load time: several times faster, twice the weight memory,
+    /// and a weight change far below the 4-bit quantization error.
+    pub requantize: bool,
+    /// Run one short request at load time, so that [`Backend::estimate`]
+    /// starts from this machine's speed rather than a pessimistic prior.
+    pub warm_up: bool,
+}
+
+impl CpuConfig {
+    /// Defaults for `model_path`: 1 thread, name from the file,
+    /// requantization and warm-up on.
+    pub fn new(model_path: impl Into<PathBuf>) -> Self {
+        Self {
+            model_path: model_path.into(),
+            threads: Some(1),
+            name: None,
+            requantize: true,
+            warm_up: true,
+        }
+    }
+}
+
+/// A completion with the time of each phase, for benchmarks and metrics.
+#[derive(Debug, Clone)]
+pub struct CpuRun {
+    /// What [`Backend::complete`] returns.
+    pub completion: Completion,
+    /// Prefill: the prompt's forward pass and the first token.
+    pub prompt_time: Duration,
+    /// Every later token (`output_tokens - 1` forward passes).
+    pub decode_time: Duration,
+}
+
+/// Embedded CPU inference on a quantized llama-architecture GGUF.
+///
+/// One request runs at a time (the model sits behind a mutex: on a small
+/// CPU, concurrent requests would only slow each other down); compute runs
+/// on tokio's blocking pool, never on the async workers.
+#[derive(Debug, Clone)]
+pub struct CpuBackend {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    tokenizer: GgufTokenizer,
+    template: ChatTemplate,
+    stop: Vec<u32>,
+    context: u32,
+    model: Mutex<ModelWeights>,
+    estimator: Mutex<ThroughputEstimator>,
+}
+
+impl CpuBackend {
+    /// Loads the model, its tokenizer and chat template from the GGUF.
+    /// Blocking (reads ~100 MB); call it before serving or on a blocking thread.
+    pub fn load(config: &CpuConfig) -> Result<Self, Error> {
+        if let Some(threads) = config.threads {
+            threads::configure(threads)?;
+        }
+        let path = &config.model_path;
+        let io = |source| Error::Io { path: path.clone(), source };
+        let mut file = File::open(path).map_err(io)?;
+        let content = gguf_file::Content::read(&mut file)
+            .map_err(Error::candle("reading the GGUF header"))?;
+        let meta = &content.metadata;
+        let arch = gguf_meta::string(meta, "general.architecture")?;
+        if arch != "llama" {
+            return Err(Error::model(
+                "general.architecture",
+                format!("{arch:?} is not supported (only llama)"),
+            ));
+        }
+        let tokenizer = GgufTokenizer::from_metadata(meta)?;
+        let template = ChatTemplate::new(gguf_meta::string(meta, "tokenizer.chat_template")?)?;
+        let stop =
+            stop_tokens(&tokenizer, gguf_meta::optional_uint(meta, "tokenizer.ggml.eot_token_id")?);
+        // candle precomputes rotary embeddings for MAX_SEQ_LEN positions only.
+        let trained = gguf_meta::uint(meta, "llama.context_length")?;
+        let context_len = trained.min(u32::try_from(MAX_SEQ_LEN).unwrap_or(u32::MAX));
+        let model = load_weights(content, &mut file, config.requantize)?;
+        let backend = Self {
+            inner: Arc::new(Inner {
+                name: config.name.clone().unwrap_or_else(|| file_stem(path)),
+                tokenizer,
+                template,
+                stop,
+                context: context_len,
+                model: Mutex::new(model),
+                estimator: Mutex::new(ThroughputEstimator::new(PRIOR, OVERHEAD)),
+            }),
+        };
+        if config.warm_up {
+            backend.warm_up()?;
+        }
+        Ok(backend)
+    }
+
+    /// Answers `req` on the calling thread, with the time of each phase.
+    pub fn run_blocking(&self, req: &ChatRequest) -> Result<CpuRun, Error> {
+        self.inner.run(req)
+    }
+
+    /// Runs a short fixed request so that the throughput estimate reflects
+    /// this machine (first-call allocations are paid here, too).
+    pub fn warm_up(&self) -> Result<(), Error> {
+        let req = ChatRequest {
+            system: None,
+            user: "Count from one to ten.".into(),
+            max_output_tokens: WARM_UP_TOKENS,
+        };
+        self.inner.run(&req).map(drop)
+    }
+
+    /// The measured throughput (a moving average).
+    pub fn throughput(&self) -> Throughput {
+        lock(&self.inner.estimator).current()
+    }
+
+    /// The tokenizer read from the GGUF.
+    pub fn tokenizer(&self) -> &GgufTokenizer {
+        &self.inner.tokenizer
+    }
+
+    /// Most tokens (prompt and output together) one request can hold.
+    pub fn context_length(&self) -> u32 {
+        self.inner.context
+    }
+
+    /// Token ids of `req`'s templated prompt.
+    pub fn prompt_ids(&self, req: &ChatRequest) -> Result<Vec<u32>, Error> {
+        self.inner.prompt_ids(req)
+    }
+}
+
+impl Inner {
+    fn prompt_ids(&self, req: &ChatRequest) -> Result<Vec<u32>, Error> {
+        self.tokenizer.encode(&self.template.render(req)?)
+    }
+
+    fn run(&self, req: &ChatRequest) -> Result<CpuRun, Error> {
+        let started = Instant::now();
+        let prompt = self.prompt_ids(req)?;
+        let input_tokens = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
+        if u64::from(input_tokens) + u64::from(req.max_output_tokens) > u64::from(self.context) {
+            return Err(Error::ContextExceeded {
+                input_tokens,
+                max_output_tokens: req.max_output_tokens,
+                context: self.context,
+            });
+        }
+        let generated = {
+            let mut model = lock(&self.model);
+            generate::generate(&mut model, &prompt, req.max_output_tokens, &self.stop)?
+        };
+        let text = self.tokenizer.decode(generated.text_ids())?;
+        // At most max_output_tokens ids were generated, so this fits.
+        let output_tokens = u32::try_from(generated.ids.len()).unwrap_or(u32::MAX);
+        let mut estimator = lock(&self.estimator);
+        estimator.observe_prompt(input_tokens, generated.prompt_time);
+        estimator.observe_output(output_tokens.saturating_sub(1), generated.decode_time);
+        Ok(CpuRun {
+            completion: Completion {
+                text,
+                input_tokens,
+                output_tokens,
+                elapsed: started.elapsed(),
+            },
+            prompt_time: generated.prompt_time,
+            decode_time: generated.decode_time,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for CpuBackend {
+    fn model_name(&self) -> &str {
+        &self.inner.name
+    }
+
+    async fn count_input_tokens(&self, req: &ChatRequest) -> Result<u32, Error> {
+        let ids = self.inner.prompt_ids(req)?;
+        u32::try_from(ids.len()).map_err(|_| Error::Tokenizer("prompt exceeds u32 tokens".into()))
+    }
+
+    fn estimate(&self, input_tokens: u32, max_output_tokens: u32) -> Duration {
+        lock(&self.inner.estimator).estimate(input_tokens, max_output_tokens)
+    }
+
+    async fn complete(&self, req: &ChatRequest) -> Result<Completion, Error> {
+        let inner = Arc::clone(&self.inner);
+        let req = req.clone();
+        // Dropping this future does not stop a running generation; the
+        // mutex makes the next request wait for it.
+        let run = tokio::task::spawn_blocking(move || inner.run(&req))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))??;
+        Ok(run.completion)
+    }
+}
+
+/// The model's weights, requantized in memory if asked and useful.
+fn load_weights(
+    content: gguf_file::Content,
+    file: &mut File,
+    requantize: bool,
+) -> Result<ModelWeights, Error> {
+    let loaded = if requantize && requant::needed(&content) {
+        let (content, mut buffer) = requant::to_q8_0(&content, file)?;
+        ModelWeights::from_gguf(content, &mut buffer, &Device::Cpu)
+    } else {
+        ModelWeights::from_gguf(content, file, &Device::Cpu)
+    };
+    loaded.map_err(Error::candle("loading the model weights"))
+}
+
+/// The EOS id, the end-of-turn id if the GGUF names one, and the chat
+/// markers that end a turn, without repeats.
+fn stop_tokens(tokenizer: &GgufTokenizer, eot: Option<u32>) -> Vec<u32> {
+    let named = TURN_ENDS.iter().filter_map(|t| tokenizer.token_id(t));
+    let mut stop: Vec<u32> =
+        std::iter::once(tokenizer.eos_token_id()).chain(eot).chain(named).collect();
+    stop.sort_unstable();
+    stop.dedup();
+    stop
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "gguf".to_owned(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Locks a mutex whose data stays valid after a panic: the model's cache is
+/// cleared at the start of every request and the estimator is plain numbers.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
