@@ -12,6 +12,9 @@
 
 use alloy::sol;
 
+mod revert;
+pub use revert::describe_revert;
+
 sol!(
     #[sol(rpc)]
     #[derive(Debug)]

@@ -15,6 +15,5 @@ pub mod config;
 pub mod core;
 pub mod manifest;
 pub mod plan;
-pub mod revert;
 pub mod session;
 pub mod signer;

@@ -20,13 +20,12 @@ use alloy::{
     sol_types::SolCall,
 };
 use anyhow::{bail, Context, Result};
-use bindings::{IArbWasm, IStylusDeployer, ARBWASM, STYLUS_DEPLOYER};
+use bindings::{describe_revert, IArbWasm, IStylusDeployer, ARBWASM, STYLUS_DEPLOYER};
 
 use crate::{
     artifacts::Artifacts,
     manifest::{Contract, Manifest},
     plan::{Plan, Status},
-    revert::describe_revert,
 };
 
 /// Gas assumed for a step whose simulation needs an earlier step's effect

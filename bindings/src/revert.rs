@@ -1,13 +1,13 @@
 //! Revert data in words: the typed errors of every Compute-Fi contract,
 //! the StylusDeployer's and Solidity's `Error(string)` / `Panic(uint256)`.
 
+use crate::{
+    IAiNft, IComputeCredits, IErc6551Registry, IInferenceRegistry, IKeyNft, IOracleBridge,
+    IStylusDeployer, ITokenBoundAccount, IVault,
+};
 use alloy::{
     primitives::hex,
     sol_types::{Revert, SolError, SolInterface},
-};
-use bindings::{
-    IComputeCredits, IErc6551Registry, IInferenceRegistry, IKeyNft, IOracleBridge, IStylusDeployer,
-    ITokenBoundAccount, IVault,
 };
 
 /// Describes revert `data` with the first error type that decodes it.
@@ -38,6 +38,7 @@ pub fn describe_revert(data: &[u8]) -> String {
         ITokenBoundAccount::ITokenBoundAccountErrors,
         IErc6551Registry::IErc6551RegistryErrors,
         IKeyNft::IKeyNftErrors,
+        IAiNft::IAiNftErrors,
         IStylusDeployer::IStylusDeployerErrors
     );
     format!("unknown error 0x{}", hex::encode(data))

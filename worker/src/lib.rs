@@ -1,0 +1,23 @@
+//! The Compute-Fi worker: an independent provider that answers the oracle
+//! bridge's inference requests with an open model.
+//!
+//! It reads the bridge's events with `eth_getLogs` in bounded ranges behind
+//! a confirmation depth ([`chain`]), keeps a persisted cursor with block
+//! hashes to notice reorganisations ([`cursor`]), decides per request with
+//! a state machine rebuilt from the chain on restart ([`tracker`]), claims
+//! a lease only when the model can answer before it ends, runs the model
+//! ([`inference`]: embedded GGUF on CPU or an OpenAI-compatible server),
+//! opens sealed prompts and seals answers ([`sealing`]), and sends every
+//! transaction through one manager that simulates first, keeps nonces and
+//! bumps fees ([`txm`]). Prometheus metrics and health checks in [`metrics`].
+
+pub mod chain;
+pub mod config;
+pub mod cursor;
+pub mod keys;
+pub mod metrics;
+pub mod register;
+pub mod run;
+pub mod service;
+pub mod tracker;
+pub mod txm;

@@ -1,0 +1,117 @@
+//! `computefi-worker`: see the library's documentation and `--help`.
+
+// clap prints these doc comments as `--help`, where backticks would show.
+#![allow(clippy::doc_markdown)]
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use alloy::primitives::{B256, U256};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+use worker::{chain, config::Config, keys, metrics::Metrics, run, txm::TxManager};
+
+/// Answers the Compute-Fi oracle bridge's inference requests.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The TOML config (every field can be overridden by
+    /// COMPUTEFI_WORKER__<SECTION>__<FIELD>).
+    #[arg(long, short, env = "COMPUTEFI_WORKER_CONFIG", default_value = "worker.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Watch the bridge and serve requests (the default).
+    Run,
+    /// Register as a provider of the configured model (bond, seal key, endpoint).
+    Register {
+        /// The bond, in base units of the registry's asset.
+        #[arg(long)]
+        bond: U256,
+        /// The endpoint published (informational).
+        #[arg(long, default_value = "")]
+        endpoint: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)?;
+    let signer = keys::signing_key(config.keys.signing_key_file.as_deref())?;
+    let seal_key = keys::seal_key(config.keys.seal_key_file.as_deref())?;
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Register { bond, endpoint } => {
+            let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
+            let me = signer.address();
+            let reader = chain::provider(&config.chain.rpc_url, timeout, None)?;
+            let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
+            let chain_id = alloy::providers::Provider::get_chain_id(&reader).await?;
+            let txm = TxManager::new(sender, me, chain_id, config.tx.clone());
+            let key = seal_key.map_or(B256::ZERO, |k| B256::from(k.public_key()));
+            worker::register::register(
+                &reader,
+                &txm,
+                config.chain.bridge,
+                config.model.id,
+                bond,
+                key,
+                &endpoint,
+            )
+            .await?;
+            println!("{me} serves model {} on {}", config.model.id, config.chain.bridge);
+            Ok(())
+        }
+        Command::Run => serve(config, signer, seal_key).await,
+    }
+}
+
+async fn serve(
+    config: Config,
+    signer: alloy::signers::local::PrivateKeySigner,
+    seal_key: Option<sealing::Keypair>,
+) -> Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop) = watch::channel(false);
+    let mut http_stop = stop.clone();
+    let addr = worker::metrics::serve(config.listen, metrics.clone(), async move {
+        let _ = http_stop.wait_for(|s| *s).await;
+    })
+    .await
+    .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(%addr, "metrics and health");
+    let backend = run::backend(&config.model.backend).await?;
+    let worker = run::worker(&config, signer, seal_key, backend, metrics).await?;
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing held leases, claiming nothing new");
+        let _ = stop_tx.send(true);
+    });
+    run::until_stopped(worker, config.chain.poll_interval(), stop).await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

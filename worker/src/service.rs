@@ -1,0 +1,348 @@
+//! The worker's loop: read the bridge's confirmed events, decide with the
+//! tracker, claim leases it can serve in time, answer with the model and
+//! fulfil, persisting its cursor after every step.
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    primitives::{Address, Bytes, B256},
+    providers::{DynProvider, Provider},
+    sol_types::{SolCall, SolEvent},
+};
+use anyhow::{Context, Result};
+use bindings::IOracleBridge;
+use inference::{Backend, ChatRequest};
+use sealing::{Keypair, Purpose};
+
+use crate::{
+    chain::{Poll, Poller},
+    cursor::{Cursor, CursorFile},
+    metrics::{Metrics, Outcome},
+    tracker::{Action, Phase, Request, Skip, Tracker},
+    txm::{TxError, TxManager},
+};
+
+/// The bridge's cap on an inline output (`oracle_bridge::MAX_OUTPUT_BYTES`).
+pub const MAX_OUTPUT_BYTES: usize = 8 * 1024;
+
+/// What the worker is told to serve, and with what.
+pub struct Parts {
+    /// Reads the chain.
+    pub reader: DynProvider,
+    /// Sends the worker's transactions.
+    pub txm: TxManager,
+    /// The oracle bridge.
+    pub bridge: Address,
+    /// The model id served.
+    pub model: u32,
+    /// The system prompt.
+    pub system_prompt: Option<String>,
+    /// Runs the model.
+    pub backend: Arc<dyn Backend>,
+    /// Opens sealed prompts.
+    pub seal_key: Option<Keypair>,
+    /// Where the cursor is saved.
+    pub cursor_file: CursorFile,
+    /// Where to start without a saved cursor.
+    pub start_block: u64,
+    /// Confirmations before acting on a log.
+    pub confirmations: u64,
+    /// Most blocks per log read.
+    pub max_block_range: u64,
+    /// Seconds kept in hand beyond the estimated inference time.
+    pub margin_seconds: u64,
+    /// Seconds a lease lasts on this bridge.
+    pub lease_seconds: u64,
+    /// Where to count.
+    pub metrics: Arc<Metrics>,
+}
+
+/// The running worker.
+pub struct Worker {
+    parts: Parts,
+    me: Address,
+    chain_id: u64,
+    poller: Poller,
+    tracker: Tracker,
+    cursor: Cursor,
+    seen_at: HashMap<u64, Instant>,
+}
+
+impl Worker {
+    /// Loads the saved cursor (reading again from the earliest request that
+    /// was open, so the tracker is rebuilt from the chain) and connects.
+    pub async fn new(parts: Parts) -> Result<Self> {
+        let chain_id = parts.reader.get_chain_id().await.context("reading the chain id")?;
+        let me = parts.txm.from();
+        let cursor = match parts.cursor_file.load()? {
+            Some(saved) => Cursor { next_block: saved.resume_block(), ..saved },
+            None => Cursor::starting_at(parts.start_block),
+        };
+        tracing::info!(%me, next_block = cursor.next_block, "worker starting");
+        let poller = Poller::new(
+            parts.reader.clone(),
+            parts.bridge,
+            parts.confirmations,
+            parts.max_block_range,
+        );
+        let tracker = Tracker::new(me, parts.model);
+        Ok(Self { parts, me, chain_id, poller, tracker, cursor, seen_at: HashMap::new() })
+    }
+
+    /// Requests tracked.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// Whether it holds a lease it has not delivered.
+    pub fn holds_leases(&self) -> bool {
+        self.tracker.has_leases()
+    }
+
+    /// One round: read, decide, act, save. `accepting` false (shutting
+    /// down) serves held leases but claims nothing new. Returns whether
+    /// anything was read or done.
+    pub async fn step(&mut self, accepting: bool) -> Result<bool> {
+        let mut busy = false;
+        match self.poller.poll(&mut self.cursor).await {
+            Ok(Poll::Idle) => {}
+            Ok(Poll::Events(events)) => {
+                busy = !events.is_empty();
+                for event in &events {
+                    if let crate::tracker::Event::Requested(r) = event {
+                        self.seen_at.entry(r.id).or_insert_with(Instant::now);
+                    }
+                    self.tracker.apply(event);
+                }
+                self.parts.metrics.events.inc_by(events.len() as u64);
+            }
+            Ok(Poll::Reorg { from }) => {
+                self.tracker.forget_after(from.saturating_sub(1));
+                self.parts.metrics.reorgs.inc();
+                busy = true;
+            }
+            Err(e) => {
+                self.parts.metrics.poll_errors.inc();
+                tracing::warn!("poll failed: {e:#}");
+            }
+        }
+        let now = self.chain_time().await?;
+        let fit = Fit {
+            backend: self.parts.backend.clone(),
+            can_open: self.parts.seal_key.is_some(),
+            margin: self.parts.margin_seconds,
+            lease: self.parts.lease_seconds,
+        };
+        let actions = self.tracker.actions(now, |r, now| fit.fits(r, now));
+        for action in actions {
+            busy = true;
+            match action {
+                Action::Claim(id) if accepting => self.claim(id).await,
+                Action::Claim(_) => {}
+                Action::Serve { id, slot } => self.serve(id, slot).await,
+            }
+        }
+        self.cursor.open_from = self.tracker.open_from();
+        self.parts.cursor_file.save(&self.cursor)?;
+        self.parts.metrics.tracked.set(i64::try_from(self.tracker.len()).unwrap_or(i64::MAX));
+        self.parts.metrics.set_ready(true);
+        Ok(busy)
+    }
+
+    async fn chain_time(&self) -> Result<u64> {
+        let reader = &self.parts.reader;
+        let block = crate::chain::retry("reading the latest block", || {
+            reader.get_block_by_number(BlockNumberOrTag::Latest)
+        })
+        .await?;
+        Ok(block.context("the chain has no latest block")?.header.timestamp)
+    }
+
+    async fn claim(&mut self, id: u64) {
+        let data: Bytes = IOracleBridge::claimCall { id }.abi_encode().into();
+        let outcome =
+            match self.parts.txm.send(self.parts.bridge, data, &format!("claim #{id}")).await {
+                Ok(receipt) => {
+                    let lease = receipt.inner.logs().iter().find_map(|log| {
+                        IOracleBridge::LeaseClaimed::decode_log(&log.inner)
+                            .ok()
+                            .filter(|e| e.id == id && e.provider == self.me)
+                    });
+                    match lease {
+                        Some(e) => {
+                            tracing::info!(id, slot = e.slot, expires = e.expires, "lease claimed");
+                            self.tracker
+                                .set_phase(id, Phase::Leased { slot: e.slot, expires: e.expires });
+                            "ok"
+                        }
+                        None => "no-lease-event",
+                    }
+                }
+                Err(TxError::Reverts { what, data }) => {
+                    tracing::info!("{what} refused: {}", bindings::describe_revert(&data));
+                    self.tracker.set_phase(id, Phase::Skipped(Skip::Refused));
+                    "refused"
+                }
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    "failed"
+                }
+            };
+        self.parts.metrics.claims.get_or_create(&Outcome::of(outcome)).inc();
+    }
+
+    async fn serve(&mut self, id: u64, slot: u8) {
+        let outcome = match self.try_serve(id, slot).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(id, "serving failed: {e:#}");
+                "failed"
+            }
+        };
+        self.parts.metrics.fulfilments.get_or_create(&Outcome::of(outcome)).inc();
+    }
+
+    async fn try_serve(&mut self, id: u64, slot: u8) -> Result<&'static str> {
+        let request = self.tracker.get(id).context("untracked request")?.0.clone();
+        // The chain decides: after a restart or a reorg, the lease may be
+        // gone or already delivered.
+        let bridge = IOracleBridge::new(self.parts.bridge, &self.parts.reader);
+        let read = IOracleBridge::leaseOfCall { id, slot };
+        let (b, r) = (&bridge, &read);
+        let lease =
+            crate::chain::retry(
+                "reading the lease",
+                || async move { b.call_builder(r).call().await },
+            )
+            .await?;
+        if lease._0 != self.me {
+            self.tracker.set_phase(id, Phase::New);
+            return Ok("lease-gone");
+        }
+        if lease._2 {
+            self.tracker.set_phase(id, Phase::Delivered);
+            return Ok("already-delivered");
+        }
+        let Some(user) = self.prompt_text(&request) else {
+            self.tracker.set_phase(id, Phase::Skipped(Skip::Refused));
+            return Ok("unreadable-prompt");
+        };
+        let chat = ChatRequest {
+            system: self.parts.system_prompt.clone(),
+            user,
+            max_output_tokens: request.max_output_tokens,
+        };
+        let completion = self.parts.backend.complete(&chat).await.context("inference")?;
+        self.parts.metrics.inference_seconds.observe(completion.elapsed.as_secs_f64());
+        self.parts.metrics.tokens_generated.inc_by(u64::from(completion.output_tokens));
+        let output = self.output_bytes(&request, &completion.text)?;
+        let call = IOracleBridge::fulfilCall {
+            id,
+            slot,
+            output,
+            output_hash: B256::ZERO,
+            output_uri: Bytes::new(),
+            input_tokens: completion.input_tokens,
+            output_tokens: completion.output_tokens,
+        };
+        match self
+            .parts
+            .txm
+            .send(self.parts.bridge, call.abi_encode().into(), &format!("fulfil #{id}"))
+            .await
+        {
+            Ok(_) => {
+                if let Some(seen) = self.seen_at.remove(&id) {
+                    self.parts
+                        .metrics
+                        .request_to_fulfilment_seconds
+                        .observe(seen.elapsed().as_secs_f64());
+                }
+                tracing::info!(id, tokens = completion.output_tokens, "fulfilled");
+                self.tracker.set_phase(id, Phase::Delivered);
+                Ok("ok")
+            }
+            Err(TxError::Reverts { what, data }) => {
+                tracing::info!("{what} refused: {}", bindings::describe_revert(&data));
+                self.tracker.set_phase(id, Phase::Skipped(Skip::Refused));
+                Ok("refused")
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The prompt as text: inline, opened when sealed. `None` when it is
+    /// not inline, does not open, or is not UTF-8.
+    fn prompt_text(&self, r: &Request) -> Option<String> {
+        if r.prompt.is_empty() {
+            return None;
+        }
+        let bytes = if r.encrypted {
+            let key = self.parts.seal_key.as_ref()?;
+            let context =
+                sealing::Context::prompt(self.chain_id, self.parts.bridge.into(), r.model);
+            key.open(Purpose::Prompt, &context, &r.prompt).ok()?
+        } else {
+            r.prompt.to_vec()
+        };
+        String::from_utf8(bytes).ok()
+    }
+
+    /// The answer as it goes on chain: sealed to the requester when the
+    /// request is sealed, and cut to the bridge's cap (at a character).
+    fn output_bytes(&self, r: &Request, text: &str) -> Result<Bytes> {
+        let overhead = if r.encrypted { sealing::MIN_SEALED_LEN } else { 0 };
+        let text = cut(text, MAX_OUTPUT_BYTES - overhead);
+        if !r.encrypted {
+            return Ok(Bytes::copy_from_slice(text.as_bytes()));
+        }
+        let context = sealing::Context::answer(self.chain_id, self.parts.bridge.into(), r.id);
+        let sealed = sealing::seal(&r.requester_key.0, Purpose::Answer, &context, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("sealing the answer: {e}"))?;
+        Ok(sealed.into())
+    }
+}
+
+/// Whether a request can be answered in time.
+struct Fit {
+    backend: Arc<dyn Backend>,
+    can_open: bool,
+    margin: u64,
+    lease: u64,
+}
+
+impl Fit {
+    /// Whether the model can answer `r` before a lease taken now and the
+    /// deadline run out, with the margin in hand.
+    fn fits(&self, r: &Request, now: u64) -> bool {
+        if r.encrypted && !self.can_open {
+            return false;
+        }
+        let needed =
+            self.backend.estimate(r.input_tokens, r.max_output_tokens).as_secs() + self.margin;
+        let until = r.deadline.min(now + self.lease);
+        now + needed < until
+    }
+}
+
+/// `text` cut to at most `max` bytes at a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn cut_keeps_characters_whole() {
+        assert_eq!(cut("héllo", 2), "h");
+        assert_eq!(cut("héllo", 3), "hé");
+        assert_eq!(cut("abc", 10), "abc");
+    }
+}

@@ -1,0 +1,283 @@
+//! The per-request state machine, fed by the bridge's events.
+//!
+//! It only decides; the service acts (claims, runs the model, fulfils) and
+//! reports back. What it knows comes from logs, which a restart reads again
+//! from the earliest open request, so it is rebuilt from the chain rather
+//! than trusted from disk; before any transaction the service still checks
+//! the chain's views, and the bridge itself rejects a second fulfilment.
+//!
+//! ```text
+//!            Requested                 claim mined              fulfil mined
+//!  (none) ─────────────▶ New ─────────────────────▶ Leased ─────────────────▶ Delivered
+//!                         │  ▲   LeaseReopened (ours)  │                          │
+//!                         │  └─────────────────────────┘                          │ Ended
+//!                         │ cannot serve in time / slots full / closed            ▼
+//!                         └──────────────────────────────────────────▶ Skipped   (removed)
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy::primitives::{Address, Bytes, B256};
+
+/// A request as the bridge announced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Its id.
+    pub id: u64,
+    /// The model asked.
+    pub model: u32,
+    /// Who pays.
+    pub payer: Address,
+    /// Prompt tokens the requester declared.
+    pub input_tokens: u32,
+    /// Most answer tokens paid for.
+    pub max_output_tokens: u32,
+    /// Unix time after which it cannot be fulfilled.
+    pub deadline: u64,
+    /// How many providers must agree.
+    pub redundancy: u8,
+    /// The inline prompt (sealed when `encrypted`), or empty.
+    pub prompt: Bytes,
+    /// The prompt's hash when given by URI.
+    pub prompt_hash: B256,
+    /// Where the prompt is when not inline.
+    pub prompt_uri: Bytes,
+    /// Whether the prompt is sealed to the provider and the answer must be
+    /// sealed to `requester_key`.
+    pub encrypted: bool,
+    /// The requester's X25519 key for a sealed answer.
+    pub requester_key: B256,
+    /// The block of the `Requested` event.
+    pub block: u64,
+}
+
+/// One of the bridge's events, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new request.
+    Requested(Box<Request>),
+    /// `provider` holds slot `slot` of request `id` until `expires`.
+    LeaseClaimed {
+        /// The request.
+        id: u64,
+        /// The slot.
+        slot: u8,
+        /// Who claimed it.
+        provider: Address,
+        /// When the lease ends.
+        expires: u64,
+    },
+    /// The lease of `provider` on slot `slot` lapsed and was reopened.
+    LeaseReopened {
+        /// The request.
+        id: u64,
+        /// The slot.
+        slot: u8,
+        /// Whose lease it was.
+        provider: Address,
+    },
+    /// `provider` delivered slot `slot`.
+    Fulfilled {
+        /// The request.
+        id: u64,
+        /// The slot.
+        slot: u8,
+        /// Who delivered.
+        provider: Address,
+    },
+    /// The request is settled, refunded or disputed.
+    Ended {
+        /// The request.
+        id: u64,
+    },
+}
+
+/// Where a tracked request stands for this worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Seen; not claimed by us.
+    New,
+    /// We hold `slot` until `expires`.
+    Leased {
+        /// Our slot.
+        slot: u8,
+        /// When our lease ends.
+        expires: u64,
+    },
+    /// We delivered; waiting for the request to end.
+    Delivered,
+    /// We will not serve it.
+    Skipped(Skip),
+}
+
+/// Why a request is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// Another model than the one served.
+    OtherModel,
+    /// The model could not answer before the lease or the deadline ends.
+    NoTime,
+    /// Every slot is leased or delivered by others.
+    SlotsTaken,
+    /// The chain refused the claim or the fulfilment.
+    Refused,
+}
+
+/// What the service should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Claim a lease on request `id`.
+    Claim(u64),
+    /// Answer request `id` in our `slot`.
+    Serve {
+        /// The request.
+        id: u64,
+        /// Our slot.
+        slot: u8,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    request: Request,
+    phase: Phase,
+    /// Slots others hold or delivered (a set, so that reading an event
+    /// twice counts it once).
+    taken: BTreeSet<u8>,
+}
+
+/// Every request this worker still cares about.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    me: Address,
+    model: u32,
+    requests: BTreeMap<u64, Tracked>,
+}
+
+impl Tracker {
+    /// A tracker for the provider `me` serving `model`.
+    pub fn new(me: Address, model: u32) -> Self {
+        Self { me, model, requests: BTreeMap::new() }
+    }
+
+    /// Applies one event (idempotent: reading a block twice changes nothing).
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Requested(request) => {
+                let phase = if request.model == self.model {
+                    Phase::New
+                } else {
+                    Phase::Skipped(Skip::OtherModel)
+                };
+                self.requests.entry(request.id).or_insert_with(|| Tracked {
+                    request: (**request).clone(),
+                    phase,
+                    taken: BTreeSet::new(),
+                });
+            }
+            Event::LeaseClaimed { id, slot, provider, expires } => {
+                let me = self.me;
+                if let Some(t) = self.requests.get_mut(id) {
+                    if *provider == me {
+                        if !matches!(t.phase, Phase::Delivered) {
+                            t.phase = Phase::Leased { slot: *slot, expires: *expires };
+                        }
+                    } else {
+                        t.taken.insert(*slot);
+                        if t.phase == Phase::New
+                            && t.taken.len() >= usize::from(t.request.redundancy)
+                        {
+                            t.phase = Phase::Skipped(Skip::SlotsTaken);
+                        }
+                    }
+                }
+            }
+            Event::LeaseReopened { id, slot, provider } => {
+                let me = self.me;
+                if let Some(t) = self.requests.get_mut(id) {
+                    if *provider == me {
+                        t.phase = Phase::New;
+                    } else {
+                        t.taken.remove(slot);
+                        if t.phase == Phase::Skipped(Skip::SlotsTaken) {
+                            t.phase = Phase::New;
+                        }
+                    }
+                }
+            }
+            Event::Fulfilled { id, provider, .. } => {
+                if *provider == self.me {
+                    if let Some(t) = self.requests.get_mut(id) {
+                        t.phase = Phase::Delivered;
+                    }
+                }
+            }
+            Event::Ended { id } => {
+                self.requests.remove(id);
+            }
+        }
+    }
+
+    /// Forgets requests first seen after `block` (their blocks were
+    /// replaced by a reorg; reading again brings back those that remain).
+    pub fn forget_after(&mut self, block: u64) {
+        self.requests.retain(|_, t| t.request.block <= block);
+    }
+
+    /// What to do now, at unix time `now`; `fits(request, now)` says
+    /// whether the model can answer it before its lease and deadline end.
+    pub fn actions(&mut self, now: u64, fits: impl Fn(&Request, u64) -> bool) -> Vec<Action> {
+        let mut actions = Vec::new();
+        for (id, t) in &mut self.requests {
+            match t.phase {
+                Phase::New if now < t.request.deadline && fits(&t.request, now) => {
+                    actions.push(Action::Claim(*id));
+                }
+                Phase::Leased { slot, expires } if now < expires.min(t.request.deadline) => {
+                    actions.push(Action::Serve { id: *id, slot });
+                }
+                // Too late to answer, or our lease ran out (anyone may
+                // reopen it, and slash us).
+                Phase::New | Phase::Leased { .. } => t.phase = Phase::Skipped(Skip::NoTime),
+                Phase::Delivered | Phase::Skipped(_) => {}
+            }
+        }
+        actions
+    }
+
+    /// Records the outcome of an action the service took.
+    pub fn set_phase(&mut self, id: u64, phase: Phase) {
+        if let Some(t) = self.requests.get_mut(&id) {
+            t.phase = phase;
+        }
+    }
+
+    /// A tracked request.
+    pub fn get(&self, id: u64) -> Option<(&Request, Phase)> {
+        self.requests.get(&id).map(|t| (&t.request, t.phase))
+    }
+
+    /// The earliest block of a request not yet ended (where a restart
+    /// reads from).
+    pub fn open_from(&self) -> Option<u64> {
+        self.requests.values().map(|t| t.request.block).min()
+    }
+
+    /// Whether we hold a lease we have not delivered on.
+    pub fn has_leases(&self) -> bool {
+        self.requests.values().any(|t| matches!(t.phase, Phase::Leased { .. }))
+    }
+
+    /// How many requests are tracked.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether nothing is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests;
