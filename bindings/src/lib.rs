@@ -89,6 +89,16 @@ sol! {
         error InitValueButNotInitData();
     }
 
+    /// A standard ERC-20 (the vaults' and the ledger's asset, e.g. WETH).
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface IERC20 {
+        function approve(address spender, uint256 amount) external returns (bool);
+        function balanceOf(address who) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+
     /// The local test doubles' extra entry points (an open-mint ERC-20 and
     /// an ERC-4626 whose gains are simulated): used on development chains only.
     #[sol(rpc)]
@@ -96,9 +106,6 @@ sol! {
     interface ITestDoubles {
         function mint(address to, uint256 amount) external;
         function simulateGain(uint256 amount) external;
-        function approve(address spender, uint256 amount) external returns (bool);
-        function balanceOf(address who) external view returns (uint256);
-        function totalAssets() external view returns (uint256);
     }
 }
 

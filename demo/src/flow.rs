@@ -9,7 +9,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use anyhow::{bail, ensure, Context, Result};
-use bindings::{IComputeCredits, IOracleBridge, ITestDoubles, IVault};
+use bindings::{IComputeCredits, IOracleBridge, ITestDoubles, IVault, IERC20};
 use deploy::{
     artifacts::Artifacts,
     community::{self, CommunitySpec},
@@ -114,8 +114,9 @@ async fn deposits(w: &World, f: &mut Figures) -> Result<()> {
     step(3, &format!("{MEMBERS} members deposit {} tWETH each", format_ether(f.deposit)));
     for (i, m) in w.members.iter().enumerate() {
         fund_gas(&w.admin.provider, m.address, 1).await?;
-        let token = ITestDoubles::new(w.core.asset, &m.provider);
-        mined("mint tWETH", token.mint(m.address, f.deposit).send()).await?;
+        let test_double = ITestDoubles::new(w.core.asset, &m.provider);
+        mined("mint tWETH", test_double.mint(m.address, f.deposit).send()).await?;
+        let token = IERC20::new(w.core.asset, &m.provider);
         mined("approve", token.approve(w.community.vault, f.deposit).send()).await?;
         let vault = IVault::new(w.community.vault, &m.provider);
         mined("deposit", vault.deposit(f.deposit, Address::ZERO, 0).send()).await?;
@@ -300,7 +301,7 @@ async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
     let ledger = IComputeCredits::new(w.core.ledger, &operator.provider);
     let earned = ledger.earnedOf(operator.address).call().await?;
     ensure!(earned == f.cost, "the operator earned {earned}, not the {} charged", f.cost);
-    let token = ITestDoubles::new(w.core.asset, &operator.provider);
+    let token = IERC20::new(w.core.asset, &operator.provider);
     let before = token.balanceOf(operator.address).call().await?;
     mined("redeem", ledger.redeem(earned, operator.address).send()).await?;
     f.redeemed = token.balanceOf(operator.address).call().await? - before;
@@ -316,7 +317,7 @@ async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
 async fn exits(w: &World, f: &mut Figures) -> Result<()> {
     step(9, "Every member exits with its principal");
     for (i, m) in w.members.iter().enumerate() {
-        let token = ITestDoubles::new(w.core.asset, &m.provider);
+        let token = IERC20::new(w.core.asset, &m.provider);
         let before = token.balanceOf(m.address).call().await?;
         let vault = IVault::new(w.community.vault, &m.provider);
         mined("withdraw", vault.withdraw(f.deposit, m.address).send()).await?;

@@ -8,7 +8,7 @@ use alloy::{
     sol_types::SolCall,
 };
 use anyhow::{Context, Result};
-use bindings::{IInferenceRegistry, IOracleBridge, ITestDoubles};
+use bindings::{IInferenceRegistry, IOracleBridge, IERC20};
 
 use crate::txm::TxManager;
 
@@ -37,7 +37,7 @@ pub async fn register(
     let provider = IInferenceRegistry::providerCall { provider: me };
     let record = reg.call_builder(&provider).call().await.context("reading the provider record")?;
     if record._0.is_zero() {
-        let approve = ITestDoubles::approveCall { spender: registry, amount: bond };
+        let approve = IERC20::approveCall { spender: registry, amount: bond };
         txm.send(asset, approve.abi_encode().into(), "approve the bond").await?;
         let call = IInferenceRegistry::registerProviderCall {
             bond,

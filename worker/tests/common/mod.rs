@@ -13,7 +13,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use bindings::{IComputeCredits, IOracleBridge, ITestDoubles};
+use bindings::{IComputeCredits, IOracleBridge, ITestDoubles, IERC20};
 use deploy::{
     artifacts::Artifacts,
     community::{self, CommunitySpec},
@@ -98,7 +98,8 @@ pub async fn world() -> World {
     let credits = U256::from(10u128.pow(18));
     let token = ITestDoubles::new(core.asset, &admin);
     token.mint(s.from, credits).send().await.unwrap().get_receipt().await.unwrap();
-    token.approve(core.ledger, credits).send().await.unwrap().get_receipt().await.unwrap();
+    let asset = IERC20::new(core.asset, &admin);
+    asset.approve(core.ledger, credits).send().await.unwrap().get_receipt().await.unwrap();
     let ledger = IComputeCredits::new(core.ledger, &admin);
     let r =
         ledger.topUp(community.account, credits).send().await.unwrap().get_receipt().await.unwrap();
