@@ -29,6 +29,8 @@ const MEMBERS: usize = 20;
 const STEPS: usize = 9;
 const QUESTION: &str = "Why is saving money together good for a community?";
 const YEAR: u64 = 365 * 24 * 60 * 60;
+/// The community's instructions, which the worker serves as the system prompt.
+const SYSTEM_PROMPT: &str = "You are the community's AI. Answer in one short, friendly sentence.";
 
 fn step(n: usize, what: &str) {
     println!("\n[{n}/{STEPS}] {what}");
@@ -83,18 +85,10 @@ async fn setup(f: &mut Figures) -> Result<World> {
             .await?;
     let core = core::deploy(&mut s, &DeployConfig::load(None)?).await?;
     let spec = CommunitySpec {
-        name: "Demo community".into(),
-        model: 1,
-        instructions: "You are the community's AI. Answer in one short, friendly sentence.".into(),
+        instructions: SYSTEM_PROMPT.into(),
         instructions_uri: "ipfs://demo-instructions".into(),
-        quota: U256::from(10u64.pow(15)),
-        period: 86_400,
         soulbound: true,
-        lock_delay: 0,
-        tip_bps: 10,
-        max_tip: U256::from(10u64.pow(15)),
-        buffer_bps: 0,
-        deposit_cap: U256::ZERO,
+        ..CommunitySpec::new("Demo community", 1)
     };
     let community = community::create(&mut s, &core, &spec).await?;
     print!("{}", s.plan);
@@ -208,10 +202,11 @@ async fn start_worker(w: &World) -> Result<(watch::Sender<bool>, WorkerTask, Act
 
 fn worker_config(w: &World, state: &std::path::Path) -> Result<worker::config::Config> {
     let text = format!(
-        "state_dir = {:?}\nlisten = \"127.0.0.1:0\"\n[chain]\nrpc_url = {:?}\nbridge = \"{}\"\nconfirmations = 0\npoll_interval_ms = 200\n[keys]\n[model]\nid = 1\nsystem_prompt = \"You are the community's AI. Answer in one short, friendly sentence.\"\nbackend = {{ kind = \"embedded\" }}\n",
+        "state_dir = {:?}\nlisten = \"127.0.0.1:0\"\n[chain]\nrpc_url = {:?}\nbridge = \"{}\"\nconfirmations = 0\npoll_interval_ms = 200\n[keys]\n[model]\nid = 1\nsystem_prompt = {:?}\nbackend = {{ kind = \"embedded\" }}\n",
         state.display().to_string(),
         w.node.url(),
-        w.core.bridge
+        w.core.bridge,
+        SYSTEM_PROMPT
     );
     worker::config::Config::parse(&text, std::env::vars())
 }

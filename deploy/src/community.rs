@@ -44,6 +44,33 @@ pub struct CommunitySpec {
     pub deposit_cap: U256,
 }
 
+impl CommunitySpec {
+    /// A community named `name` whose AI asks `model`, with the defaults
+    /// the CLI uses: the AI's default instructions, a quota of 0.001
+    /// credits (base units of an 18-decimal asset) per key holder per day,
+    /// transferable keys, no lock, a 0.1 % harvest tip capped at 0.001, no
+    /// liquid buffer and no deposit cap.
+    pub fn new(name: &str, model: u32) -> Self {
+        Self {
+            name: name.to_owned(),
+            model,
+            instructions: DEFAULT_INSTRUCTIONS.to_owned(),
+            instructions_uri: String::new(),
+            quota: U256::from(10u64.pow(15)),
+            period: 86_400,
+            soulbound: false,
+            lock_delay: 0,
+            tip_bps: 10,
+            max_tip: U256::from(10u64.pow(15)),
+            buffer_bps: 0,
+            deposit_cap: U256::ZERO,
+        }
+    }
+}
+
+/// The AI's instructions when none are given.
+pub const DEFAULT_INSTRUCTIONS: &str = "You are the community's AI. Answer briefly and kindly.";
+
 /// Creates the community, or finds it and completes what is missing.
 pub async fn create(s: &mut Session, core: &Core, spec: &CommunitySpec) -> Result<Community> {
     let (ai_id, account) = ai(s, core, spec).await?;

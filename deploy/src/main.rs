@@ -76,7 +76,7 @@ struct CommunityArgs {
     #[arg(long)]
     model: Option<String>,
     /// The AI's instructions: the community's values and tuning.
-    #[arg(long, default_value = "You are the community's AI. Answer briefly and kindly.")]
+    #[arg(long, default_value = community::DEFAULT_INSTRUCTIONS)]
     instructions: String,
     /// Where the instructions are published.
     #[arg(long, default_value = "")]

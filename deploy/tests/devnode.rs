@@ -35,18 +35,10 @@ async fn session(node: &Node, out: &std::path::Path, dry_run: bool) -> Session {
 
 fn spec() -> CommunitySpec {
     CommunitySpec {
-        name: "Test community".into(),
-        model: 1,
         instructions: "Be kind.".into(),
         instructions_uri: "ipfs://instructions".into(),
-        quota: U256::from(10u64.pow(15)),
-        period: 86_400,
         soulbound: true,
-        lock_delay: 0,
-        tip_bps: 10,
-        max_tip: U256::from(10u64.pow(15)),
-        buffer_bps: 0,
-        deposit_cap: U256::ZERO,
+        ..CommunitySpec::new("Test community", 1)
     }
 }
 

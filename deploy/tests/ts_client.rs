@@ -334,18 +334,10 @@ struct Report {
 
 fn spec() -> CommunitySpec {
     CommunitySpec {
-        name: COMMUNITY.into(),
-        model: 1,
         instructions: "Answer members kindly.".into(),
         instructions_uri: "ipfs://instructions".into(),
-        quota: U256::from(10u64.pow(15)),
-        period: 86_400,
         soulbound: true,
-        lock_delay: 0,
-        tip_bps: 10,
-        max_tip: U256::from(10u64.pow(15)),
-        buffer_bps: 0,
-        deposit_cap: U256::ZERO,
+        ..CommunitySpec::new(COMMUNITY, 1)
     }
 }
 

@@ -78,18 +78,8 @@ pub async fn world() -> World {
     .expect("session");
     let core = core::deploy(&mut s, &DeployConfig::load(None).unwrap()).await.expect("core");
     let spec = CommunitySpec {
-        name: "Worker test".into(),
-        model: MODEL,
-        instructions: "Answer briefly.".into(),
-        instructions_uri: String::new(),
         quota: U256::from(10u128.pow(17)),
-        period: 86_400,
-        soulbound: false,
-        lock_delay: 0,
-        tip_bps: 10,
-        max_tip: U256::from(10u64.pow(15)),
-        buffer_bps: 0,
-        deposit_cap: U256::ZERO,
+        ..CommunitySpec::new("Worker test", MODEL)
     };
     let community = community::create(&mut s, &core, &spec).await.expect("community");
     let holder_address = node.accounts()[2].address;
