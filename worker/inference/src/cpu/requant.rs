@@ -2,8 +2,10 @@
 //!
 //! candle 0.11's CPU dot products for `Q4_1`, `Q5_0` and `Q5_1` blocks are plain
 //! scalar loops, while `Q8_0` has AVX2 kernels chosen at run time. Turning
-//! those tensors into `Q8_0` at load time trades twice the weight memory for
-//! several times the speed. `Q8_0`'s step is a sixteenth of a 4-bit step, so
+//! those tensors into `Q8_0` at load time trades more weight memory (and
+//! memory traffic: 143 instead of 96 MB a token for SmolLM2-135M) for SIMD:
+//! measured ~1.8x the generation and ~2.5x the prompt speed on 1 core.
+//! `Q8_0`'s step is a sixteenth of a 4-bit step, so
 //! the weights move by far less than their own quantization error; greedy
 //! answers stay deterministic for this engine (they may differ in rare
 //! tokens from llama.cpp's on the original file).
