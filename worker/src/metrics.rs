@@ -155,7 +155,30 @@ async fn ready(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
+    use alloy::transports::http::reqwest;
+
     use super::*;
+
+    #[tokio::test]
+    async fn endpoints_answer_and_readiness_follows_the_worker() {
+        let metrics = Arc::new(Metrics::new());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let addr = serve(SocketAddr::from(([127, 0, 0, 1], 0)), metrics.clone(), async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+        let get = |path: &str| reqwest::get(format!("http://{addr}{path}"));
+        assert_eq!(get("/healthz").await.unwrap().status(), 200);
+        assert_eq!(get("/readyz").await.unwrap().status(), 503, "not ready before the first poll");
+        metrics.set_ready(true);
+        assert_eq!(get("/readyz").await.unwrap().status(), 200);
+        metrics.events.inc_by(3);
+        let body = get("/metrics").await.unwrap().text().await.unwrap();
+        assert!(body.contains("computefi_worker_events_total 3"), "{body}");
+        assert_eq!(get("/nope").await.unwrap().status(), 404);
+        let _ = stop.send(());
+    }
 
     #[test]
     fn render_names_every_metric_with_its_value() {
