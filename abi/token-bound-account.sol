@@ -25,6 +25,10 @@ interface ITokenBoundAccount  {
 
     function lock(uint256 until) external;
 
+    function setExecutor(address executor) external;
+
+    function executor() external view returns (address);
+
     function isLocked() external view returns (bool);
 
     function lockedUntil() external view returns (uint256);

@@ -22,6 +22,10 @@
 //!   chains.
 //! - **Cycles**: the ERC-721 and ERC-1155 receiver hooks refuse any token
 //!   of the account's ancestry (see [`ownership`]).
+//! - **Executor**: the holder may name one executor contract (the shared
+//!   agent-permissions contract) with `setExecutor`; it may call `execute`
+//!   (not `executeBatch`, `lock` or `setExecutor`) for as long as the holder
+//!   who named it still holds the token: a transfer of the token voids it.
 //!
 //! The account accepts reentrant calls (a program normally refuses them):
 //! an account that executes a purchase must be able to receive the bought
@@ -50,7 +54,7 @@ use stylus_sdk::{
     call::RawCall,
     contract, evm, msg,
     prelude::*,
-    storage::{StorageU256, StorageU64},
+    storage::{StorageAddress, StorageU256, StorageU64},
 };
 
 pub use errors::*;
@@ -64,6 +68,8 @@ pub type Operation = (Address, U256, Bytes, u8);
 pub struct TokenBoundAccount {
     state: StorageU256,
     locked_until: StorageU64,
+    executor: StorageAddress,
+    executor_owner: StorageAddress,
 }
 
 // SAFETY: the account is the top-level storage of its program (the
@@ -154,7 +160,7 @@ impl TokenBoundAccount {
         operation: u8,
     ) -> Result<Bytes, Error> {
         rules::check_operation(operation)?;
-        self.authorize()?;
+        self.authorize(true)?;
         let state = self.bump_state();
         call(to, value, &data, state)
     }
@@ -170,7 +176,7 @@ impl TokenBoundAccount {
         for (_, _, _, operation) in &operations {
             rules::check_operation(*operation)?;
         }
-        self.authorize()?;
+        self.authorize(false)?;
         let state = self.bump_state();
         operations.iter().map(|(to, value, data, _)| call(*to, *value, data, state)).collect()
     }
@@ -182,12 +188,35 @@ impl TokenBoundAccount {
     /// # Errors
     /// [`NotAuthorized`], [`Locked`], [`LockTooLong`].
     pub fn lock(&mut self, until: U256) -> Result<(), Error> {
-        self.authorize()?;
+        self.authorize(false)?;
         let until = rules::lock_until(block::timestamp(), until)?;
         self.locked_until.set(alloy_primitives::U64::from(until));
         self.bump_state();
         evm::log(LockUpdated { until: U256::from(until) });
         Ok(())
+    }
+
+    /// Names the contract that may call [`Self::execute`] besides the
+    /// holder (zero: none), valid while the caller holds the token; `state`
+    /// grows by one.
+    ///
+    /// # Errors
+    /// [`NotAuthorized`], [`Locked`].
+    pub fn set_executor(&mut self, executor: Address) -> Result<(), Error> {
+        self.authorize(false)?;
+        self.executor.set(executor);
+        self.executor_owner.set(msg::sender());
+        self.bump_state();
+        Ok(())
+    }
+
+    /// The executor named by the current holder (zero: none).
+    pub fn executor(&self) -> Address {
+        let owner = self.owner();
+        if owner.is_zero() || self.executor_owner.get() != owner {
+            return Address::ZERO;
+        }
+        self.executor.get()
     }
 
     /// Whether the account is locked now.
@@ -263,11 +292,16 @@ impl TokenBoundAccount {
 }
 
 impl TokenBoundAccount {
-    /// Lets only the holder through, and only while unlocked.
-    fn authorize(&self) -> Result<(), Error> {
+    /// Lets only the holder (or, when `executor` is set, the executor the
+    /// holder named) through, and only while unlocked.
+    fn authorize(&self, executor: bool) -> Result<(), Error> {
         let caller = msg::sender();
         let owner = self.owner();
-        if owner.is_zero() || caller != owner {
+        let named = executor
+            && !owner.is_zero()
+            && caller == self.executor.get()
+            && self.executor_owner.get() == owner;
+        if !named && (owner.is_zero() || caller != owner) {
             return Err(NotAuthorized { caller }.into());
         }
         let until = self.locked_until.get().to();

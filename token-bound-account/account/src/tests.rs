@@ -411,3 +411,27 @@ fn receives_eth() {
     env.account.sender_and_value(env.bob, value).receive().motsu_unwrap();
     assert_eq!(env.account.balance(), value);
 }
+
+#[test]
+fn an_executor_named_by_the_holder_executes_until_the_token_moves() {
+    let _s = serial();
+    let env = Env::new();
+    let carol = Account::from_seed("carol");
+    // Only the holder names an executor, and naming one changes `state`.
+    let r = env.account.sender(env.bob).set_executor(env.bob.address());
+    assert_eq!(r, Err(crate::NotAuthorized { caller: env.bob.address() }.into()));
+    env.account.sender(env.alice).set_executor(env.bob.address()).motsu_unwrap();
+    assert_eq!(env.account.sender(env.bob).executor(), env.bob.address());
+    assert_eq!(env.account.sender(env.bob).state(), U256::from(1));
+    // The executor may `execute`, and nothing else.
+    env.ping(env.bob.address(), 0).motsu_unwrap();
+    let not_bob = || Error::from(crate::NotAuthorized { caller: env.bob.address() });
+    assert_eq!(env.account.sender(env.bob).lock(U256::ZERO), Err(not_bob()));
+    assert_eq!(env.account.sender(env.bob).set_executor(carol.address()), Err(not_bob()));
+    let batch = vec![(env.target.address(), U256::ZERO, doubles::ping_call(1), 0u8)];
+    assert_eq!(env.account.sender(env.bob).execute_batch(batch), Err(not_bob()));
+    // Once the token changes hands, the old holder's executor is void.
+    env.nft.sender(env.alice).set_owner(U256::from(1), carol.address());
+    assert_eq!(env.account.sender(env.bob).executor(), Address::ZERO);
+    assert_eq!(env.ping(env.bob.address(), 0), Err(not_bob()));
+}

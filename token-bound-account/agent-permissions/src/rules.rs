@@ -1,0 +1,61 @@
+//! Pure rules of agent rights: period windows, caps, selectors. Time is an
+//! argument (motsu's clock is fixed), so every rule is tested directly.
+
+use alloy_primitives::{aliases::B32, U256};
+
+/// The start of the period window holding `now`: windows are
+/// `[k * period, (k + 1) * period)`. A zero period is one endless window.
+pub fn window_start(now: u64, period: u64) -> u64 {
+    if period == 0 {
+        0
+    } else {
+        now - now % period
+    }
+}
+
+/// What one grant has spent of one cap in the window starting at `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Start of the window `used` belongs to.
+    pub window: u64,
+    /// Spent in that window.
+    pub used: U256,
+}
+
+impl Usage {
+    /// What is left of `cap` at `now`: all of it once a new window began.
+    pub fn remaining(&self, now: u64, period: u64, cap: U256) -> U256 {
+        if self.window == window_start(now, period) {
+            cap.saturating_sub(self.used)
+        } else {
+            cap
+        }
+    }
+
+    /// Spends `amount` at `now` against `cap`.
+    ///
+    /// # Errors
+    /// The amount left (what [`Self::remaining`] returns) when `amount`
+    /// exceeds it; nothing is spent then.
+    pub fn spend(&mut self, now: u64, period: u64, cap: U256, amount: U256) -> Result<(), U256> {
+        let remaining = self.remaining(now, period, cap);
+        if amount > remaining {
+            return Err(remaining);
+        }
+        let window = window_start(now, period);
+        let used = if self.window == window { self.used } else { U256::ZERO };
+        *self = Self { window, used: used + amount };
+        Ok(())
+    }
+}
+
+/// The selector a call's data names: its first four bytes, or zero for a
+/// call with less data (a plain transfer of ETH).
+pub fn selector_of(data: &[u8]) -> B32 {
+    data.get(..4).map_or(B32::ZERO, B32::from_slice)
+}
+
+/// Whether a grant that ends at `expiry` has ended at `now`.
+pub fn expired(now: u64, expiry: u64) -> bool {
+    now >= expiry
+}
