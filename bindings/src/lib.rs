@@ -60,6 +60,18 @@ sol!(
 sol!(
     #[sol(rpc)]
     #[derive(Debug)]
+    IAgentPermissions,
+    "../abi/agent-permissions.json"
+);
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    IAiParking,
+    "../abi/ai-parking.json"
+);
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
     IKeyNft,
     "../abi/key-nft.json"
 );

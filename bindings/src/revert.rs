@@ -2,8 +2,8 @@
 //! the StylusDeployer's and Solidity's `Error(string)` / `Panic(uint256)`.
 
 use crate::{
-    IAiNft, IComputeCredits, IErc6551Registry, IInferenceRegistry, IKeyNft, IOracleBridge,
-    IStylusDeployer, ITokenBoundAccount, IVault,
+    IAgentPermissions, IAiNft, IAiParking, IComputeCredits, IErc6551Registry, IInferenceRegistry,
+    IKeyNft, IOracleBridge, IStylusDeployer, ITokenBoundAccount, IVault,
 };
 use alloy::{
     primitives::hex,
@@ -39,6 +39,8 @@ pub fn describe_revert(data: &[u8]) -> String {
         IErc6551Registry::IErc6551RegistryErrors,
         IKeyNft::IKeyNftErrors,
         IAiNft::IAiNftErrors,
+        IAgentPermissions::IAgentPermissionsErrors,
+        IAiParking::IAiParkingErrors,
         IStylusDeployer::IStylusDeployerErrors
     );
     format!("unknown error 0x{}", hex::encode(data))

@@ -11,13 +11,15 @@ use alloy::primitives::{hex, Bytes};
 use anyhow::{bail, Context, Result};
 
 /// Every Stylus program the deploy uses.
-pub const PROGRAMS: [&str; 8] = [
+pub const PROGRAMS: [&str; 10] = [
     "compute-credits",
     "inference-registry",
     "oracle-bridge",
     "token-bound-account",
     "erc6551-registry",
     "ai-nft",
+    "agent-permissions",
+    "ai-parking",
     "key-nft",
     "vault",
 ];

@@ -1,7 +1,7 @@
 //! The shared contracts of a chain: asset and yield source (test doubles on
 //! development chains), credit ledger, inference registry, oracle bridge,
-//! ERC-6551 account implementation and registry, AI NFT; their wiring; and
-//! the configured models.
+//! ERC-6551 account implementation and registry, AI NFT, agent permissions
+//! and the AI parking holder; their wiring; and the configured models.
 
 use alloy::{
     primitives::{keccak256, Address, U256},
@@ -39,6 +39,10 @@ pub struct Core {
     pub erc6551_registry: Address,
     /// The AI NFT collection.
     pub ai_nft: Address,
+    /// Agent permissions, shared by every account.
+    pub agent_permissions: Address,
+    /// The parking holder for AI NFTs.
+    pub ai_parking: Address,
 }
 
 /// Deploys (or finds) and wires everything shared, then registers models.
@@ -69,6 +73,9 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         account_implementation,
     );
     let ai_nft = s.ensure_stylus("aiNft", "ai-nft", Some(&nft_args.abi_encode_params())).await?;
+    let agent_permissions = s.ensure_stylus("agentPermissions", "agent-permissions", None).await?;
+    let parking_args = (agent_permissions,).abi_encode_params();
+    let ai_parking = s.ensure_stylus("aiParking", "ai-parking", Some(&parking_args)).await?;
     let core = Core {
         asset,
         source,
@@ -78,6 +85,8 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         account_implementation,
         erc6551_registry,
         ai_nft,
+        agent_permissions,
+        ai_parking,
     };
     wire(s, &core).await?;
     for model in &config.models {
@@ -216,6 +225,8 @@ impl Core {
             account_implementation: m.address("accountImplementation")?,
             erc6551_registry: m.address("erc6551Registry")?,
             ai_nft: m.address("aiNft")?,
+            agent_permissions: m.address("agentPermissions")?,
+            ai_parking: m.address("aiParking")?,
         })
     }
 }

@@ -68,6 +68,9 @@ async fn dry_run_then_deploy_then_nothing_to_do() {
     let ledger = IComputeCredits::new(deployed.ledger, &s.provider);
     assert!(ledger.hasRole(keccak256("SPENDER_ROLE"), deployed.bridge).call().await.unwrap());
     assert_eq!(s.manifest.models.get("SmolLM2-135M-Instruct"), Some(&1));
+    assert!(s.has_code(deployed.agent_permissions).await.unwrap());
+    let parking = bindings::IAiParking::new(deployed.ai_parking, &s.provider);
+    assert_eq!(parking.permissions().call().await.unwrap(), deployed.agent_permissions);
 
     let file = Manifest::load(dir.path(), 412_346).unwrap();
     assert_eq!(file.address("bridge").unwrap(), deployed.bridge);
