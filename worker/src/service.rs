@@ -127,6 +127,11 @@ impl Worker {
                 tracing::warn!("poll failed: {e:#}");
             }
         }
+        // Requests that ended without our answer (or vanished in a reorg)
+        // leave the tracker; their start times go with them, so a
+        // long-running worker does not keep one per request ever seen.
+        let tracker = &self.tracker;
+        self.seen_at.retain(|id, _| tracker.get(*id).is_some());
         let now = self.chain_time().await?;
         let fit = Fit {
             backend: self.parts.backend.clone(),
