@@ -172,8 +172,8 @@ impl Session {
         program: &str,
         args: Option<&[u8]>,
     ) -> Result<Address> {
-        let init = self.artifacts.init_code(program)?;
         let code = self.artifacts.deployed_code(program)?;
+        let init = Artifacts::init_code(&code);
         let init_data = args.map(constructor_call).unwrap_or_default();
         let salt = keccak256(format!("compute-fi:{role}"));
         let deployer = IStylusDeployer::new(STYLUS_DEPLOYER, &self.provider);
