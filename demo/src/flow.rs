@@ -247,7 +247,9 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
         .context("no Requested event")?;
     f.escrowed = requested.maxCost;
     let started = std::time::Instant::now();
-    let ended = wait_for_end(&w.admin.provider, w.core.bridge, id).await?;
+    let from = receipt.block_number.context("a mined request without a block")?;
+    let (ended, tokens) = wait_for_end(&w.admin.provider, w.core.bridge, id, from).await?;
+    f.tokens = tokens;
     f.answer_seconds = started.elapsed().as_secs_f64();
     f.refunded = ended.refunded;
     f.cost = ended.costPerProvider;
@@ -258,23 +260,34 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
     Ok(())
 }
 
-/// Waits (up to five minutes) for request `id`'s `Ended` event; returns it
-/// with the provider's token counts from `Fulfilled`.
-async fn wait_for_end(p: &DynProvider, bridge: Address, id: u64) -> Result<IOracleBridge::Ended> {
+/// Waits (up to five minutes) for request `id`'s `Ended` event, reading
+/// the bridge's logs from the request's block `from`; returns it with the
+/// provider's token counts from its `Fulfilled` event.
+async fn wait_for_end(
+    p: &DynProvider,
+    bridge: Address,
+    id: u64,
+    from: u64,
+) -> Result<(IOracleBridge::Ended, (u32, u32))> {
     use alloy::rpc::types::Filter;
     for _ in 0..1_500 {
-        let logs = p.get_logs(&Filter::new().address(bridge).from_block(0)).await?;
-        if let Some(ended) = logs
+        let logs = p.get_logs(&Filter::new().address(bridge).from_block(from)).await?;
+        let ended = logs
             .iter()
             .filter_map(|l| IOracleBridge::Ended::decode_log(&l.inner).ok())
-            .find(|e| e.id == id)
-        {
+            .find(|e| e.id == id);
+        if let Some(ended) = ended {
             ensure!(
                 ended.status == 2,
                 "request {id} ended with status {}, not settled",
                 ended.status
             );
-            return Ok(ended.data);
+            let fulfilled = logs
+                .iter()
+                .filter_map(|l| IOracleBridge::Fulfilled::decode_log(&l.inner).ok())
+                .find(|e| e.id == id)
+                .context("a settled request without a Fulfilled event")?;
+            return Ok((ended.data, (fulfilled.inputTokens, fulfilled.outputTokens)));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -283,16 +296,6 @@ async fn wait_for_end(p: &DynProvider, bridge: Address, id: u64) -> Result<IOrac
 
 async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
     step(8, "The operator redeems its earnings; the AI keeps the rest of its credits");
-    let logs = w
-        .admin
-        .provider
-        .get_logs(&alloy::rpc::types::Filter::new().address(w.core.bridge).from_block(0))
-        .await?;
-    if let Some(done) =
-        logs.iter().find_map(|l| IOracleBridge::Fulfilled::decode_log(&l.inner).ok())
-    {
-        f.tokens = (done.inputTokens, done.outputTokens);
-    }
     let ledger = IComputeCredits::new(w.core.ledger, &operator.provider);
     let earned = ledger.earnedOf(operator.address).call().await?;
     ensure!(earned == f.cost, "the operator earned {earned}, not the {} charged", f.cost);
