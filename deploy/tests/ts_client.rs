@@ -13,13 +13,14 @@
 //! reachable on the first run: without them the tests fail rather than
 //! skip, so that CI cannot pass without running them.
 
+#[path = "../../devnode/tests/common/command.rs"]
+mod command;
+
 use std::{
-    io::Read,
     path::{Path, PathBuf},
-    process::{Command, ExitStatus, Stdio},
-    sync::{Arc, Mutex, OnceLock},
-    thread::{self, JoinHandle},
-    time::{Duration, Instant},
+    process::Command,
+    sync::OnceLock,
+    time::Duration,
 };
 
 use alloy::{
@@ -27,6 +28,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use bindings::{IComputeCredits, IKeyNft, IOracleBridge, IVault};
+use command::{run, succeeded};
 use deploy::{
     artifacts::Artifacts,
     community::{self, CommunitySpec},
@@ -157,83 +159,6 @@ async fn node_test(file: &str, env: Vec<(&'static str, String)>) -> String {
         "{file}: a test was skipped (missing environment?)\n{out}"
     );
     out
-}
-
-// ---------------------------------------------------------------------------
-// Running a command with a time limit (as devnode/tests/clients.rs does)
-// ---------------------------------------------------------------------------
-
-/// What a finished (or killed) command printed.
-struct Ran {
-    what: String,
-    limit: Duration,
-    /// `None` when the command ran out of time and was killed.
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `cmd` to completion, killing it after `limit`; threads collect the
-/// output so that a chatty child cannot fill a pipe and stall.
-fn run(mut cmd: Command, limit: Duration) -> Ran {
-    let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let (stdout, out_reader) = collect(child.stdout.take().expect("piped stdout"));
-    let (stderr, err_reader) = collect(child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the command") {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    if status.is_some() {
-        // A grandchild may hold the pipes open after the command exited.
-        let drained = Instant::now() + Duration::from_secs(5);
-        while !(out_reader.is_finished() && err_reader.is_finished()) && Instant::now() < drained {
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-    Ran { what, limit, status, stdout: text(&stdout), stderr: text(&stderr) }
-}
-
-fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&buffer);
-    let reader = thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-            sink.lock().expect("output buffer").extend_from_slice(&chunk[..n]);
-        }
-    });
-    (buffer, reader)
-}
-
-fn text(buffer: &Mutex<Vec<u8>>) -> String {
-    String::from_utf8_lossy(&buffer.lock().expect("output buffer")).into_owned()
-}
-
-/// The command's stdout; fails with both outputs unless it exited with 0.
-fn succeeded(ran: &Ran, purpose: &str) -> String {
-    let outcome = match ran.status {
-        Some(status) if status.success() => return ran.stdout.clone(),
-        Some(status) => format!("exited with {status}"),
-        None => format!("was killed after {}s", ran.limit.as_secs()),
-    };
-    panic!(
-        "{purpose}: {} {outcome}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        ran.what, ran.stdout, ran.stderr
-    );
 }
 
 // ---------------------------------------------------------------------------

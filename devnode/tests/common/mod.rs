@@ -4,6 +4,7 @@
 //! [`Executor`] for tests that exercise execution without JSON-RPC.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod command;
 pub mod rpc;
 
 use std::path::PathBuf;
