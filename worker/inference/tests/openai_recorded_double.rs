@@ -221,11 +221,14 @@ async fn an_unreachable_server_is_an_error() {
 
 #[tokio::test]
 async fn estimate_is_finite_and_learns_from_completions() {
-    let (_double, url) = Double::start(Reply::Json(StatusCode::OK, CHAT), false).await;
+    // A fixed 20 ms answer: long enough to count as a sample (an answer
+    // faster than the estimator's 200 µs floor is ignored, which made this
+    // test depend on the machine), and 8 tokens in well under the 800 ms
+    // timeout is far faster than the 10 tokens/s prior.
+    let (_double, url) = Double::start(Reply::After(Duration::from_millis(20)), false).await;
     let backend = backend(&url);
     let before = backend.throughput();
     backend.complete(&france()).await.unwrap();
-    // Loopback answers at once: far faster than the 10 tokens/s prior.
     assert!(backend.throughput().output_tokens_per_s > before.output_tokens_per_s);
     let estimate = backend.estimate(26, 32);
     assert!(estimate > Duration::ZERO && estimate < Duration::from_mins(1), "{estimate:?}");
