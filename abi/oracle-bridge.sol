@@ -7,13 +7,7 @@
 pragma solidity ^0.8.23;
 
 interface IOracleBridge  {
-    function approveRequester(address requester, bool approved) external;
-
-    function setPolicy(address collection, uint256 quota, uint64 period, bool all_models) external;
-
-    function setPolicyModel(address collection, uint32 model, bool allowed) external;
-
-    function quotaLeft(address payer, address collection, uint256 token) external view returns (uint256);
+    function setArbiter(address arbiter) external;
 
     function estimateFee(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256);
 
@@ -23,6 +17,8 @@ interface IOracleBridge  {
 
     function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 output_hash, bytes calldata output_uri, uint32 input_tokens, uint32 output_tokens) external;
 
+    function resolve(uint64 id, bytes32 output_hash) external returns (uint8);
+
     function reopen(uint64 id, uint8 slot) external;
 
     function refund(uint64 id) external returns (uint256);
@@ -31,11 +27,13 @@ interface IOracleBridge  {
 
     function result(uint64 id) external view returns (uint8, bytes32);
 
-    function output(uint64 id) external view returns (bytes memory);
+    function leaseOf(uint64 id, uint8 slot) external view returns (address, uint64, bool, bytes32);
 
-    function leaseOf(uint64 id, uint8 slot) external view returns (address, uint64, bool);
+    function disputeEnd(uint64 id) external view returns (uint64);
 
-    function wiring() external view returns (address, address);
+    function wiring() external view returns (address, address, address);
+
+    function settings() external view returns (uint64, uint64, uint64, uint64, address);
 
     error ZeroAddress();
 
@@ -53,6 +51,10 @@ interface IOracleBridge  {
 
     error RequestClosed(uint64);
 
+    error NotDisputed(uint64);
+
+    error NotArbiter(address);
+
     error DeadlinePassed(uint64);
 
     error DeadlineNotReached(uint64);
@@ -69,19 +71,20 @@ interface IOracleBridge  {
 
     error RegistryCallFailed();
 
+    error AccessCallFailed();
+
     error InvalidParams();
 
     error ReentrantCall();
 }
 
 interface IOracleBridgeExtras {
-    event RequesterApproved(address indexed payer, address indexed requester, bool approved);
-    event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
-    event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);
     event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey);
     event LeaseClaimed(uint64 indexed id, uint8 slot, address indexed provider, uint64 expires);
     event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
     event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
+    event Disputed(uint64 indexed id, uint64 windowEnds);
+    event ArbiterSet(address indexed arbiter);
     event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 costPerProvider, uint256 refunded);
     event CallbackFailed(uint64 indexed id, address callback);
 }

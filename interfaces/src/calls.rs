@@ -55,6 +55,16 @@ sol! {
         function slash(address provider, address payer, uint64 id) external returns (uint256);
     }
 
+    /// The calls the oracle bridge makes on the inference access contract
+    /// (who may charge a payer). `verdict` is one of
+    /// [`crate::calls::verdict`]; `left` is the quota left when it is
+    /// `QUOTA_EXCEEDED`; `record` (zero when no quota was charged) and
+    /// `period` name the booking to give back to.
+    interface IInferenceAccess {
+        function authorize(address caller, address payer, uint32 model, address collection, uint256 token, uint256 amount) external returns (uint8 verdict, uint256 left, bytes32 record, uint64 period);
+        function giveBack(bytes32 record, uint64 period, uint256 amount) external;
+    }
+
     /// The ERC-721 call an access policy makes on a key collection.
     interface IERC721 {
         function ownerOf(uint256 tokenId) external view returns (address);
@@ -64,6 +74,18 @@ sol! {
     interface IERC6551Registry {
         function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
     }
+}
+
+/// What `IInferenceAccess::authorize` says of a request.
+pub mod verdict {
+    /// The caller may charge the payer (and any quota was booked).
+    pub const ALLOWED: u8 = 0;
+    /// Not the payer, not approved, not a sponsored key holder.
+    pub const NOT_AUTHORIZED: u8 = 1;
+    /// The policy does not allow the model.
+    pub const MODEL_NOT_ALLOWED: u8 = 2;
+    /// The key's quota for this period is too small.
+    pub const QUOTA_EXCEEDED: u8 = 3;
 }
 
 /// A call reverted, or its reply was not what the interface promises.

@@ -32,10 +32,16 @@ sol! {
     /// The request is not open (already settled, refunded or disputed).
     #[derive(Debug, PartialEq, Eq)]
     error RequestClosed(uint64 id);
-    /// The request's deadline has passed.
+    /// The request is not waiting for arbitration.
+    #[derive(Debug, PartialEq, Eq)]
+    error NotDisputed(uint64 id);
+    /// Only the arbiter may do this.
+    #[derive(Debug, PartialEq, Eq)]
+    error NotArbiter(address caller);
+    /// The request's deadline (or its dispute's window) has passed.
     #[derive(Debug, PartialEq, Eq)]
     error DeadlinePassed(uint64 id);
-    /// The request's deadline has not passed yet.
+    /// The request's deadline (or its dispute's window) has not passed yet.
     #[derive(Debug, PartialEq, Eq)]
     error DeadlineNotReached(uint64 id);
     /// Every slot of the request is taken, or the caller already holds one.
@@ -54,6 +60,10 @@ sol! {
     /// switched-off model, or token counts over its limits.
     #[derive(Debug, PartialEq, Eq)]
     error QuoteRefused(uint32 model);
+    /// The inference access contract could not be reached or answered
+    /// something else than its interface promises.
+    #[derive(Debug, PartialEq, Eq)]
+    error AccessCallFailed();
     /// The inference registry could not be reached or refused a slash.
     #[derive(Debug, PartialEq, Eq)]
     error RegistryCallFailed();
@@ -61,9 +71,6 @@ sol! {
     #[derive(Debug, PartialEq, Eq)]
     error InvalidParams();
 
-    event RequesterApproved(address indexed payer, address indexed requester, bool approved);
-    event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
-    event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);
     /// Everything a worker needs to serve request `id`, with the prompt
     /// inline (sealed to the provider's key when `encrypted`) or by hash and
     /// URI, and the key a sealed answer is for.
@@ -72,9 +79,13 @@ sol! {
     event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
     /// Slot `slot` of request `id` delivered: the output inline or by URI.
     event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
-    /// Request `id` ended with `status` (2 settled, 3 refunded, 4
-    /// disputed): each provider was paid `costPerProvider` (settled only)
-    /// and `refunded` went back to the payer.
+    /// Request `id`'s results disagree: the arbiter may settle it on one
+    /// output until `windowEnds`; after that anyone may refund it.
+    event Disputed(uint64 indexed id, uint64 windowEnds);
+    event ArbiterSet(address indexed arbiter);
+    /// Request `id` ended with `status` (2 settled, 3 refunded): each
+    /// provider whose output is `outputHash` was paid its cost (the first
+    /// such is `costPerProvider`) and `refunded` went back to the payer.
     event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 costPerProvider, uint256 refunded);
     event CallbackFailed(uint64 indexed id, address callback);
 }
@@ -90,6 +101,8 @@ pub enum Error {
     InvalidSize(InvalidSize),
     InvalidDeadline(InvalidDeadline),
     RequestClosed(RequestClosed),
+    NotDisputed(NotDisputed),
+    NotArbiter(NotArbiter),
     DeadlinePassed(DeadlinePassed),
     DeadlineNotReached(DeadlineNotReached),
     NoFreeSlot(NoFreeSlot),
@@ -98,6 +111,7 @@ pub enum Error {
     LedgerCallFailed(LedgerCallFailed),
     QuoteRefused(QuoteRefused),
     RegistryCallFailed(RegistryCallFailed),
+    AccessCallFailed(AccessCallFailed),
     InvalidParams(InvalidParams),
     ReentrantCall(ReentrantCall),
 }

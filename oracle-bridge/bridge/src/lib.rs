@@ -9,11 +9,16 @@
 //!   to the payer. A missed lease can be reopened by anyone, and the
 //!   registry slashes part of the provider's bond to the payer; after the
 //!   deadline anyone can refund.
-//! - **Access policies**: a payer (a community AI's account) sponsors the
-//!   holders of a key-NFT collection with a quota per period; payers can
-//!   also approve requesters outright.
-//! - **Results** are stored (inline output and hash) and readable by a view;
-//!   an optional callback is told with capped gas once a request settles.
+//! - **Access**: a request is charged to its payer when the caller is the
+//!   payer or the inference access contract says so (approved requesters,
+//!   holders of a key NFT the payer sponsors, within a quota per period).
+//! - **Disputes**: when the results of a request disagree, its escrow stays
+//!   held; the arbiter names the right output (its providers are paid, the
+//!   others slashed) before the dispute window closes, or anyone refunds
+//!   the payer after it.
+//! - **Results**: status and output hash are readable by a view; the output
+//!   itself travels in the `Fulfilled` event and the callback (called with
+//!   capped gas once a request settles), not in storage.
 //!
 //! Nothing loops over requests or providers: loops run over the slots of one
 //! request, at most [`interfaces::fees::MAX_REDUNDANCY`].
@@ -37,12 +42,12 @@ use stylus_sdk::{
     abi::Bytes,
     block, msg,
     prelude::*,
-    storage::{StorageAddress, StorageBool, StorageMap, StorageU64},
+    storage::{StorageAddress, StorageMap, StorageU64},
 };
 
 pub use errors::*;
 pub use requests::{IInferenceCallback, MAX_OUTPUT_BYTES, MAX_PROMPT_BYTES};
-pub use state::{Lease, Policy, Request, Status, Usage};
+pub use state::{Lease, Request, Status};
 
 /// Settings chosen at deployment.
 #[storage]
@@ -50,6 +55,8 @@ pub struct Settings {
     lease_seconds: StorageU64,
     max_deadline: StorageU64,
     callback_gas: StorageU64,
+    dispute_window: StorageU64,
+    arbiter: StorageAddress,
 }
 
 /// State of the oracle bridge.
@@ -59,13 +66,11 @@ pub struct OracleBridge {
     guard: ReentrancyGuard,
     ledger: StorageAddress,
     registry: StorageAddress,
+    access: StorageAddress,
     settings: Settings,
     request_count: StorageU64,
     requests: StorageMap<u64, Request>,
     leases: StorageMap<u64, StorageMap<u8, Lease>>,
-    approvals: StorageMap<Address, StorageMap<Address, StorageBool>>,
-    policies: StorageMap<Address, StorageMap<Address, Policy>>,
-    usage: StorageMap<B256, Usage>,
 }
 
 /// The key-NFT half of a request: which collection and token the caller
@@ -75,69 +80,57 @@ pub type KeyRef = (Address, U256);
 #[public]
 impl OracleBridge {
     /// Wires the bridge to the credit `ledger` (which must grant it the
-    /// spender role) and the inference `registry` (which must name it as its
-    /// bridge), with the lease length, the furthest deadline a request may
-    /// set, and the gas a callback gets.
+    /// spender role), the inference `registry` and the inference `access`
+    /// contract (which must both name it as their bridge), with the lease length, the furthest deadline a request may
+    /// set, the gas a callback gets, the `arbiter` of disputes and how long
+    /// it has to settle one (`dispute_window` seconds).
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`InvalidParams`] (zero lease, or a lease longer
-    /// than the furthest deadline).
+    /// [`ZeroAddress`], [`InvalidParams`] (zero lease or dispute window, or a
+    /// lease longer than the furthest deadline).
     #[constructor]
+    #[allow(clippy::too_many_arguments, reason = "a flat ABI: Solidity has no anonymous tuples")]
     pub fn constructor(
         &mut self,
         ledger: Address,
         registry: Address,
+        access: Address,
         lease_seconds: u64,
         max_deadline: u64,
         callback_gas: u64,
+        arbiter: Address,
+        dispute_window: u64,
     ) -> Result<(), Error> {
-        if ledger.is_zero() || registry.is_zero() {
+        if ledger.is_zero() || registry.is_zero() || access.is_zero() || arbiter.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        if lease_seconds == 0 || max_deadline < lease_seconds {
+        if lease_seconds == 0 || max_deadline < lease_seconds || dispute_window == 0 {
             return Err(InvalidParams {}.into());
         }
         self.ledger.set(ledger);
         self.registry.set(registry);
-        self.settings.lease_seconds.set(U64::from(lease_seconds));
-        self.settings.max_deadline.set(U64::from(max_deadline));
-        self.settings.callback_gas.set(U64::from(callback_gas));
+        self.access.set(access);
+        let s = &mut self.settings;
+        s.lease_seconds.set(U64::from(lease_seconds));
+        s.max_deadline.set(U64::from(max_deadline));
+        s.callback_gas.set(U64::from(callback_gas));
+        s.dispute_window.set(U64::from(dispute_window));
+        s.arbiter.set(arbiter);
         Ok(())
     }
 
-    /// Lets `requester` charge the caller's credits (or stops it).
-    pub fn approve_requester(&mut self, requester: Address, approved: bool) {
-        let payer = msg::sender();
-        self.approvals.setter(payer).setter(requester).set(approved);
-        errors::emit(RequesterApproved { payer, requester, approved });
-    }
-
-    /// Sponsors the holders of `collection`: each token may spend `quota`
-    /// credits of the caller's per `period` seconds, on every model or only
-    /// on the models allowed with [`Self::set_policy_model`]. A zero quota
-    /// ends the policy.
+    /// The arbiter hands its role to `arbiter`.
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`InvalidParams`] (zero period).
-    pub fn set_policy(
-        &mut self,
-        collection: Address,
-        quota: U256,
-        period: u64,
-        all_models: bool,
-    ) -> Result<(), Error> {
-        self.write_policy(msg::sender(), collection, quota, period, all_models)
-    }
-
-    /// Allows or forbids `model` under the caller's policy for `collection`.
-    pub fn set_policy_model(&mut self, collection: Address, model: u32, allowed: bool) {
-        self.write_policy_model(msg::sender(), collection, model, allowed);
-    }
-
-    /// Credits the holder of `token` in `collection` may still spend this
-    /// period under `payer`'s policy.
-    pub fn quota_left(&self, payer: Address, collection: Address, token: U256) -> U256 {
-        self.quota_left_at(payer, (collection, token), block::timestamp())
+    /// [`NotArbiter`], [`ZeroAddress`].
+    pub fn set_arbiter(&mut self, arbiter: Address) -> Result<(), Error> {
+        self.only_arbiter()?;
+        if arbiter.is_zero() {
+            return Err(ZeroAddress {}.into());
+        }
+        self.settings.arbiter.set(arbiter);
+        errors::emit(ArbiterSet { arbiter });
+        Ok(())
     }
 
     /// What a request escrows: the maximum cost for every unit of the
@@ -166,7 +159,7 @@ impl OracleBridge {
     ///
     /// # Errors
     /// [`NotAuthorized`], [`QuotaExceeded`], [`ModelNotAllowed`],
-    /// [`QuoteRefused`], [`InvalidSize`], [`InvalidDeadline`],
+    /// [`AccessCallFailed`], [`QuoteRefused`], [`InvalidSize`], [`InvalidDeadline`],
     /// [`LedgerCallFailed`], [`interfaces::guard::ReentrantCall`].
     #[allow(clippy::too_many_arguments, reason = "a flat ABI: Solidity has no anonymous tuples")]
     pub fn request(
@@ -239,9 +232,27 @@ impl OracleBridge {
         let hash =
             self.guarded(|s| s.deliver(provider, (id, slot), &output, output_ref, tokens, now))?;
         if let Some(hash) = hash {
-            self.call_back(id, hash);
+            self.call_back(id, hash, &output);
         }
         Ok(())
+    }
+
+    /// The arbiter settles disputed request `id` on `output_hash`: the
+    /// providers that delivered it are paid, the others slashed to the
+    /// payer, the rest refunded. A hash nobody delivered refunds the payer
+    /// in full and slashes every provider. Returns the final status.
+    ///
+    /// # Errors
+    /// [`NotArbiter`], [`NotDisputed`], [`DeadlinePassed`] (the dispute
+    /// window closed), [`LedgerCallFailed`], [`RegistryCallFailed`],
+    /// [`interfaces::guard::ReentrantCall`].
+    pub fn resolve(&mut self, id: u64, output_hash: B256) -> Result<u8, Error> {
+        self.only_arbiter()?;
+        let settled = self.guarded(|s| s.arbitrate(id, output_hash, block::timestamp()))?;
+        if settled {
+            self.call_back(id, output_hash, &[]);
+        }
+        Ok(self.requests.get(id).status.get().to())
     }
 
     /// Anyone frees a slot whose lease ran out without a result; the
@@ -254,8 +265,9 @@ impl OracleBridge {
         self.guarded(|s| s.reopen_slot((id, slot), block::timestamp()))
     }
 
-    /// Anyone ends a request whose deadline passed unfulfilled; the payer
-    /// gets the escrow back. Returns the refund.
+    /// Anyone ends a request whose deadline passed unfulfilled, or whose
+    /// dispute window closed unresolved; the payer gets the escrow back.
+    /// Returns the refund.
     ///
     /// # Errors
     /// [`RequestClosed`], [`DeadlineNotReached`], [`LedgerCallFailed`],
@@ -266,37 +278,59 @@ impl OracleBridge {
 
     /// Request `id`: payer, model, status (0 none, 1 open, 2 settled, 3
     /// refunded, 4 disputed), deadline, ledger escrow id, results in, and
-    /// the agreed output hash.
+    /// the first result's hash (the agreed one once settled).
     pub fn request_of(&self, id: u64) -> (Address, u32, u8, u64, u64, u8, B256) {
         self.request_view(id)
     }
 
-    /// The result of request `id`: status and output hash.
+    /// The result of request `id`: status and output hash (settled: the
+    /// agreed one; its text is in the `Fulfilled` events of request `id`
+    /// that carry this hash, when delivered inline).
     pub fn result(&self, id: u64) -> (u8, B256) {
         let r = self.requests.get(id);
         (r.status.get().to(), r.output_hash.get())
     }
 
-    /// The inline output of request `id` (empty when given by URI). Its own
-    /// view: stylus-sdk 0.9 wraps a returned tuple that holds `bytes` in an
-    /// extra offset, which Solidity decoders reject.
-    pub fn output(&self, id: u64) -> Bytes {
-        Bytes(self.requests.get(id).output.get_bytes())
-    }
-
-    /// Slot `slot` of request `id`: provider, lease end, and whether it
-    /// delivered.
-    pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, bool) {
+    /// Slot `slot` of request `id`: provider, lease end, whether it
+    /// delivered, and the hash it delivered.
+    pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, bool, B256) {
         self.lease_view(id, slot)
     }
 
-    /// The credit ledger and the inference registry.
-    pub fn wiring(&self) -> (Address, Address) {
-        (self.ledger.get(), self.registry.get())
+    /// When request `id`'s dispute window closes (zero unless disputed).
+    pub fn dispute_end(&self, id: u64) -> u64 {
+        self.requests.get(id).dispute_end.get().to()
+    }
+
+    /// The credit ledger, the inference registry and the access contract.
+    pub fn wiring(&self) -> (Address, Address, Address) {
+        (self.ledger.get(), self.registry.get(), self.access.get())
+    }
+
+    /// Lease length, furthest deadline, callback gas and dispute window (all
+    /// seconds but the gas), and the arbiter.
+    pub fn settings(&self) -> (u64, u64, u64, u64, Address) {
+        let s = &self.settings;
+        (
+            s.lease_seconds.get().to(),
+            s.max_deadline.get().to(),
+            s.callback_gas.get().to(),
+            s.dispute_window.get().to(),
+            s.arbiter.get(),
+        )
     }
 }
 
 impl OracleBridge {
+    fn only_arbiter(&self) -> Result<(), Error> {
+        let caller = msg::sender();
+        if caller == self.settings.arbiter.get() {
+            Ok(())
+        } else {
+            Err(NotArbiter { caller }.into())
+        }
+    }
+
     /// Runs `f` under the reentrancy lock.
     fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
         self.guard.enter()?;

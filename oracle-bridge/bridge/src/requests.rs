@@ -1,15 +1,19 @@
 //! The request lifecycle: open (escrow), claim a lease, fulfil, settle or
-//! dispute, reopen a missed lease, refund after the deadline.
+//! dispute, arbitrate, reopen a missed lease, refund after the deadline.
 //!
 //! ```text
 //!            request()            every slot fulfilled, hashes agree
 //!   (none) ───────────▶ Open ───────────────────────────────────────▶ Settled
-//!                       │  ▲ claim() / fulfil() per slot
-//!                       │  └ reopen(): lease missed, provider slashed
-//!                       ├── every slot fulfilled, hashes differ ────▶ Disputed
-//!                       └── refund() after the deadline ────────────▶ Refunded
+//!                       │  ▲ claim() / fulfil() per slot                  ▲
+//!                       │  └ reopen(): lease missed, provider slashed     │ resolve(hash):
+//!                       ├── every slot fulfilled, hashes differ ─▶ Disputed  winners paid,
+//!                       │                                            │       losers slashed
+//!                       │                      refund() after window │
+//!                       └── refund() after the deadline ─────────────┴──▶ Refunded
 //! ```
-//! Settled, Disputed and Refunded are final: each escrow ends exactly once.
+//! Settled and Refunded are final: each escrow ends exactly once. A
+//! `resolve` on a hash nobody delivered also ends in Refunded, every
+//! provider slashed.
 
 use alloc::vec::Vec;
 
@@ -23,10 +27,10 @@ use stylus_sdk::{abi::Bytes, call::RawCall};
 
 use crate::{
     errors::{
-        emit, CallbackFailed, DeadlineNotReached, DeadlinePassed, Ended, Error, Fulfilled,
-        InvalidDeadline, InvalidSize, LeaseActive, LeaseClaimed, LeaseReopened, LedgerCallFailed,
-        NoFreeSlot, NoLease, ProviderIneligible, QuoteRefused, RegistryCallFailed, RequestClosed,
-        Requested,
+        emit, CallbackFailed, DeadlineNotReached, DeadlinePassed, Disputed, Ended, Error,
+        Fulfilled, InvalidDeadline, InvalidSize, LeaseActive, LeaseClaimed, LeaseReopened,
+        LedgerCallFailed, NoFreeSlot, NoLease, NotDisputed, ProviderIneligible, QuoteRefused,
+        RegistryCallFailed, RequestClosed, Requested,
     },
     policy::Charge,
     state::Status,
@@ -41,7 +45,7 @@ pub const MAX_OUTPUT_BYTES: usize = 8 * 1024;
 sol! {
     /// What a request's callback receives once the request settles.
     interface IInferenceCallback {
-        function onInferenceResult(uint64 id, bytes32 outputHash) external;
+        function onInferenceResult(uint64 id, bytes32 outputHash, bytes output) external;
     }
 }
 
@@ -141,7 +145,7 @@ impl OracleBridge {
         if !deadline_ok(ask.deadline, now, self.settings.max_deadline.get().to()) {
             return Err(InvalidDeadline { deadline: ask.deadline }.into());
         }
-        let charge = self.authorize(caller, ask.payer, ask.model, ask.key, quote.escrow, now)?;
+        let charge = self.authorize((caller, ask.payer), ask.model, ask.key, quote.escrow)?;
         let id = self.request_count.get().to::<u64>() + 1;
         self.request_count.set(U64::from(id));
         let reply = ledger_send(
@@ -262,7 +266,6 @@ impl OracleBridge {
         r.results.set(U8::from(results));
         if results == 1 {
             r.output_hash.set(hash);
-            r.output.set_bytes(output);
         }
         let agreeing = r.agreeing.get().to::<u8>() + u8::from(r.output_hash.get() == hash);
         r.agreeing.set(U8::from(agreeing));
@@ -271,40 +274,63 @@ impl OracleBridge {
             return Ok(None);
         }
         if agreeing == k {
-            self.settle(id, k, hash).map(|()| Some(hash))
-        } else {
-            self.end_unpaid(id, Status::Disputed).map(|_| None)
+            return self.settle(id, k, hash).map(|_| Some(hash));
         }
+        let window_ends = now.saturating_add(self.settings.dispute_window.get().to());
+        r.status.set(Status::Disputed.byte());
+        r.dispute_end.set(U64::from(window_ends));
+        emit(Disputed { id, windowEnds: window_ends });
+        Ok(None)
     }
 
-    /// Pays every slot's provider its exact cost and refunds the rest.
-    fn settle(&mut self, id: u64, k: u8, hash: B256) -> Result<(), Error> {
+    /// The arbiter's ruling on disputed request `id`; true when it settled.
+    pub(crate) fn arbitrate(&mut self, id: u64, hash: B256, now: u64) -> Result<bool, Error> {
         let r = self.requests.get(id);
+        if Status::from_byte(r.status.get().to()) != Status::Disputed {
+            return Err(NotDisputed { id }.into());
+        }
+        if now >= r.dispute_end.get().to::<u64>() {
+            return Err(DeadlinePassed { id }.into());
+        }
+        let k = r.redundancy.get().to::<u8>();
+        self.settle(id, k, hash).map(|status| status == Status::Settled)
+    }
+
+    /// Pays each slot that delivered `hash` its exact cost, slashes the
+    /// others (a dispute's losers) to the payer, and refunds the rest.
+    /// Settled when anyone delivered `hash`, Refunded otherwise.
+    fn settle(&mut self, id: u64, k: u8, hash: B256) -> Result<Status, Error> {
+        let winners = (0..k).filter(|&slot| self.leases.get(id).get(slot).result.get() == hash);
+        let status = if winners.count() > 0 { Status::Settled } else { Status::Refunded };
+        let mut r = self.requests.setter(id);
+        r.status.set(status.byte());
+        let agreed = if status == Status::Settled { hash } else { B256::ZERO };
+        r.output_hash.set(agreed);
         let prices = (r.price_in.get(), r.price_out.get());
         let limits = (r.input_tokens.get().to::<u32>(), r.max_output.get().to::<u32>());
-        let escrow = r.escrow.get().to::<u64>();
-        self.requests.setter(id).status.set(Status::Settled.byte());
-        let ledger = self.ledger.get();
-        let (mut first, mut refunded) = (U256::ZERO, U256::ZERO);
+        let (escrow, payer) = (r.escrow.get().to::<u64>(), r.payer.get());
+        let (ledger, registry) = (self.ledger.get(), self.registry.get());
+        let (mut first, mut refunded) = (None, U256::ZERO);
         for slot in 0..k {
             let slots = self.leases.get(id);
             let lease = slots.get(slot);
+            let provider = lease.provider.get();
+            if lease.result.get() != hash {
+                let slash = IInferenceRegistry::slashCall { provider, payer, id };
+                calls::send(registry, &slash).map_err(|_| RegistryCallFailed {})?;
+                continue;
+            }
             let reported =
                 (lease.input_tokens.get().to::<u32>(), lease.output_tokens.get().to::<u32>());
             let cost = settled_cost(prices.0, prices.1, limits, reported);
-            let payee = lease.provider.get();
-            if slot == 0 {
-                first = cost;
-            }
+            first.get_or_insert(cost);
             if k == 1 {
-                let reply =
-                    ledger_send(ledger, &ICreditLedger::settleCall { id: escrow, payee, cost })?;
-                refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
+                let pay = ICreditLedger::settleCall { id: escrow, payee: provider, cost };
+                refunded =
+                    calls::uint(&ledger_send(ledger, &pay)?).map_err(|_| LedgerCallFailed {})?;
             } else {
-                ledger_send(
-                    ledger,
-                    &ICreditLedger::releaseCall { id: escrow, payee, amount: cost },
-                )?;
+                let pay = ICreditLedger::releaseCall { id: escrow, payee: provider, amount: cost };
+                ledger_send(ledger, &pay)?;
             }
         }
         if k > 1 {
@@ -312,20 +338,25 @@ impl OracleBridge {
             refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
         }
         self.give_back(self.charge_of(id), refunded);
-        let status = Status::Settled as u8;
-        emit(Ended { id, status, outputHash: hash, costPerProvider: first, refunded });
-        Ok(())
+        emit(Ended {
+            id,
+            status: status as u8,
+            outputHash: agreed,
+            costPerProvider: first.unwrap_or_default(),
+            refunded,
+        });
+        Ok(status)
     }
 
-    /// Ends request `id` without paying anyone (dispute or expiry): the
-    /// whole escrow goes back to the payer and to the quota.
-    fn end_unpaid(&mut self, id: u64, status: Status) -> Result<U256, Error> {
+    /// Ends request `id` without paying anyone (expiry, or a dispute left
+    /// unresolved): the whole escrow goes back to the payer and to the quota.
+    fn end_unpaid(&mut self, id: u64) -> Result<U256, Error> {
         let escrow = self.requests.get(id).escrow.get().to::<u64>();
-        self.requests.setter(id).status.set(status.byte());
+        self.requests.setter(id).status.set(Status::Refunded.byte());
         let reply = ledger_send(self.ledger.get(), &ICreditLedger::closeCall { id: escrow })?;
         let refunded = calls::uint(&reply).map_err(|_| LedgerCallFailed {})?;
         self.give_back(self.charge_of(id), refunded);
-        let status = status as u8;
+        let status = Status::Refunded as u8;
         emit(Ended { id, status, outputHash: B256::ZERO, costPerProvider: U256::ZERO, refunded });
         Ok(refunded)
     }
@@ -353,22 +384,32 @@ impl OracleBridge {
     }
 
     pub(crate) fn expire(&mut self, id: u64, now: u64) -> Result<U256, Error> {
-        self.open(id)?;
-        if now < self.requests.get(id).deadline.get().to::<u64>() {
+        let r = self.requests.get(id);
+        let end = match Status::from_byte(r.status.get().to()) {
+            Status::Open => r.deadline.get(),
+            Status::Disputed => r.dispute_end.get(),
+            _ => return Err(RequestClosed { id }.into()),
+        };
+        if now < end.to::<u64>() {
             return Err(DeadlineNotReached { id }.into());
         }
-        self.end_unpaid(id, Status::Refunded)
+        self.end_unpaid(id)
     }
 
     /// Tells the request's callback; its failure (or its gas) cannot undo
     /// the settlement, which is final before the call.
-    pub(crate) fn call_back(&mut self, id: u64, hash: B256) {
+    pub(crate) fn call_back(&mut self, id: u64, hash: B256, output: &[u8]) {
         let callback = self.requests.get(id).callback.get();
         if callback.is_zero() {
             return;
         }
         let gas = self.settings.callback_gas.get().to::<u64>();
-        let data = IInferenceCallback::onInferenceResultCall { id, outputHash: hash }.abi_encode();
+        let data = IInferenceCallback::onInferenceResultCall {
+            id,
+            outputHash: hash,
+            output: output.to_vec().into(),
+        }
+        .abi_encode();
         // SAFETY: the storage cache is flushed first, and the SDK refuses a
         // reentrant call into the bridge, so nothing cached can go stale.
         let result = unsafe { RawCall::new().gas(gas).flush_storage_cache().call(callback, &data) };
@@ -390,9 +431,9 @@ impl OracleBridge {
         )
     }
 
-    pub(crate) fn lease_view(&self, id: u64, slot: u8) -> (Address, u64, bool) {
+    pub(crate) fn lease_view(&self, id: u64, slot: u8) -> (Address, u64, bool, B256) {
         let slots = self.leases.get(id);
         let lease = slots.get(slot);
-        (lease.provider.get(), lease.expires.get().to(), lease.done.get())
+        (lease.provider.get(), lease.expires.get().to(), lease.done.get(), lease.result.get())
     }
 }

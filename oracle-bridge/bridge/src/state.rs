@@ -1,4 +1,4 @@
-//! What the bridge stores: requests, leases, policies, usage.
+//! What the bridge stores: requests and their leases.
 
 use alloc::{vec, vec::Vec};
 
@@ -6,12 +6,12 @@ use alloy_primitives::U8;
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageB256, StorageBool, StorageBytes, StorageU256, StorageU32,
-        StorageU64, StorageU8,
+        StorageAddress, StorageB256, StorageBool, StorageU256, StorageU32, StorageU64, StorageU8,
     },
 };
 
-/// Where a request is in its life. Each request ends exactly once.
+/// Where a request is in its life. Each request ends exactly once, as
+/// Settled or Refunded; Open and Disputed hold the escrow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Status {
@@ -23,7 +23,9 @@ pub enum Status {
     Settled = 2,
     /// The deadline passed; the escrow went back to the payer.
     Refunded = 3,
-    /// Results disagreed; the escrow went back to the payer.
+    /// Results disagreed: the escrow stays held until the arbiter names the
+    /// right output (its providers paid, the others slashed) or, once the
+    /// dispute window closes unresolved, anyone refunds the payer.
     Disputed = 4,
 }
 
@@ -58,16 +60,19 @@ pub struct Request {
     pub(crate) input_tokens: StorageU32,
     pub(crate) max_output: StorageU32,
     pub(crate) deadline: StorageU64,
+    /// When a dispute's window closes (zero unless disputed).
+    pub(crate) dispute_end: StorageU64,
     pub(crate) escrow: StorageU64,
     /// Prices in force when the request was made.
     pub(crate) price_in: StorageU256,
     pub(crate) price_out: StorageU256,
-    /// The first result's hash; the agreed hash once settled.
+    /// The first result's hash; the agreed (or arbitrated) hash once
+    /// settled. The output itself is in the `Fulfilled` event and the
+    /// callback, not in storage: 8 KiB would cost 256 storage slots.
     pub(crate) output_hash: StorageB256,
     /// The usage record charged under a policy (zero when none).
     pub(crate) usage_key: StorageB256,
     pub(crate) usage_period: StorageU64,
-    pub(crate) output: StorageBytes,
 }
 
 /// One slot of a request: who holds it, until when, and what it delivered.
@@ -79,20 +84,4 @@ pub struct Lease {
     pub(crate) result: StorageB256,
     pub(crate) input_tokens: StorageU32,
     pub(crate) output_tokens: StorageU32,
-}
-
-/// A payer's sponsorship of a key collection.
-#[storage]
-pub struct Policy {
-    pub(crate) quota: StorageU256,
-    pub(crate) period: StorageU64,
-    pub(crate) all_models: StorageBool,
-    pub(crate) models: stylus_sdk::storage::StorageMap<u32, StorageBool>,
-}
-
-/// What one key token has spent in its current period.
-#[storage]
-pub struct Usage {
-    pub(crate) period: StorageU64,
-    pub(crate) used: StorageU256,
 }

@@ -1,0 +1,24 @@
+//! What the access contract stores: policies and what each key spent.
+
+use alloc::{vec, vec::Vec};
+
+use stylus_sdk::{
+    prelude::*,
+    storage::{StorageBool, StorageMap, StorageU256, StorageU64},
+};
+
+/// A payer's sponsorship of a key collection.
+#[storage]
+pub struct Policy {
+    pub(crate) quota: StorageU256,
+    pub(crate) period: StorageU64,
+    pub(crate) all_models: StorageBool,
+    pub(crate) models: StorageMap<u32, StorageBool>,
+}
+
+/// What one key token has spent in its current period.
+#[storage]
+pub struct Usage {
+    pub(crate) period: StorageU64,
+    pub(crate) used: StorageU256,
+}
