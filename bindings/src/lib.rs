@@ -36,6 +36,12 @@ sol!(
 sol!(
     #[sol(rpc)]
     #[derive(Debug)]
+    IInferenceAccess,
+    "../abi/inference-access.json"
+);
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
     IOracleBridge,
     "../abi/oracle-bridge.json"
 );

@@ -2,8 +2,8 @@
 //! the StylusDeployer's and Solidity's `Error(string)` / `Panic(uint256)`.
 
 use crate::{
-    IAgentPermissions, IAiNft, IAiParking, IComputeCredits, IErc6551Registry, IInferenceRegistry,
-    IKeyNft, IOracleBridge, IStylusDeployer, ITokenBoundAccount, IVault,
+    IAgentPermissions, IAiNft, IAiParking, IComputeCredits, IErc6551Registry, IInferenceAccess,
+    IInferenceRegistry, IKeyNft, IOracleBridge, IStylusDeployer, ITokenBoundAccount, IVault,
 };
 use alloy::{
     primitives::hex,
@@ -34,6 +34,7 @@ pub fn describe_revert(data: &[u8]) -> String {
         IVault::IVaultErrors,
         IComputeCredits::IComputeCreditsErrors,
         IInferenceRegistry::IInferenceRegistryErrors,
+        IInferenceAccess::IInferenceAccessErrors,
         IOracleBridge::IOracleBridgeErrors,
         ITokenBoundAccount::ITokenBoundAccountErrors,
         IErc6551Registry::IErc6551RegistryErrors,

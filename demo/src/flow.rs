@@ -248,13 +248,12 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
     f.escrowed = requested.maxCost;
     let started = std::time::Instant::now();
     let from = receipt.block_number.context("a mined request without a block")?;
-    let (ended, tokens) = wait_for_end(&w.admin.provider, w.core.bridge, id, from).await?;
-    f.tokens = tokens;
+    let (ended, answer) = wait_for_end(&w.admin.provider, w.core.bridge, id, from).await?;
+    f.tokens = (answer.inputTokens, answer.outputTokens);
     f.answer_seconds = started.elapsed().as_secs_f64();
     f.refunded = ended.refunded;
     f.cost = ended.costPerProvider;
-    let output = IOracleBridge::new(w.core.bridge, &w.admin.provider).output(id).call().await?;
-    f.answer = String::from_utf8_lossy(&output).into_owned();
+    f.answer = String::from_utf8_lossy(&answer.output).into_owned();
     println!("      A: {}", f.answer.trim());
     println!("      answered on chain {:.1} s after the request", f.answer_seconds);
     Ok(())
@@ -262,13 +261,14 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
 
 /// Waits (up to five minutes) for request `id`'s `Ended` event, reading
 /// the bridge's logs from the request's block `from`; returns it with the
-/// provider's token counts from its `Fulfilled` event.
+/// `Fulfilled` event that carries the settled output (the bridge keeps only
+/// its hash).
 async fn wait_for_end(
     p: &DynProvider,
     bridge: Address,
     id: u64,
     from: u64,
-) -> Result<(IOracleBridge::Ended, (u32, u32))> {
+) -> Result<(IOracleBridge::Ended, IOracleBridge::Fulfilled)> {
     use alloy::rpc::types::Filter;
     for _ in 0..1_500 {
         let logs = p.get_logs(&Filter::new().address(bridge).from_block(from)).await?;
@@ -285,9 +285,9 @@ async fn wait_for_end(
             let fulfilled = logs
                 .iter()
                 .filter_map(|l| IOracleBridge::Fulfilled::decode_log(&l.inner).ok())
-                .find(|e| e.id == id)
-                .context("a settled request without a Fulfilled event")?;
-            return Ok((ended.data, (fulfilled.inputTokens, fulfilled.outputTokens)));
+                .find(|e| e.id == id && e.outputHash == ended.outputHash)
+                .context("a settled request without a Fulfilled event of its output")?;
+            return Ok((ended.data, fulfilled.data));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

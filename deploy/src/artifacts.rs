@@ -11,9 +11,10 @@ use alloy::primitives::{hex, Bytes};
 use anyhow::{bail, Context, Result};
 
 /// Every Stylus program the deploy uses.
-pub const PROGRAMS: [&str; 10] = [
+pub const PROGRAMS: [&str; 11] = [
     "compute-credits",
     "inference-registry",
+    "inference-access",
     "oracle-bridge",
     "token-bound-account",
     "erc6551-registry",

@@ -8,7 +8,7 @@ use alloy::{
     sol_types::{SolCall, SolValue},
 };
 use anyhow::{Context, Result};
-use bindings::{IAiNft, IComputeCredits, IKeyNft, IOracleBridge, ITokenBoundAccount};
+use bindings::{IAiNft, IComputeCredits, IInferenceAccess, IKeyNft, ITokenBoundAccount};
 
 use crate::{
     config::short_string, core::Core, manifest::Community, plan::Status, session::Session,
@@ -186,8 +186,8 @@ async fn vault(
     Ok(vault)
 }
 
-/// The AI's account sponsors the key holders: `setPolicy` on the bridge,
-/// sent by the NFT's owner through the account.
+/// The AI's account sponsors the key holders: `setPolicy` on the access
+/// contract, sent by the NFT's owner through the account.
 async fn policy(
     s: &mut Session,
     core: &Core,
@@ -195,18 +195,20 @@ async fn policy(
     account: Address,
     keys: Address,
 ) -> Result<()> {
-    let bridge = IOracleBridge::new(core.bridge, &s.provider);
-    // Key ids start at 1, so token 0's quota is the policy's untouched quota.
-    let set =
-        bridge.quotaLeft(account, keys, U256::ZERO).call().await.is_ok_and(|q| q == spec.quota);
-    let inner = IOracleBridge::setPolicyCall {
+    let access = IInferenceAccess::new(core.access, &s.provider);
+    let set = access
+        .policy(account, keys)
+        .call()
+        .await
+        .is_ok_and(|p| (p._0, p._1, p._2) == (spec.quota, spec.period, true));
+    let inner = IInferenceAccess::setPolicyCall {
         collection: keys,
         quota: spec.quota,
         period: spec.period,
         all_models: true,
     };
-    let call = execute(core.bridge, &inner);
-    s.ensure_call(&format!("{}: account.execute(bridge.setPolicy)", spec.name), account, &call, set)
+    let call = execute(core.access, &inner);
+    s.ensure_call(&format!("{}: account.execute(access.setPolicy)", spec.name), account, &call, set)
         .await
 }
 

@@ -63,6 +63,13 @@ pub struct BridgeConfig {
     pub max_deadline: u64,
     /// Gas given to a request's callback.
     pub callback_gas: u64,
+    /// How long the arbiter has to settle a dispute before anyone may
+    /// refund it, in seconds.
+    pub dispute_window: u64,
+    /// Who settles disputes (a multisig in production); the deployer when
+    /// left out.
+    #[serde(default)]
+    pub arbiter: Option<Address>,
 }
 
 /// An ERC-721 collection's name and symbol.

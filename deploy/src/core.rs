@@ -1,5 +1,6 @@
 //! The shared contracts of a chain: asset and yield source (test doubles on
-//! development chains), credit ledger, inference registry, oracle bridge,
+//! development chains), credit ledger, inference registry, inference access,
+//! oracle bridge,
 //! ERC-6551 account implementation and registry, AI NFT, agent permissions
 //! and the AI parking holder; their wiring; and the configured models.
 
@@ -8,7 +9,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use anyhow::{bail, Context, Result};
-use bindings::{IComputeCredits, IInferenceRegistry, ERC6551_REGISTRY};
+use bindings::{IComputeCredits, IInferenceAccess, IInferenceRegistry, ERC6551_REGISTRY};
 
 use crate::{
     artifacts::{test_double, TEST_TOKEN, TEST_YIELD_SOURCE},
@@ -31,6 +32,8 @@ pub struct Core {
     pub ledger: Address,
     /// The inference registry.
     pub registry: Address,
+    /// The inference access contract (who may charge a payer).
+    pub access: Address,
     /// The oracle bridge.
     pub bridge: Address,
     /// The ERC-6551 account implementation.
@@ -59,8 +62,20 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
     let registry = s
         .ensure_stylus("registry", "inference-registry", Some(&registry_args.abi_encode_params()))
         .await?;
+    let access_args = (admin,).abi_encode_params();
+    let access = s.ensure_stylus("access", "inference-access", Some(&access_args)).await?;
     let b = &config.bridge;
-    let bridge_args = (ledger, registry, b.lease_seconds, b.max_deadline, b.callback_gas);
+    let arbiter = b.arbiter.unwrap_or(admin);
+    let bridge_args = (
+        ledger,
+        registry,
+        access,
+        b.lease_seconds,
+        b.max_deadline,
+        b.callback_gas,
+        arbiter,
+        b.dispute_window,
+    );
     let bridge =
         s.ensure_stylus("bridge", "oracle-bridge", Some(&bridge_args.abi_encode_params())).await?;
     let account_implementation =
@@ -81,6 +96,7 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         source,
         ledger,
         registry,
+        access,
         bridge,
         account_implementation,
         erc6551_registry,
@@ -143,12 +159,17 @@ async fn erc6551_registry(s: &mut Session) -> Result<Address> {
     s.ensure_stylus("erc6551Registry", "erc6551-registry", None).await
 }
 
-/// The registry answers to the bridge; the bridge may escrow on the ledger.
+/// The registry and the access contract answer to the bridge; the bridge
+/// may escrow on the ledger.
 async fn wire(s: &mut Session, core: &Core) -> Result<()> {
     let registry = IInferenceRegistry::new(core.registry, &s.provider);
     let wired = registry.wiring().call().await.is_ok_and(|w| w._1 == core.bridge);
     let call = IInferenceRegistry::setBridgeCall { bridge: core.bridge };
     s.ensure_call("registry.setBridge(bridge)", core.registry, &call, wired).await?;
+    let access = IInferenceAccess::new(core.access, &s.provider);
+    let wired = access.wiring().call().await.is_ok_and(|w| w._1 == core.bridge);
+    let call = IInferenceAccess::setBridgeCall { bridge: core.bridge };
+    s.ensure_call("access.setBridge(bridge)", core.access, &call, wired).await?;
     let ledger = IComputeCredits::new(core.ledger, &s.provider);
     let role = keccak256("SPENDER_ROLE");
     let granted = ledger.hasRole(role, core.bridge).call().await.unwrap_or(false);
@@ -221,6 +242,7 @@ impl Core {
             source: m.address("source")?,
             ledger: m.address("ledger")?,
             registry: m.address("registry")?,
+            access: m.address("access")?,
             bridge: m.address("bridge")?,
             account_implementation: m.address("accountImplementation")?,
             erc6551_registry: m.address("erc6551Registry")?,

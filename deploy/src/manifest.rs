@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 pub struct Manifest {
     /// The chain these addresses are on.
     pub chain_id: u64,
-    /// Contracts by role: `asset`, `source`, `ledger`, `registry`, `bridge`,
-    /// `accountImplementation`, `erc6551Registry`, `aiNft`,
-    /// `agentPermissions`, `aiParking`.
+    /// Contracts by role: `asset`, `source`, `ledger`, `registry`,
+    /// `access`, `bridge`, `accountImplementation`, `erc6551Registry`,
+    /// `aiNft`, `agentPermissions`, `aiParking`.
     pub contracts: BTreeMap<String, Contract>,
     /// Registered models: name to id in the inference registry.
     pub models: BTreeMap<String, u32>,

@@ -8,7 +8,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bindings::{
-    IAiNft, IComputeCredits, IInferenceRegistry, IKeyNft, IOracleBridge, ITokenBoundAccount,
+    IAiNft, IComputeCredits, IInferenceAccess, IInferenceRegistry, IKeyNft, IOracleBridge,
+    ITokenBoundAccount,
 };
 use deploy::{
     artifacts::Artifacts,
@@ -65,6 +66,19 @@ async fn dry_run_then_deploy_then_nothing_to_do() {
     assert_eq!(planned.ai_nft, deployed.ai_nft);
     let registry = IInferenceRegistry::new(deployed.registry, &s.provider);
     assert_eq!(registry.wiring().call().await.unwrap()._1, deployed.bridge);
+    let access = IInferenceAccess::new(deployed.access, &s.provider);
+    assert_eq!(access.wiring().call().await.unwrap()._1, deployed.bridge);
+    let bridge = IOracleBridge::new(deployed.bridge, &s.provider);
+    let wiring = bridge.wiring().call().await.unwrap();
+    assert_eq!(
+        (wiring._0, wiring._1, wiring._2),
+        (deployed.ledger, deployed.registry, deployed.access)
+    );
+    assert_eq!(
+        bridge.settings().call().await.unwrap()._4,
+        s.from,
+        "the deployer arbitrates by default"
+    );
     let ledger = IComputeCredits::new(deployed.ledger, &s.provider);
     assert!(ledger.hasRole(keccak256("SPENDER_ROLE"), deployed.bridge).call().await.unwrap());
     assert_eq!(s.manifest.models.get("SmolLM2-135M-Instruct"), Some(&1));
@@ -111,9 +125,9 @@ async fn community_is_created_once_and_its_key_holder_is_sponsored() {
     assert!(keys.soulbound().call().await.unwrap());
     let ledger = IComputeCredits::new(core.ledger, &s.provider);
     assert!(ledger.hasRole(keccak256("VAULT_ROLE"), c.vault).call().await.unwrap());
-    let bridge = IOracleBridge::new(core.bridge, &s.provider);
+    let access = IInferenceAccess::new(core.access, &s.provider);
     assert_eq!(
-        bridge.quotaLeft(c.account, c.keys, U256::from(1)).call().await.unwrap(),
+        access.quotaLeft(c.account, c.keys, U256::from(1)).call().await.unwrap(),
         spec().quota
     );
 

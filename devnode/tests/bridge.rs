@@ -1,8 +1,9 @@
-//! The oracle bridge and the inference registry, built to WASM, on the
-//! devnode with the real vault and ledger: the full loop (deposit, harvest,
-//! request, claim, fulfil, settle, provider redeems), time-dependent paths
-//! (missed leases and slashing, deadlines and refunds, unbonding), access
-//! policies, and hostile callbacks.
+//! The oracle bridge, the inference registry and the access contract, built
+//! to WASM, on the devnode with the real vault and ledger: the full loop
+//! (deposit, harvest, request, claim, fulfil, settle, provider redeems),
+//! time-dependent paths (missed leases and slashing, deadlines and refunds,
+//! unbonding, dispute windows), access policies, arbitration and hostile
+//! callbacks.
 
 mod common;
 
@@ -22,6 +23,7 @@ sol! {
         function setMode(uint8 mode, address target, bytes data) external;
         function lastId() external view returns (uint64);
         function lastHash() external view returns (bytes32);
+        function lastOutput() external view returns (bytes);
         function calls() external view returns (uint256);
         function reentrySucceeded() external view returns (bool);
     }
@@ -57,9 +59,8 @@ sol! {
         function reopen(uint64 id, uint8 slot) external;
         function refund(uint64 id) external returns (uint256);
         function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
-        function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
+        function resolve(uint64 id, bytes32 outputHash) external returns (uint8);
         function result(uint64 id) external view returns (uint8, bytes32);
-        function output(uint64 id) external view returns (bytes);
         error NotAuthorized(address caller, address payer);
         error QuotaExceeded(uint256 left, uint256 needed);
         error InvalidSize();
@@ -70,6 +71,12 @@ sol! {
         error LeaseActive(uint64 id, uint8 slot);
         error ProviderIneligible(address provider, uint32 model);
         error NoFreeSlot(uint64 id);
+        error NotArbiter(address caller);
+        error NotDisputed(uint64 id);
+    }
+    interface IAccess {
+        function setBridge(address bridge) external;
+        function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
     }
 }
 
@@ -81,6 +88,8 @@ const PAYER: Address = Address::repeat_byte(0xC0);
 const CAROL: Address = Address::repeat_byte(0xCA);
 const LEASE: u64 = 300;
 const BOND: u128 = 2 * ETH;
+/// How long the arbiter (ALICE) has to settle a dispute.
+const DISPUTE_WINDOW: u64 = 3_600;
 /// The bridge's cap on inline outputs (`oracle_bridge::MAX_OUTPUT_BYTES`;
 /// that crate lives in the other workspace).
 const MAX_OUTPUT_BYTES: usize = 8 * 1024;
@@ -90,6 +99,7 @@ struct World {
     token: Address,
     ledger: Address,
     registry: Address,
+    access: Address,
     bridge: Address,
 }
 
@@ -108,13 +118,13 @@ fn world(k: u8) -> World {
     let registry = chain.deploy_stylus(ALICE, "inference-registry");
     let args = (token, ALICE, 3_600u64, 1_000u64, U256::from(ETH)).abi_encode_params();
     construct(&mut chain, registry, &args);
+    let access = chain.deploy_stylus(ALICE, "inference-access");
+    construct(&mut chain, access, &(ALICE,).abi_encode_params());
     let bridge = chain.deploy_stylus(ALICE, "oracle-bridge");
-    construct(
-        &mut chain,
-        bridge,
-        &(ledger, registry, LEASE, 86_400u64, 100_000u64).abi_encode_params(),
-    );
+    let args = (ledger, registry, access, LEASE, 86_400u64, 400_000u64, ALICE, DISPUTE_WINDOW);
+    construct(&mut chain, bridge, &args.abi_encode_params());
     chain.exec(ALICE, registry, &IRegistry::setBridgeCall { bridge });
+    chain.exec(ALICE, access, &IAccess::setBridgeCall { bridge });
     chain.exec(
         ALICE,
         ledger,
@@ -149,7 +159,7 @@ fn world(k: u8) -> World {
     chain.exec(ALICE, token, &IToken::mintCall { to: PAYER, amount: U256::from(ETH) });
     chain.exec(PAYER, token, &IToken::approveCall { spender: ledger, amount: U256::from(ETH) });
     chain.exec(PAYER, ledger, &ILedger::topUpCall { to: PAYER, amount: U256::from(ETH) });
-    World { chain, token, ledger, registry, bridge }
+    World { chain, token, ledger, registry, access, bridge }
 }
 
 fn ask(
@@ -276,9 +286,10 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     assert_eq!(spendable(&mut w, PAYER), credits - cost, "the unused escrow came back");
     let (status, hash) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
     assert_eq!((status, hash), (2, keccak256(answer)));
-    assert_eq!(w.chain.view(w.bridge, &IBridge::outputCall { id }).as_ref(), &answer[..]);
     assert_eq!(w.chain.view(probe, &IProbe::lastIdCall {}), id);
     assert_eq!(w.chain.view(probe, &IProbe::lastHashCall {}), keccak256(answer));
+    // The callback gets the answer itself (the bridge keeps only its hash).
+    assert_eq!(w.chain.view(probe, &IProbe::lastOutputCall {}).as_ref(), &answer[..]);
 
     let before = w.chain.view(w.token, &IToken::balanceOfCall { who: BOB });
     w.chain.exec(BOB, w.ledger, &ILedger::redeemCall { amount: cost, to: BOB });
@@ -389,8 +400,8 @@ fn key_holders_ask_within_their_quota_and_strangers_cannot() {
     let quota = fee + fee / U256::from(2);
     w.chain.exec(
         PAYER,
-        w.bridge,
-        &IBridge::setPolicyCall { collection: nft, quota, period: 3_600, allModels: true },
+        w.access,
+        &IAccess::setPolicyCall { collection: nft, quota, period: 3_600, allModels: true },
     );
     let key = (nft, U256::from(7));
     ask(&mut w, CAROL, Address::ZERO, key).expect("key holder asks");
@@ -432,30 +443,81 @@ fn hostile_callbacks_cannot_undo_a_settlement() {
     assert_eq!(w.chain.view(probe, &IProbe::callsCall {}), U256::from(1));
 }
 
+fn status(w: &mut World, id: u64) -> u8 {
+    w.chain.view(w.bridge, &IBridge::resultCall { id })._0
+}
+
+fn earned(w: &mut World, who: Address) -> U256 {
+    w.chain.view(w.ledger, &ILedger::earnedOfCall { account: who })
+}
+
+/// Asks with redundancy 2 and has BOB and CAROL deliver these outputs.
+fn disputed(w: &mut World, bob: &[u8], carol: &[u8]) -> u64 {
+    let id = ask(w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
+    let a = claim(w, BOB, id).unwrap();
+    let b = claim(w, CAROL, id).unwrap();
+    assert_ne!(a, b);
+    fulfil(w, BOB, id, a, bob).unwrap();
+    fulfil(w, CAROL, id, b, carol).unwrap();
+    id
+}
+
 #[test]
-fn disagreeing_results_end_in_a_dispute_with_a_full_refund() {
+fn a_dispute_holds_the_escrow_until_the_window_closes_then_refunds() {
     let mut w = world(2);
     let before = spendable(&mut w, PAYER);
-    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
-    let a = claim(&mut w, BOB, id).unwrap();
-    let b = claim(&mut w, CAROL, id).unwrap();
-    assert_ne!(a, b);
-    fulfil(&mut w, BOB, id, a, b"one answer").unwrap();
-    fulfil(&mut w, CAROL, id, b, b"another answer").unwrap();
-    let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
-    assert_eq!(status, 4, "disputed");
-    assert_eq!(spendable(&mut w, PAYER), before);
-    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), U256::ZERO);
+    let fee = w.chain.view(
+        w.bridge,
+        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+    );
+    let id = disputed(&mut w, b"one answer", b"another answer");
+    assert_eq!(status(&mut w, id), 4, "disputed");
+    assert_eq!(spendable(&mut w, PAYER), before - fee, "still escrowed");
+    assert_eq!(earned(&mut w, BOB), U256::ZERO);
+    let refund = IBridge::refundCall { id }.abi_encode();
+    let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
+    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    // Past the request's own deadline, the dispute window still holds.
+    w.chain.timestamp += 1_001;
+    let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
+    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    w.chain.timestamp += DISPUTE_WINDOW;
+    // Too late for the arbiter; anyone refunds the payer in full.
+    let ruling = IBridge::resolveCall { id, outputHash: keccak256("one answer") }.abi_encode();
+    let late = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling, U256::ZERO);
+    assert_eq!(late.output.as_ref(), IBridge::DeadlinePassed { id }.abi_encode());
+    assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), refund, U256::ZERO).success);
+    assert_eq!((status(&mut w, id), spendable(&mut w, PAYER)), (3, before));
+    assert_eq!(earned(&mut w, BOB) + earned(&mut w, CAROL), U256::ZERO);
+}
 
-    // Agreement pays both.
-    let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
-    let a = claim(&mut w, BOB, id).unwrap();
-    let b = claim(&mut w, CAROL, id).unwrap();
-    fulfil(&mut w, BOB, id, a, b"same").unwrap();
-    fulfil(&mut w, CAROL, id, b, b"same").unwrap();
+#[test]
+fn the_arbiter_pays_the_right_provider_and_slashes_the_other() {
+    let mut w = world(2);
+    let before = spendable(&mut w, PAYER);
+    let id = disputed(&mut w, b"right", b"wrong");
+    let ruling = IBridge::resolveCall { id, outputHash: keccak256("right") }.abi_encode();
+    let r = w.chain.send(BOB, TxKind::Call(w.bridge), ruling.clone(), U256::ZERO);
+    assert_eq!(r.output.as_ref(), IBridge::NotArbiter { caller: BOB }.abi_encode());
+    let payer_asset = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER });
+    let r = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling.clone(), U256::ZERO);
+    assert!(r.success, "{}", r.output);
     let cost = U256::from(8 * P_IN + 20 * P_OUT);
-    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), cost);
-    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: CAROL }), cost);
+    let (settled, hash) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+    assert_eq!((settled, hash), (2, keccak256("right")));
+    assert_eq!((earned(&mut w, BOB), earned(&mut w, CAROL)), (cost, U256::ZERO));
+    assert_eq!(spendable(&mut w, PAYER), before - cost);
+    let slashed = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER }) - payer_asset;
+    assert_eq!(slashed, U256::from(BOND / 10), "CAROL's slash went to the payer");
+    let again = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling, U256::ZERO);
+    assert_eq!(again.output.as_ref(), IBridge::NotDisputed { id }.abi_encode());
+
+    // Agreement pays both, with no arbiter.
+    let before = spendable(&mut w, PAYER);
+    let id = disputed(&mut w, b"same", b"same");
+    assert_eq!(status(&mut w, id), 2);
+    assert_eq!(earned(&mut w, BOB), cost * U256::from(2));
+    assert_eq!(earned(&mut w, CAROL), cost);
     assert_eq!(spendable(&mut w, PAYER), before - cost * U256::from(2));
 }
 
@@ -478,11 +540,29 @@ fn a_paused_or_non_serving_provider_cannot_claim() {
 #[derive(Clone, Debug)]
 enum Step {
     Ask,
-    Claim { bob: bool, pick: usize },
-    Fulfil { bob: bool, pick: usize, slot: u8, agree: bool },
+    Claim {
+        bob: bool,
+        pick: usize,
+    },
+    Fulfil {
+        bob: bool,
+        pick: usize,
+        slot: u8,
+        agree: bool,
+    },
     Wait(u64),
-    Reopen { pick: usize, slot: u8 },
-    Refund { pick: usize },
+    Reopen {
+        pick: usize,
+        slot: u8,
+    },
+    Refund {
+        pick: usize,
+    },
+    /// The arbiter rules for "same", BOB's or CAROL's output.
+    Resolve {
+        pick: usize,
+        output: u8,
+    },
 }
 
 fn step() -> impl proptest::strategy::Strategy<Value = Step> {
@@ -495,6 +575,7 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         2 => (1u64..700).prop_map(Step::Wait),
         1 => (any::<usize>(), 0u8..2).prop_map(|(pick, slot)| Step::Reopen { pick, slot }),
         1 => any::<usize>().prop_map(|pick| Step::Refund { pick }),
+        1 => (any::<usize>(), 0u8..3).prop_map(|(pick, output)| Step::Resolve { pick, output }),
     ]
 }
 
@@ -538,6 +619,13 @@ fn apply(w: &mut World, ids: &mut Vec<u64>, step: &Step) {
                 );
             }
         }
+        Step::Resolve { pick: n, output } => {
+            if let Some(id) = pick(ids, n) {
+                let output: &[u8] = [&b"same"[..], b"bob", b"carol"][usize::from(output)];
+                let call = IBridge::resolveCall { id, outputHash: keccak256(output) };
+                let _ = w.chain.send(ALICE, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
+            }
+        }
     }
 }
 
@@ -545,24 +633,29 @@ proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config { cases: 12, ..Default::default() })]
 
     /// Over any history of requests, claims, fulfilments (agreeing or not),
-    /// time, reopened leases and refunds, with redundancy 2: each request
-    /// ends at most once and never reopens, credits are conserved (spendable
-    /// + earned + escrowed = what the payer put in), providers never earn
-    /// more than was escrowed, and the ledger stays fully backed.
+    /// time, reopened leases, refunds and rulings, with redundancy 2: each
+    /// request ends (settled or refunded) at most once and never reopens, a
+    /// disputed one only ends, credits are conserved (spendable + earned +
+    /// escrowed = what the payer put in), and the ledger stays fully backed.
     #[test]
     fn escrows_end_exactly_once_and_credits_are_conserved(steps in proptest::collection::vec(step(), 1..30)) {
         let mut w = world(2);
         let start = spendable(&mut w, PAYER);
         let mut ids = Vec::new();
         let mut ended = std::collections::HashMap::new();
+        let mut disputed = std::collections::HashSet::new();
         for step in &steps {
             apply(&mut w, &mut ids, step);
             for &id in &ids {
                 let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
                 if let Some(&first) = ended.get(&id) {
                     proptest::prop_assert_eq!(status, first, "request {} changed after ending", id);
-                } else if status >= 2 {
+                } else if status == 2 || status == 3 {
                     ended.insert(id, status);
+                } else if status == 4 {
+                    disputed.insert(id);
+                } else {
+                    proptest::prop_assert!(!disputed.contains(&id), "dispute {} reopened", id);
                 }
             }
             let earned = w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB })
@@ -599,8 +692,8 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
     );
     w.chain.exec(
         PAYER,
-        w.bridge,
-        &IBridge::setPolicyCall {
+        w.access,
+        &IAccess::setPolicyCall {
             collection: keys,
             quota: fee * U256::from(5),
             period: 3_600,

@@ -57,9 +57,10 @@ pub struct ChainConfig {
     /// Timeout of one RPC call, in milliseconds.
     #[serde(default = "default_rpc_timeout_ms")]
     pub rpc_timeout_ms: u64,
-    /// How long the bridge's leases last (its `lease_seconds`).
-    #[serde(default = "default_lease_seconds")]
-    pub lease_seconds: u64,
+    /// How long the bridge's leases last; read from the bridge's
+    /// `settings()` at start when left out.
+    #[serde(default)]
+    pub lease_seconds: Option<u64>,
 }
 
 /// Where the provider's keys are.
@@ -145,9 +146,6 @@ const fn default_poll_ms() -> u64 {
 }
 const fn default_rpc_timeout_ms() -> u64 {
     10_000
-}
-const fn default_lease_seconds() -> u64 {
-    300
 }
 const fn default_margin() -> u64 {
     20

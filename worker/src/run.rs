@@ -59,6 +59,16 @@ pub async fn worker(
     let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
     let chain_id =
         alloy::providers::Provider::get_chain_id(&reader).await.context("reading the chain id")?;
+    let lease_seconds = match config.chain.lease_seconds {
+        Some(seconds) => seconds,
+        None => {
+            let bridge = bindings::IOracleBridge::new(config.chain.bridge, &reader);
+            let settings = bridge.settings().call().await.with_context(|| {
+                format!("reading the lease length from the bridge at {}", config.chain.bridge)
+            })?;
+            settings._0
+        }
+    };
     let parts = Parts {
         reader,
         txm: TxManager::new(sender, me, chain_id, config.tx.clone()),
@@ -74,7 +84,7 @@ pub async fn worker(
         confirmations: config.chain.confirmations,
         max_block_range: config.chain.max_block_range,
         margin_seconds: config.model.margin_seconds,
-        lease_seconds: config.chain.lease_seconds,
+        lease_seconds,
         metrics,
     };
     Worker::new(parts).await

@@ -6,7 +6,6 @@
 mod common;
 
 use alloy::{primitives::U64, providers::Provider};
-use bindings::IOracleBridge;
 use common::{ask, drive, fulfilments, status, world};
 use inference::ChatRequest;
 use serde_json::json;
@@ -21,7 +20,7 @@ async fn answers_with_the_model_and_settles() {
     drive(&w, &mut worker, id, 200).await;
     assert_eq!(status(&w, id).await, 2, "settled");
     assert_eq!(fulfilments(&w, id).await, 1);
-    let output = IOracleBridge::new(w.core.bridge, &w.admin).output(id).call().await.unwrap();
+    let output = common::output(&w, id).await;
     // Greedy decoding is deterministic: the chain holds exactly what the
     // model answers to the same chat.
     let expected = common::backend()
@@ -119,7 +118,7 @@ async fn a_reorg_drops_a_vanished_request() {
     drive(&w, &mut worker, again, 200).await;
     assert!(metrics.render().contains("computefi_worker_reorgs_total 1"), "{}", metrics.render());
     assert_eq!(status(&w, again).await, 2);
-    let output = IOracleBridge::new(w.core.bridge, &w.admin).output(again).call().await.unwrap();
+    let output = common::output(&w, again).await;
     assert!(!output.is_empty());
 }
 

@@ -1,8 +1,10 @@
-// Waits until a request ends (settled, disputed or refunded) and prints its
-// output: as text when it is plain UTF-8, else as hex (a sealed answer: see open.js).
+// Waits until a request ends (settled or refunded; a disputed request waits
+// for the arbiter, or a refund after the dispute window) and prints its
+// output, read from the `Fulfilled` event that carries the settled hash: as
+// text when it is plain UTF-8, else as hex (a sealed answer: see open.js).
 //
 //   node dist/examples/watch.js <request id> [from block]
-import { hexToBytes } from "viem";
+import { hexToBytes, hexToString } from "viem";
 
 import { waitForResult } from "../src/index.js";
 import { main, setup } from "./env.js";
@@ -15,8 +17,13 @@ main(async () => {
     id: BigInt(id),
     ...(from === undefined ? {} : { fromBlock: BigInt(from) }),
     onFulfilled: (f) => console.log(`slot ${f.slot} fulfilled by ${f.provider} (${f.outputTokens} tokens)`),
+    onDisputed: (windowEnds) => console.log(`disputed: the results disagree; the arbiter resolves it before ${windowEnds}, or it is refunded after`),
   });
   console.log(`request ${id}: ${outcome.status}, output hash ${outcome.outputHash}`);
+  if (outcome.output === "0x" && outcome.outputUri !== "0x") {
+    console.log(`output by URI: ${hexToString(outcome.outputUri)}`);
+    return;
+  }
   let text: string | undefined;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(hexToBytes(outcome.output));

@@ -2856,6 +2856,424 @@ export const erc6551RegistryAbi = [
   }
 ] as const;
 
+/** The ABI of `abi/inference-access.json`. */
+export const inferenceAccessAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "admin",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "approveRequester",
+    "inputs": [
+      {
+        "name": "requester",
+        "type": "address"
+      },
+      {
+        "name": "approved",
+        "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "authorize",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      },
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "token",
+        "type": "uint256"
+      },
+      {
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "name": "",
+        "type": "bytes32"
+      },
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "giveBack",
+    "inputs": [
+      {
+        "name": "record",
+        "type": "bytes32"
+      },
+      {
+        "name": "period",
+        "type": "uint64"
+      },
+      {
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "isApproved",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "requester",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "policy",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "collection",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint64"
+      },
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "policyAllows",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "quotaLeft",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "token",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "setBridge",
+    "inputs": [
+      {
+        "name": "bridge",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setPolicy",
+    "inputs": [
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "quota",
+        "type": "uint256"
+      },
+      {
+        "name": "period",
+        "type": "uint64"
+      },
+      {
+        "name": "all_models",
+        "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setPolicyModel",
+    "inputs": [
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      },
+      {
+        "name": "allowed",
+        "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferAdmin",
+    "inputs": [
+      {
+        "name": "admin",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "wiring",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      },
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "event",
+    "name": "AdminSet",
+    "inputs": [
+      {
+        "name": "admin",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "BridgeSet",
+    "inputs": [
+      {
+        "name": "bridge",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "PolicyModel",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "collection",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "model",
+        "type": "uint32",
+        "indexed": true
+      },
+      {
+        "name": "allowed",
+        "type": "bool",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "PolicySet",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "collection",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "quota",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "period",
+        "type": "uint64",
+        "indexed": false
+      },
+      {
+        "name": "allModels",
+        "type": "bool",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "RequesterApproved",
+    "inputs": [
+      {
+        "name": "payer",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "requester",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "approved",
+        "type": "bool",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "InvalidParams",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "NotAdmin",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotBridge",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroAddress",
+    "inputs": []
+  }
+] as const;
+
 /** The ABI of `abi/inference-registry.json`. */
 export const inferenceRegistryAbi = [
   {
@@ -4179,6 +4597,10 @@ export const oracleBridgeAbi = [
         "type": "address"
       },
       {
+        "name": "access",
+        "type": "address"
+      },
+      {
         "name": "lease_seconds",
         "type": "uint64"
       },
@@ -4189,24 +4611,16 @@ export const oracleBridgeAbi = [
       {
         "name": "callback_gas",
         "type": "uint64"
-      }
-    ],
-    "stateMutability": "nonpayable"
-  },
-  {
-    "type": "function",
-    "name": "approveRequester",
-    "inputs": [
+      },
       {
-        "name": "requester",
+        "name": "arbiter",
         "type": "address"
       },
       {
-        "name": "approved",
-        "type": "bool"
+        "name": "dispute_window",
+        "type": "uint64"
       }
     ],
-    "outputs": [],
     "stateMutability": "nonpayable"
   },
   {
@@ -4225,6 +4639,23 @@ export const oracleBridgeAbi = [
       }
     ],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "disputeEnd",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -4312,48 +4743,10 @@ export const oracleBridgeAbi = [
       {
         "name": "",
         "type": "bool"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "output",
-    "inputs": [
-      {
-        "name": "id",
-        "type": "uint64"
-      }
-    ],
-    "outputs": [
-      {
-        "name": "",
-        "type": "bytes"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "quotaLeft",
-    "inputs": [
-      {
-        "name": "payer",
-        "type": "address"
       },
       {
-        "name": "collection",
-        "type": "address"
-      },
-      {
-        "name": "token",
-        "type": "uint256"
-      }
-    ],
-    "outputs": [
-      {
         "name": "",
-        "type": "uint256"
+        "type": "bytes32"
       }
     ],
     "stateMutability": "view"
@@ -4499,6 +4892,27 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "function",
+    "name": "resolve",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "output_hash",
+        "type": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "result",
     "inputs": [
       {
@@ -4520,23 +4934,11 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "function",
-    "name": "setPolicy",
+    "name": "setArbiter",
     "inputs": [
       {
-        "name": "collection",
+        "name": "arbiter",
         "type": "address"
-      },
-      {
-        "name": "quota",
-        "type": "uint256"
-      },
-      {
-        "name": "period",
-        "type": "uint64"
-      },
-      {
-        "name": "all_models",
-        "type": "bool"
       }
     ],
     "outputs": [],
@@ -4544,23 +4946,31 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "function",
-    "name": "setPolicyModel",
-    "inputs": [
+    "name": "settings",
+    "inputs": [],
+    "outputs": [
       {
-        "name": "collection",
+        "name": "",
+        "type": "uint64"
+      },
+      {
+        "name": "",
+        "type": "uint64"
+      },
+      {
+        "name": "",
+        "type": "uint64"
+      },
+      {
+        "name": "",
+        "type": "uint64"
+      },
+      {
+        "name": "",
         "type": "address"
-      },
-      {
-        "name": "model",
-        "type": "uint32"
-      },
-      {
-        "name": "allowed",
-        "type": "bool"
       }
     ],
-    "outputs": [],
-    "stateMutability": "nonpayable"
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -4574,9 +4984,25 @@ export const oracleBridgeAbi = [
       {
         "name": "",
         "type": "address"
+      },
+      {
+        "name": "",
+        "type": "address"
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "event",
+    "name": "ArbiterSet",
+    "inputs": [
+      {
+        "name": "arbiter",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -4590,6 +5016,23 @@ export const oracleBridgeAbi = [
       {
         "name": "callback",
         "type": "address",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Disputed",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "windowEnds",
+        "type": "uint64",
         "indexed": false
       }
     ],
@@ -4725,65 +5168,6 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "event",
-    "name": "PolicyModel",
-    "inputs": [
-      {
-        "name": "payer",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "collection",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "model",
-        "type": "uint32",
-        "indexed": true
-      },
-      {
-        "name": "allowed",
-        "type": "bool",
-        "indexed": false
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
-    "name": "PolicySet",
-    "inputs": [
-      {
-        "name": "payer",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "collection",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "quota",
-        "type": "uint256",
-        "indexed": false
-      },
-      {
-        "name": "period",
-        "type": "uint64",
-        "indexed": false
-      },
-      {
-        "name": "allModels",
-        "type": "bool",
-        "indexed": false
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
     "name": "Requested",
     "inputs": [
       {
@@ -4860,26 +5244,9 @@ export const oracleBridgeAbi = [
     "anonymous": false
   },
   {
-    "type": "event",
-    "name": "RequesterApproved",
-    "inputs": [
-      {
-        "name": "payer",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "requester",
-        "type": "address",
-        "indexed": true
-      },
-      {
-        "name": "approved",
-        "type": "bool",
-        "indexed": false
-      }
-    ],
-    "anonymous": false
+    "type": "error",
+    "name": "AccessCallFailed",
+    "inputs": []
   },
   {
     "type": "error",
@@ -4976,6 +5343,16 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "error",
+    "name": "NotArbiter",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "NotAuthorized",
     "inputs": [
       {
@@ -4985,6 +5362,16 @@ export const oracleBridgeAbi = [
       {
         "name": "",
         "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotDisputed",
+    "inputs": [
+      {
+        "name": "",
+        "type": "uint64"
       }
     ]
   },
@@ -6589,6 +6976,7 @@ export const abis = {
   "ai-parking": aiParkingAbi,
   "compute-credits": computeCreditsAbi,
   "erc6551-registry": erc6551RegistryAbi,
+  "inference-access": inferenceAccessAbi,
   "inference-registry": inferenceRegistryAbi,
   "key-nft": keyNftAbi,
   "oracle-bridge": oracleBridgeAbi,

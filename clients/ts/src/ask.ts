@@ -1,6 +1,6 @@
 import { bytesToHex, parseEventLogs, zeroAddress, zeroHash, type Address, type Hex } from "viem";
 
-import { computeCreditsAbi, inferenceRegistryAbi, keyNftAbi, oracleBridgeAbi } from "./abis.js";
+import { computeCreditsAbi, inferenceAccessAbi, inferenceRegistryAbi, keyNftAbi, oracleBridgeAbi } from "./abis.js";
 import { signer, submit, type ComputeFi } from "./client.js";
 import type { Community } from "./deployments.js";
 import { attempt, ComputeFiError } from "./errors.js";
@@ -73,6 +73,24 @@ export async function estimateFee(
   );
 }
 
+/**
+ * Credits the holder of key `token` of `collection` may still spend this
+ * period at `payer`'s expense, under the payer's policy for the collection
+ * (zero without one). Read from the inference access contract, which keeps
+ * the policies and quotas (the bridge asks it when a request is made).
+ */
+export async function quotaLeft(cf: ComputeFi, payer: Address, collection: Address, token: bigint): Promise<bigint> {
+  const access = cf.core.access;
+  return attempt("access.quotaLeft", { access, payer, collection, token }, () =>
+    cf.publicClient.readContract({
+      address: access,
+      abi: inferenceAccessAbi,
+      functionName: "quotaLeft",
+      args: [payer, collection, token],
+    }),
+  );
+}
+
 /** A key of `collection` that `holder` holds now, found from the collection's Transfer logs. */
 export async function findKeyToken(cf: ComputeFi, collection: Address, holder: Address): Promise<bigint> {
   const context = { collection, holder };
@@ -126,14 +144,17 @@ export async function providerKey(cf: ComputeFi, provider: Address, model: numbe
 
 /**
  * Asks the community's AI as a holder of one of its keys: the AI's account
- * pays (escrowed in the ledger), within the key's quota. Checks the fee
- * against the quota and the payer's credits before sending, and returns the
- * request id from the `Requested` event.
+ * pays (escrowed in the ledger), within the key's quota under the payer's
+ * policy in the inference access contract. Checks the fee against the quota
+ * (`quotaLeft` on the access contract) and the payer's credits before
+ * sending, and returns the request id from the `Requested` event. A refusal
+ * by the bridge keeps its decoded error (`NotAuthorized`, `QuotaExceeded`,
+ * `ModelNotAllowed`, `AccessCallFailed`, ...).
  */
 export async function ask(cf: ComputeFi, options: AskOptions): Promise<Asked> {
   const wallet = signer(cf, "ask");
   const holder = wallet.account.address;
-  const { bridge, ledger } = cf.core;
+  const { bridge, ledger, access } = cf.core;
   const payer = options.community.account;
   const collection = options.community.keys;
   const model = options.model ?? options.community.model;
@@ -152,14 +173,9 @@ export async function ask(cf: ComputeFi, options: AskOptions): Promise<Asked> {
   context["keyToken"] = keyToken;
 
   const fee = await estimateFee(cf, model, inputTokens, maxOutputTokens);
-  const [quota, spendable] = await attempt("reading quota and credits", context, () =>
+  const [quota, spendable] = await attempt("reading quota and credits", { ...context, access }, () =>
     Promise.all([
-      cf.publicClient.readContract({
-        address: bridge,
-        abi: oracleBridgeAbi,
-        functionName: "quotaLeft",
-        args: [payer, collection, keyToken],
-      }),
+      quotaLeft(cf, payer, collection, keyToken),
       cf.publicClient.readContract({ address: ledger, abi: computeCreditsAbi, functionName: "spendableOf", args: [payer] }),
     ]),
   );

@@ -45,6 +45,8 @@ export interface CoreAddresses {
   source: Address;
   ledger: Address;
   registry: Address;
+  /** The inference access contract: who may charge a payer (approved requesters, key policies and quotas). */
+  access: Address;
   bridge: Address;
   accountImplementation: Address;
   erc6551Registry: Address;
@@ -56,6 +58,7 @@ const CORE_ROLES = [
   "source",
   "ledger",
   "registry",
+  "access",
   "bridge",
   "accountImplementation",
   "erc6551Registry",

@@ -10,7 +10,7 @@ import { community, ComputeFiError, contractAddress, coreAddresses, loadDeployme
 const SAMPLE = {
   chainId: 412346,
   contracts: Object.fromEntries(
-    ["asset", "source", "ledger", "registry", "bridge", "accountImplementation", "erc6551Registry", "aiNft"].map((role, i) => [
+    ["asset", "source", "ledger", "registry", "bridge", "accountImplementation", "erc6551Registry", "aiNft", "access"].map((role, i) => [
       role,
       { address: `0x${(i + 1).toString(16).padStart(40, "0")}`, artifact: role, codeHash: `0x${"ab".repeat(32)}` },
     ]),
@@ -36,6 +36,7 @@ test("a deployments file parses into typed addresses and amounts", async () => {
   assert.equal(d.chainId, 412346);
   assert.equal(coreAddresses(d).bridge, "0x0000000000000000000000000000000000000005");
   assert.equal(contractAddress(d, "aiNft"), "0x0000000000000000000000000000000000000008");
+  assert.equal(coreAddresses(d).access, "0x0000000000000000000000000000000000000009");
   const c = community(d);
   assert.equal(c.name, "Test");
   assert.equal(c.quota, 10n ** 15n);
@@ -58,4 +59,10 @@ test("malformed files are refused with the field's place", () => {
   const d = parseDeployments(SAMPLE);
   assert.throws(() => community(d, "Other"), { code: "deployment" });
   assert.throws(() => contractAddress({ ...d, contracts: {} }, "bridge"), /run the deploy first/);
+  // The inference access contract is a core contract: a file without it is refused by name.
+  const { access: _, ...withoutAccess } = d.contracts;
+  assert.throws(
+    () => coreAddresses({ ...d, contracts: withoutAccess }),
+    (e: unknown) => e instanceof ComputeFiError && e.code === "deployment" && e.message.includes("`access`"),
+  );
 });

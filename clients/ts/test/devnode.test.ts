@@ -25,6 +25,7 @@ import {
   Keypair,
   loadDeployments,
   oracleBridgeAbi,
+  outputOf,
   promptContext,
   answerContext,
   seal,
@@ -180,6 +181,11 @@ test(
     assert.equal(outcome.output, bytesToHex(sealedAnswer));
     assert.equal(outcome.fulfilments.length, 1);
     assert.equal(outcome.fulfilments[0]?.provider.toLowerCase(), providerAddress.toLowerCase());
+    assert.equal(outcome.delivery?.provider.toLowerCase(), providerAddress.toLowerCase());
+    // The bridge keeps only the hash: the output is read from the Fulfilled event that carries it.
+    const settled = await outputOf(base, asked.id, { fromBlock: asked.blockNumber });
+    assert.equal(settled.output, outcome.output);
+    assert.equal(settled.outputHash, outcome.outputHash);
     const answer = await requesterKey.openText("answer", answerContext(base.chain.id, bridge, asked.id), outcome.output);
     assert.equal(answer, ANSWER);
 

@@ -139,7 +139,6 @@ bridge = "{}"
 confirmations = 0
 poll_interval_ms = 50
 rpc_timeout_ms = 1000
-lease_seconds = 300
 [keys]
 [model]
 id = {MODEL}
@@ -250,8 +249,8 @@ pub async fn status(w: &World, id: u64) -> u8 {
     IOracleBridge::new(w.core.bridge, &w.admin).result(id).call().await.unwrap()._0
 }
 
-/// How many `Fulfilled` events request `id` has.
-pub async fn fulfilments(w: &World, id: u64) -> usize {
+/// Request `id`'s `Fulfilled` events.
+async fn fulfilled(w: &World, id: u64) -> Vec<IOracleBridge::Fulfilled> {
     use alloy::{rpc::types::Filter, sol_types::SolEvent};
     let filter = Filter::new()
         .address(w.core.bridge)
@@ -260,6 +259,20 @@ pub async fn fulfilments(w: &World, id: u64) -> usize {
     let logs = w.admin.get_logs(&filter).await.unwrap();
     logs.iter()
         .filter_map(|l| IOracleBridge::Fulfilled::decode_log(&l.inner).ok())
+        .map(|e| e.data)
         .filter(|e| e.id == id)
-        .count()
+        .collect()
+}
+
+/// How many `Fulfilled` events request `id` has.
+pub async fn fulfilments(w: &World, id: u64) -> usize {
+    fulfilled(w, id).await.len()
+}
+
+/// The settled output of request `id`: the bridge keeps its hash, the
+/// `Fulfilled` event that carries that hash holds the bytes.
+pub async fn output(w: &World, id: u64) -> alloy::primitives::Bytes {
+    let hash = IOracleBridge::new(w.core.bridge, &w.admin).result(id).call().await.unwrap()._1;
+    let event = fulfilled(w, id).await.into_iter().find(|e| e.outputHash == hash);
+    event.expect("a Fulfilled event with the settled hash").output
 }
