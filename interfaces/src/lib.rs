@@ -16,3 +16,4 @@ pub mod guard;
 pub mod math;
 pub mod roles;
 pub mod short_string;
+pub mod wiring;

@@ -2,16 +2,13 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-pub use interfaces::errors::ZeroAddress;
+pub use interfaces::{
+    errors::ZeroAddress,
+    wiring::{NotAdmin, NotBridge},
+};
 use stylus_sdk::prelude::*;
 
 sol! {
-    /// Only the admin may do this.
-    #[derive(Debug, PartialEq, Eq)]
-    error NotAdmin(address caller);
-    /// Only the oracle bridge may do this.
-    #[derive(Debug, PartialEq, Eq)]
-    error NotBridge(address caller);
     /// A parameter is out of range (a quota with a zero period).
     #[derive(Debug, PartialEq, Eq)]
     error InvalidParams();

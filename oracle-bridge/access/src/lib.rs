@@ -27,10 +27,11 @@ mod tests;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
+use interfaces::wiring::BridgeWiring;
 use stylus_sdk::{
     block, msg,
     prelude::*,
-    storage::{StorageAddress, StorageBool, StorageMap},
+    storage::{StorageBool, StorageMap},
 };
 
 pub use errors::*;
@@ -41,8 +42,7 @@ pub use state::{Policy, Usage};
 #[entrypoint]
 #[storage]
 pub struct InferenceAccess {
-    admin: StorageAddress,
-    bridge: StorageAddress,
+    wiring: BridgeWiring,
     approvals: StorageMap<Address, StorageMap<Address, StorageBool>>,
     policies: StorageMap<Address, StorageMap<Address, Policy>>,
     usage: StorageMap<B256, Usage>,
@@ -64,11 +64,8 @@ impl InferenceAccess {
     /// # Errors
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn set_bridge(&mut self, bridge: Address) -> Result<(), Error> {
-        self.only_admin()?;
-        if bridge.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        self.bridge.set(bridge);
+        self.wiring.only_admin(msg::sender())?;
+        self.wiring.set_bridge(bridge)?;
         errors::emit(BridgeSet { bridge });
         Ok(())
     }
@@ -78,7 +75,7 @@ impl InferenceAccess {
     /// # Errors
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn transfer_admin(&mut self, admin: Address) -> Result<(), Error> {
-        self.only_admin()?;
+        self.wiring.only_admin(msg::sender())?;
         self.set_admin_to(admin)
     }
 
@@ -169,7 +166,7 @@ impl InferenceAccess {
         token: U256,
         amount: U256,
     ) -> Result<Verdict, Error> {
-        self.only_bridge()?;
+        self.wiring.only_bridge(msg::sender())?;
         let key = (collection, token);
         Ok(self.check((caller, payer), model, key, amount, block::timestamp()))
     }
@@ -180,42 +177,21 @@ impl InferenceAccess {
     /// # Errors
     /// [`NotBridge`].
     pub fn give_back(&mut self, record: B256, period: u64, amount: U256) -> Result<(), Error> {
-        self.only_bridge()?;
+        self.wiring.only_bridge(msg::sender())?;
         self.refill(record, period, amount);
         Ok(())
     }
 
     /// The admin and the bridge.
     pub fn wiring(&self) -> (Address, Address) {
-        (self.admin.get(), self.bridge.get())
+        (self.wiring.admin(), self.wiring.bridge())
     }
 }
 
 impl InferenceAccess {
     fn set_admin_to(&mut self, admin: Address) -> Result<(), Error> {
-        if admin.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        self.admin.set(admin);
+        self.wiring.set_admin(admin)?;
         errors::emit(AdminSet { admin });
         Ok(())
-    }
-
-    fn only_admin(&self) -> Result<(), Error> {
-        let caller = msg::sender();
-        if caller == self.admin.get() {
-            Ok(())
-        } else {
-            Err(NotAdmin { caller }.into())
-        }
-    }
-
-    fn only_bridge(&self) -> Result<(), Error> {
-        let caller = msg::sender();
-        if caller == self.bridge.get() {
-            Ok(())
-        } else {
-            Err(NotBridge { caller }.into())
-        }
     }
 }

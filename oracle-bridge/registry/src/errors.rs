@@ -4,15 +4,10 @@
 use alloy_sol_types::sol;
 pub use interfaces::errors::{ZeroAddress, ZeroAmount};
 use interfaces::guard::ReentrantCall;
+pub use interfaces::wiring::{NotAdmin, NotBridge};
 use stylus_sdk::prelude::*;
 
 sol! {
-    /// Only the admin may do this.
-    #[derive(Debug, PartialEq, Eq)]
-    error NotAdmin(address caller);
-    /// Only the oracle bridge may do this.
-    #[derive(Debug, PartialEq, Eq)]
-    error NotBridge(address caller);
     /// No model has this id, or it is switched off.
     #[derive(Debug, PartialEq, Eq)]
     error ModelUnavailable(uint32 model);

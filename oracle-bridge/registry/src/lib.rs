@@ -30,7 +30,7 @@ mod tests;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
-use interfaces::guard::ReentrancyGuard;
+use interfaces::{guard::ReentrancyGuard, wiring::BridgeWiring};
 use stylus_sdk::{
     block, msg,
     prelude::*,
@@ -53,8 +53,7 @@ pub struct Settings {
 #[storage]
 pub struct InferenceRegistry {
     guard: ReentrancyGuard,
-    admin: StorageAddress,
-    bridge: StorageAddress,
+    wiring: BridgeWiring,
     asset: StorageAddress,
     settings: Settings,
     model_count: StorageU32,
@@ -80,14 +79,14 @@ impl InferenceRegistry {
         slash_bps: u64,
         min_bond: U256,
     ) -> Result<(), Error> {
-        if asset.is_zero() || admin.is_zero() {
+        if asset.is_zero() {
             return Err(ZeroAddress {}.into());
         }
         if slash_bps > interfaces::math::BPS {
             return Err(InvalidParams {}.into());
         }
         self.asset.set(asset);
-        self.admin.set(admin);
+        self.wiring.set_admin(admin)?;
         self.settings.unbond_delay.set(U64::from(unbond_delay));
         self.settings.slash_bps.set(U64::from(slash_bps));
         self.settings.min_bond.set(min_bond);
@@ -100,10 +99,7 @@ impl InferenceRegistry {
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn set_bridge(&mut self, bridge: Address) -> Result<(), Error> {
         self.only_admin()?;
-        if bridge.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        self.bridge.set(bridge);
+        self.wiring.set_bridge(bridge)?;
         errors::emit(BridgeSet { bridge });
         Ok(())
     }
@@ -114,11 +110,7 @@ impl InferenceRegistry {
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn transfer_admin(&mut self, admin: Address) -> Result<(), Error> {
         self.only_admin()?;
-        if admin.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        self.admin.set(admin);
-        Ok(())
+        Ok(self.wiring.set_admin(admin)?)
     }
 
     /// Registers a model and returns its id (from 1). Prices are credits per
@@ -268,26 +260,19 @@ impl InferenceRegistry {
     /// [`interfaces::guard::ReentrantCall`].
     pub fn slash(&mut self, provider: Address, payer: Address, id: u64) -> Result<U256, Error> {
         let caller = msg::sender();
-        if caller != self.bridge.get() {
-            return Err(NotBridge { caller }.into());
-        }
+        self.wiring.only_bridge(caller)?;
         self.guarded(|s| s.take_slash(provider, payer, id))
     }
 
     /// The bond asset, the bridge, and the admin.
     pub fn wiring(&self) -> (Address, Address, Address) {
-        (self.asset.get(), self.bridge.get(), self.admin.get())
+        (self.asset.get(), self.wiring.bridge(), self.wiring.admin())
     }
 }
 
 impl InferenceRegistry {
     fn only_admin(&self) -> Result<(), Error> {
-        let caller = msg::sender();
-        if caller == self.admin.get() {
-            Ok(())
-        } else {
-            Err(NotAdmin { caller }.into())
-        }
+        Ok(self.wiring.only_admin(msg::sender())?)
     }
 
     /// Runs `f` under the reentrancy lock.
