@@ -709,3 +709,64 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
     let err = ask(&mut w, CAROL, Address::ZERO, (keys, id)).unwrap_err();
     assert_eq!(err.as_ref(), IBridge::NotAuthorized { caller: CAROL, payer: PAYER }.abi_encode());
 }
+
+/// Gas of request, claim and fulfil for one request asked by `from`
+/// (holding `key` when it asks under a policy), served by BOB.
+fn lifecycle_gas(w: &mut World, from: Address, key: (Address, U256)) -> [u64; 3] {
+    let call = IBridge::requestCall {
+        model: 1,
+        payer: PAYER,
+        prompt: Bytes::from_static(b"What does the community value?"),
+        promptHash: B256::ZERO,
+        promptUri: Bytes::new(),
+        inputTokens: 10,
+        maxOutputTokens: 100,
+        deadline: w.chain.timestamp + 1_000,
+        encrypted: false,
+        requesterKey: B256::ZERO,
+        callback: Address::ZERO,
+        keyCollection: key.0,
+        keyToken: key.1,
+    };
+    let asked = w.chain.exec(from, w.bridge, &call);
+    let id = IBridge::requestCall::abi_decode_returns(&asked.output).unwrap();
+    let claimed = w.chain.exec(BOB, w.bridge, &IBridge::claimCall { id });
+    let fulfil = IBridge::fulfilCall {
+        id,
+        slot: 0,
+        output: Bytes::from_static(b"Curiosity, care, and shared compute."),
+        outputHash: B256::ZERO,
+        outputUri: Bytes::new(),
+        inputTokens: 8,
+        outputTokens: 20,
+    };
+    let fulfilled = w.chain.exec(BOB, w.bridge, &fulfil);
+    [asked.gas_used, claimed.gas_used, fulfilled.gas_used]
+}
+
+#[test]
+fn a_requests_gas_does_not_grow_with_the_number_of_requests() {
+    let mut w = world(1);
+    let nft = w.chain.deploy(ALICE, fixture("TestNft"));
+    w.chain.exec(ALICE, nft, &INft::mintCall { to: CAROL, id: U256::from(7) });
+    let quota = U256::from(ETH);
+    // A year-long period: no period boundary falls inside the test.
+    let period = 365 * 86_400;
+    let policy = IAccess::setPolicyCall { collection: nft, quota, period, allModels: true };
+    w.chain.exec(PAYER, w.access, &policy);
+    let key = (nft, U256::from(7));
+    // The first request of each kind writes counters from zero; from the
+    // second on, every request costs the same.
+    lifecycle_gas(&mut w, PAYER, (Address::ZERO, U256::ZERO));
+    lifecycle_gas(&mut w, CAROL, key);
+    let payer = lifecycle_gas(&mut w, PAYER, (Address::ZERO, U256::ZERO));
+    let holder = lifecycle_gas(&mut w, CAROL, key);
+    for _ in 0..25 {
+        lifecycle_gas(&mut w, PAYER, (Address::ZERO, U256::ZERO));
+        lifecycle_gas(&mut w, CAROL, key);
+    }
+    println!("gas (request, claim, fulfil+settle), payer asks:      {payer:?}");
+    println!("gas (request, claim, fulfil+settle), key holder asks: {holder:?}");
+    assert_eq!(lifecycle_gas(&mut w, PAYER, (Address::ZERO, U256::ZERO)), payer);
+    assert_eq!(lifecycle_gas(&mut w, CAROL, key), holder);
+}

@@ -1,6 +1,7 @@
 //! The oracle bridge across contracts with motsu: the credit ledger, the
-//! inference registry, the access contract, a key collection and the bridge,
-//! wired as deployed. Request, claim, fulfil, settle and redeem; key holders
+//! inference registry, the access contract, a key collection, the bridge and
+//! a vault, wired as deployed. Deposit, harvest, request, claim, fulfil,
+//! settle and redeem; key holders
 //! under a policy; disputes and their arbitration; refusals, each with its
 //! typed error and nothing moved; and a property test of the escrow over
 //! random histories.
@@ -51,7 +52,7 @@ struct Market {
 
 impl Market {
     /// Deploys and wires everything, with one model of redundancy `k`
-    /// (model id 1), and tops the payer up with `credits`.
+    /// (model id 1), and tops the payer up with `credits` (none when zero).
     fn deploy(k: u8, credits: u64) -> Self {
         let env = Env::deploy(&Config::default());
         let m = Self {
@@ -105,8 +106,10 @@ impl Market {
             .sender(m.payer)
             .constructor(common::word("Keys"), common::word("KEY"), m.payer, false)
             .motsu_unwrap();
-        m.env.fund(m.payer, ETH);
-        m.env.ledger.sender(m.payer).top_up(m.payer, U256::from(credits)).motsu_unwrap();
+        if credits > 0 {
+            m.env.fund(m.payer, ETH);
+            m.env.ledger.sender(m.payer).top_up(m.payer, U256::from(credits)).motsu_unwrap();
+        }
         m
     }
 
@@ -186,12 +189,23 @@ fn cost(out: u32) -> U256 {
 }
 
 #[test]
-fn request_claim_fulfil_settle_and_redeem() {
+fn deposit_harvest_request_claim_fulfil_settle_and_redeem() {
     let _serial = common::serial();
-    let m = Market::deploy(1, 1_000);
+    let m = Market::deploy(1, 0);
     let worker = m.provider("worker");
+    // A member stakes for the community AI (the payer); the yield is
+    // harvested and its credits claimed for the AI.
+    let [member, keeper] = ["member", "keeper"].map(common::tag);
+    m.env.fund(member, ETH);
+    m.env.vault.sender(member).deposit(ETH, m.payer, 0).motsu_unwrap();
+    m.env.gain(ETH / U256::from(20));
+    m.env.vault.sender(keeper).harvest().motsu_unwrap();
+    let credits = m.env.vault.sender(keeper).claim(member).motsu_unwrap();
+    assert!(credits > U256::from(MAX_COST), "harvested: {credits}");
+    assert_eq!(m.spendable(m.payer), credits);
+
     let id = m.ask(m.payer, (Address::ZERO, U256::ZERO)).motsu_unwrap();
-    assert_eq!(m.spendable(m.payer), U256::from(1_000 - MAX_COST), "the maximum is escrowed");
+    assert_eq!(m.spendable(m.payer), credits - U256::from(MAX_COST), "the maximum is escrowed");
     assert_eq!(m.escrowed(), U256::from(MAX_COST));
 
     m.serve(worker, id, b"Paris", 7).motsu_unwrap();
@@ -199,7 +213,7 @@ fn request_claim_fulfil_settle_and_redeem() {
     assert_eq!(m.bridge.sender(m.admin).result(id), (2, hash), "settled on the output's hash");
     assert_eq!(m.earned(worker), cost(7), "exactly the reported work");
     let refunded = U256::from(MAX_COST) - cost(7);
-    assert_eq!(m.spendable(m.payer), U256::from(1_000 - MAX_COST) + refunded);
+    assert_eq!(m.spendable(m.payer), credits - cost(7));
     assert_eq!(m.escrowed(), U256::ZERO);
     assert!(m.bridge.emitted(&Ended {
         id,
@@ -214,6 +228,9 @@ fn request_claim_fulfil_settle_and_redeem() {
     assert_eq!(m.env.asset.sender(worker).balance_of(worker), cost(7));
     assert_eq!(m.earned(worker), U256::ZERO);
     m.env.assert_backed();
+    // The member's principal is whole.
+    m.env.vault.sender(member).withdraw(ETH, member).motsu_unwrap();
+    assert_eq!(m.env.balance(member), ETH);
 }
 
 #[test]

@@ -59,15 +59,14 @@ pub async fn worker(
     let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
     let chain_id =
         alloy::providers::Provider::get_chain_id(&reader).await.context("reading the chain id")?;
-    let lease_seconds = match config.chain.lease_seconds {
-        Some(seconds) => seconds,
-        None => {
-            let bridge = bindings::IOracleBridge::new(config.chain.bridge, &reader);
-            let settings = bridge.settings().call().await.with_context(|| {
-                format!("reading the lease length from the bridge at {}", config.chain.bridge)
-            })?;
-            settings._0
-        }
+    let lease_seconds = if let Some(seconds) = config.chain.lease_seconds {
+        seconds
+    } else {
+        let bridge = bindings::IOracleBridge::new(config.chain.bridge, &reader);
+        let settings = bridge.settings().call().await.with_context(|| {
+            format!("reading the lease length from the bridge at {}", config.chain.bridge)
+        })?;
+        settings._0
     };
     let parts = Parts {
         reader,
