@@ -162,13 +162,10 @@ fn world(k: u8) -> World {
     World { chain, token, ledger, registry, access, bridge }
 }
 
-fn ask(
-    w: &mut World,
-    from: Address,
-    callback: Address,
-    key: (Address, U256),
-) -> Result<u64, Bytes> {
-    let call = IBridge::requestCall {
+/// PAYER's request on model 1 for 10 input and at most 100 output tokens,
+/// due in 1,000 s, with `callback`, asked with `key` (zero: none).
+fn request_call(w: &World, callback: Address, key: (Address, U256)) -> IBridge::requestCall {
+    IBridge::requestCall {
         model: 1,
         payer: PAYER,
         prompt: Bytes::from_static(b"What does the community value?"),
@@ -182,7 +179,16 @@ fn ask(
         callback,
         keyCollection: key.0,
         keyToken: key.1,
-    };
+    }
+}
+
+fn ask(
+    w: &mut World,
+    from: Address,
+    callback: Address,
+    key: (Address, U256),
+) -> Result<u64, Bytes> {
+    let call = request_call(w, callback, key);
     let r = w.chain.send(from, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
     if r.success {
         Ok(IBridge::requestCall::abi_decode_returns(&r.output).unwrap())
@@ -713,21 +719,7 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
 /// Gas of request, claim and fulfil for one request asked by `from`
 /// (holding `key` when it asks under a policy), served by BOB.
 fn lifecycle_gas(w: &mut World, from: Address, key: (Address, U256)) -> [u64; 3] {
-    let call = IBridge::requestCall {
-        model: 1,
-        payer: PAYER,
-        prompt: Bytes::from_static(b"What does the community value?"),
-        promptHash: B256::ZERO,
-        promptUri: Bytes::new(),
-        inputTokens: 10,
-        maxOutputTokens: 100,
-        deadline: w.chain.timestamp + 1_000,
-        encrypted: false,
-        requesterKey: B256::ZERO,
-        callback: Address::ZERO,
-        keyCollection: key.0,
-        keyToken: key.1,
-    };
+    let call = request_call(w, Address::ZERO, key);
     let asked = w.chain.exec(from, w.bridge, &call);
     let id = IBridge::requestCall::abi_decode_returns(&asked.output).unwrap();
     let claimed = w.chain.exec(BOB, w.bridge, &IBridge::claimCall { id });
