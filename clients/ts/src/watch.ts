@@ -136,7 +136,7 @@ export async function waitForResult(cf: ComputeFi, options: WatchOptions): Promi
     return outcome;
   };
 
-  if ((await statusOf(cf, id)) === "none") {
+  if ((await readResult(cf, id)).status === "none") {
     throw new ComputeFiError("input", `the bridge has no request ${id}`, { context });
   }
 
@@ -146,7 +146,7 @@ export async function waitForResult(cf: ComputeFi, options: WatchOptions): Promi
     }
     // The status first, then the head: a request that ended by `status`
     // ended at or below `head`, so its events are in the range read below.
-    const status = await statusOf(cf, id);
+    const { status } = await readResult(cf, id);
     const head = await attempt("eth_blockNumber", context, () => cf.publicClient.getBlockNumber({ cacheTime: 0 }));
     while (cursor <= head) {
       const toBlock = cursor + range - 1n < head ? cursor + range - 1n : head;
@@ -233,10 +233,7 @@ export interface OutputOptions {
 export async function outputOf(cf: ComputeFi, id: bigint, options: OutputOptions = {}): Promise<SettledOutput> {
   const bridge = cf.core.bridge;
   const context: Record<string, unknown> = { bridge, id };
-  const [code, outputHash] = await attempt("bridge.result", context, () =>
-    cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "result", args: [id] }),
-  );
-  const status = requestStatus(code);
+  const { status, outputHash } = await readResult(cf, id);
   if (status !== "settled") {
     const why: Record<Exclude<RequestStatus, "settled">, string> = {
       none: "the bridge has no such request",
@@ -335,11 +332,13 @@ async function findDelivery(
   return pick(found, hash, false);
 }
 
-async function statusOf(cf: ComputeFi, id: bigint): Promise<RequestStatus> {
-  const [code] = await attempt("bridge.result", { id }, () =>
-    cf.publicClient.readContract({ address: cf.core.bridge, abi: oracleBridgeAbi, functionName: "result", args: [id] }),
+/** Request `id`'s status and output hash, from the bridge's `result(id)`. */
+async function readResult(cf: ComputeFi, id: bigint): Promise<{ status: RequestStatus; outputHash: Hex }> {
+  const bridge = cf.core.bridge;
+  const [code, outputHash] = await attempt("bridge.result", { bridge, id }, () =>
+    cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "result", args: [id] }),
   );
-  return requestStatus(code);
+  return { status: requestStatus(code), outputHash };
 }
 
 /**
@@ -349,13 +348,10 @@ async function statusOf(cf: ComputeFi, id: bigint): Promise<RequestStatus> {
  */
 async function finish(cf: ComputeFi, id: bigint, fulfilments: Fulfilment[], fromBlock: bigint, range: bigint): Promise<Outcome> {
   const bridge = cf.core.bridge;
-  const [code, outputHash] = await attempt("reading the result", { bridge, id }, () =>
-    cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "result", args: [id] }),
-  );
-  const status = requestStatus(code);
+  const { status, outputHash } = await readResult(cf, id);
   if (!isFinal(status)) {
     throw new ComputeFiError("chain", `request ${id} ended by its events but the bridge reports it ${status}`, {
-      context: { bridge, id, code },
+      context: { bridge, id, status },
     });
   }
   const outcome: Outcome = { id, status, outputHash, output: "0x", outputUri: "0x", fulfilments };
