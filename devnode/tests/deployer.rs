@@ -302,7 +302,7 @@ fn every_chain_has_the_deployer_and_installing_it_again_changes_nothing() {
     assert_eq!(info.nonce, 1);
     assert!(db.cache.accounts[&STYLUS_DEPLOYER].storage.is_empty(), "code only");
 
-    // A second install (every transaction does one) keeps what is there,
+    // A second install (a chain does one whenever it loads a state) keeps what is there,
     // balance included.
     let with_balance = info.clone().with_balance(U256::from(7));
     db.insert_account_info(STYLUS_DEPLOYER, with_balance.clone());

@@ -217,6 +217,28 @@ async fn call_with_state_override_and_storage_edits() {
         json!(word(9))
     );
     assert_eq!(rpc(&node, "eth_call", json!([{"to": target}])).await["result"], json!(word(9)));
+
+    // Calls run on a layer over the chain's state: `state` replaces the
+    // account's whole storage for the call, `stateDiff` only the slots it
+    // names, and reads of other slots fall through to the chain.
+    let slot = |n: u8| format!("{}", word(n));
+    let replaced = json!({ target.to_string(): {"state": {slot(1): word(3)}} });
+    let reply = rpc(&node, "eth_call", json!([{"to": target}, "latest", replaced])).await;
+    assert_eq!(reply["result"], json!(B256::ZERO), "{reply}");
+    let diffed = json!({ target.to_string(): {"stateDiff": {slot(1): word(3)}} });
+    let reply = rpc(&node, "eth_call", json!([{"to": target}, "latest", diffed])).await;
+    assert_eq!(reply["result"], json!(word(9)), "{reply}");
+    // A call that writes (SSTORE(0, 7), then the read above) sees its own
+    // write and leaves the chain's slot and code as they were.
+    let writer = format!("0x6007600055{}", &code[2..]);
+    let overrides = json!({ target.to_string(): {"code": writer} });
+    let reply = rpc(&node, "eth_call", json!([{"to": target}, "latest", overrides])).await;
+    assert_eq!(reply["result"], json!(word(7)), "{reply}");
+    assert_eq!(
+        rpc(&node, "eth_getStorageAt", json!([target, "0x0", "latest"])).await["result"],
+        json!(word(9))
+    );
+    assert_eq!(rpc(&node, "eth_getCode", json!([target, "latest"])).await["result"], code);
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
-//! Simulations: `eth_call` and `eth_estimateGas` run on a copy of the state.
+//! Simulations: `eth_call` and `eth_estimateGas` run on an [`Overlay`] of the
+//! state, so a call costs what it reads, not the size of the chain.
 
 use super::{
     block::BlockTemplate, error::ChainError, error::ChainResult, mine::block_env, overrides, Chain,
 };
-use crate::exec::{Db, Mode};
+use crate::exec::{Mode, Overlay};
 use alloy_primitives::{Bytes, TxKind};
 use alloy_rpc_types_eth::{state::StateOverride, TransactionRequest};
 use revm::context::{
@@ -51,9 +52,9 @@ impl Chain {
         Ok(high)
     }
 
-    /// A copy of the latest state with `overrides` applied.
-    fn simulation_db(&self, overrides: Option<&StateOverride>) -> ChainResult<Db> {
-        let mut db = self.state.db.clone();
+    /// A layer over the latest state with `overrides` applied to it.
+    fn simulation_db(&self, overrides: Option<&StateOverride>) -> ChainResult<Overlay<'_>> {
+        let mut db = Overlay::new(&self.state.db);
         if let Some(overrides) = overrides {
             overrides::apply(&mut db, overrides)?;
         }
@@ -64,7 +65,7 @@ impl Chain {
     /// output and gas used, or why it failed.
     fn simulate(
         &self,
-        db: &mut Db,
+        db: &mut Overlay<'_>,
         request: &TransactionRequest,
         gas: u64,
     ) -> ChainResult<(Bytes, u64)> {

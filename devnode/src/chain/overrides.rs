@@ -1,21 +1,25 @@
-//! `eth_call` / `eth_estimateGas` state overrides, applied to a throwaway copy
-//! of the state.
+//! `eth_call` / `eth_estimateGas` state overrides, applied to a throwaway
+//! layer over the state.
 
 use super::{error::ChainError, error::ChainResult, state::replace_code};
-use crate::exec::Db;
+use crate::exec::Overlay;
 use alloy_primitives::{Address, U256};
 use alloy_rpc_types_eth::state::{AccountOverride, StateOverride};
 use revm::database::DatabaseRef;
 
 /// Applies every account override in `overrides` to `db`.
-pub(super) fn apply(db: &mut Db, overrides: &StateOverride) -> ChainResult<()> {
+pub(super) fn apply(db: &mut Overlay<'_>, overrides: &StateOverride) -> ChainResult<()> {
     for (&address, account) in overrides {
         apply_account(db, address, account)?;
     }
     Ok(())
 }
 
-fn apply_account(db: &mut Db, address: Address, account: &AccountOverride) -> ChainResult<()> {
+fn apply_account(
+    db: &mut Overlay<'_>,
+    address: Address,
+    account: &AccountOverride,
+) -> ChainResult<()> {
     if account.move_precompile_to.is_some() {
         return Err(ChainError::InvalidParams("movePrecompileToAddress is not supported".into()));
     }
@@ -38,7 +42,7 @@ fn apply_account(db: &mut Db, address: Address, account: &AccountOverride) -> Ch
     let word = |(slot, value): (&alloy_primitives::B256, &alloy_primitives::B256)| {
         (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0))
     };
-    // `Db`'s backing store is `EmptyDB`, which cannot fail.
+    // The layer's backing store is the in-memory state, which cannot fail.
     if let Some(state) = &account.state {
         let _ = db.replace_account_storage(address, state.iter().map(word).collect());
     }

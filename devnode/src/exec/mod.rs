@@ -4,6 +4,18 @@
 //! state database and returns the outcome with the state diff, without
 //! committing it: the chain decides whether to commit (mined transactions) or
 //! drop it (calls, gas estimation).
+//!
+//! Execution needs a deep stack (revm's 1,024-deep call stack with Stylus
+//! frames in between). It runs on the caller's thread when that has
+//! [`EXECUTION_STACK`] left (the node's runtime threads have
+//! [`THREAD_STACK`]) and on a fresh stack segment otherwise; never on another
+//! thread, because handing a short `eth_call` to a thread and back costs more
+//! than the call, and on a loaded machine a scheduler tick (4 ms).
+
+use std::{
+    convert::Infallible,
+    panic::{catch_unwind, AssertUnwindSafe},
+};
 
 use revm::{
     context::{
@@ -14,7 +26,7 @@ use revm::{
     handler::{ExecuteEvm, MainContext},
     primitives::{hardfork::SpecId, Address, Bytes, B256, U256},
     state::{AccountInfo, Bytecode, EvmState},
-    Context,
+    Context, Database,
 };
 
 use crate::{
@@ -33,12 +45,21 @@ pub type Db = CacheDB<EmptyDB>;
 /// The outcome of a transaction together with the state changes it made.
 pub type Outcome = ExecResultAndState<ExecutionResult<HaltReason>, EvmState>;
 
-/// Why a transaction could not be executed at all (as opposed to reverting).
-pub type ExecError = EVMError<core::convert::Infallible>;
+/// A throwaway layer over the chain's state: a simulation's writes land in
+/// the layer and reads fall through to the state, which is not copied.
+pub type Overlay<'a> = CacheDB<&'a Db>;
 
-/// Stack size of the execution thread (64 MiB: room for revm's 1,024-deep
-/// call stack with Stylus frames in between).
+/// Why a transaction could not be executed at all (as opposed to reverting).
+pub type ExecError = EVMError<Infallible>;
+
+/// The stack an execution may use (64 MiB: room for revm's 1,024-deep call
+/// stack with Stylus frames in between).
 pub const EXECUTION_STACK: usize = 64 << 20;
+
+/// The stack size for threads that run executions on their own stack, such
+/// as the devnode's runtime threads: [`EXECUTION_STACK`] and room for the
+/// code that calls [`Executor::transact`].
+pub const THREAD_STACK: usize = EXECUTION_STACK + (8 << 20);
 
 /// How strictly a transaction is validated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,39 +144,41 @@ impl Executor {
         cfg
     }
 
-    /// Runs `tx` in `block` on top of `db` and returns what happened and the
-    /// state diff. Nothing is committed to `db`.
+    /// Runs `tx` in `block` on top of `db` (the state itself or an
+    /// [`Overlay`]) and returns what happened and the state diff. Nothing is
+    /// committed to `db`. The system accounts must already be in `db`
+    /// ([`Executor::install_system_accounts`]; a chain installs them at
+    /// genesis and when it loads a state).
     ///
-    /// Execution runs on its own thread with an [`EXECUTION_STACK`] stack:
-    /// deep call chains through revm and wasmi outgrow the 2 MiB of a test
-    /// or tokio thread, and a panic there becomes an error, not a crash.
-    pub fn transact(
+    /// Execution gets [`EXECUTION_STACK`] (see the module docs); a panic
+    /// there becomes an error, not a crash.
+    pub fn transact<DB>(
         &self,
-        db: &mut Db,
+        db: DB,
         block: BlockEnv,
         tx: TxEnv,
         mode: Mode,
-    ) -> Result<Outcome, ExecError> {
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("devnode-exec".into())
-                .stack_size(EXECUTION_STACK)
-                .spawn_scoped(scope, || self.transact_here(db, block, tx, mode))
-                .map_err(|e| EVMError::Custom(format!("cannot start execution thread: {e}")))?
-                .join()
+    ) -> Result<Outcome, ExecError>
+    where
+        DB: Database<Error = Infallible> + Send,
+    {
+        stacker::maybe_grow(EXECUTION_STACK, EXECUTION_STACK, || {
+            catch_unwind(AssertUnwindSafe(|| self.transact_here(db, block, tx, mode)))
                 .map_err(|_| EVMError::Custom("execution panicked".into()))?
         })
     }
 
-    fn transact_here(
+    fn transact_here<DB>(
         &self,
-        db: &mut Db,
+        db: DB,
         block: BlockEnv,
         tx: TxEnv,
         mode: Mode,
-    ) -> Result<Outcome, ExecError> {
-        Self::install_system_accounts(db);
-        let ctx = Context::mainnet().with_db(&mut *db).with_block(block).with_cfg(self.cfg(mode));
+    ) -> Result<Outcome, ExecError>
+    where
+        DB: Database<Error = Infallible>,
+    {
+        let ctx = Context::mainnet().with_db(db).with_block(block).with_cfg(self.cfg(mode));
         let mut evm = DevEvm::new(ctx, SpecId::PRAGUE, self.programs.clone());
         evm.transact(tx).map_err(|e| e.map_db_err(|e| match e {}))
     }

@@ -109,6 +109,7 @@ impl Chain {
             let info = AccountInfo::default().with_balance(U256::from(10u128.pow(21)));
             db.insert_account_info(who, info);
         }
+        Executor::install_system_accounts(&mut db);
         Self { exec: Executor::new(CHAIN_ID), db, number: 1, timestamp: 1_700_000_000 }
     }
 
