@@ -6,8 +6,8 @@
 //! built with `tsc`, and its `node --test` suites run with the chain and
 //! keys in environment variables. What they report is checked against the
 //! chain here, and every sealed message crosses the language boundary:
-//! Rust opens what TypeScript sealed and the other way round, through
-//! `clients/ts/conformance` (a command line over the `sealing` crate).
+//! Rust (the `sealing` crate) opens what TypeScript sealed and the other way
+//! round.
 //!
 //! `node` and `npm` (Node.js 20+) must be on `PATH` and the npm registry
 //! reachable on the first run: without them the tests fail rather than
@@ -38,12 +38,11 @@ use deploy::{
     session::Session,
 };
 use devnode::accounts::DevAccount;
+use sealing::{Context, Keypair, Purpose};
 use serde::Deserialize;
 
 /// How long `npm ci` may take on a cold npm cache.
 const INSTALL_LIMIT: Duration = Duration::from_mins(5);
-/// How long building the conformance tool may take (cold: about 1.5 min on 2 cores).
-const CARGO_LIMIT: Duration = Duration::from_mins(8);
 /// How long `tsc` or one test suite may take.
 const NODE_LIMIT: Duration = Duration::from_mins(3);
 /// The community the deploy creates and the TypeScript test uses.
@@ -104,43 +103,31 @@ fn prepared() -> &'static Path {
     })
 }
 
-/// The `sealing-conformance` binary, built once (its own workspace and
-/// lockfile, in a target directory of its own under cargo's).
-fn conformance() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sealing-conformance");
-        let manifest = package_dir().join("conformance/Cargo.toml");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--locked", "--manifest-path"]).arg(&manifest);
-        build.arg("--target-dir").arg(&target);
-        succeeded(&run(build, CARGO_LIMIT), "building clients/ts/conformance");
-        target.join("debug/sealing-conformance")
-    })
+/// Where a sealed message of `purpose` belongs: at a model for prompts, at a
+/// request id for answers.
+fn place(purpose: Purpose, chain: u64, bridge: Address, at: u64) -> Context {
+    match purpose {
+        Purpose::Prompt => {
+            Context::prompt(chain, bridge.into(), u32::try_from(at).expect("a model id"))
+        }
+        Purpose::Answer => Context::answer(chain, bridge.into(), at),
+    }
 }
 
-/// Runs the conformance tool; its trimmed stdout.
-fn rust_sealing(args: &[&str]) -> String {
-    let mut cmd = Command::new(conformance());
-    cmd.args(args);
-    succeeded(&run(cmd, NODE_LIMIT), "sealing-conformance").trim().to_owned()
-}
-
-/// Opens `sealed` with the key of `seed` through the Rust crate, as text.
+/// Opens `sealed` (0x-hex) with the key of `seed` through the Rust crate, as text.
 fn rust_open(
-    purpose: &str,
+    purpose: Purpose,
     seed: &[u8; 32],
     chain: u64,
     bridge: Address,
     at: u64,
     sealed: &str,
 ) -> String {
-    let seed = B256::from(*seed).to_string();
-    let (chain, bridge, at) = (chain.to_string(), bridge.to_string(), at.to_string());
-    let plain = rust_sealing(&["open", purpose, &seed, &chain, &bridge, &at, sealed]);
-    let bytes: Bytes = plain.parse().unwrap_or_else(|e| panic!("not hex ({e}): {plain}"));
-    String::from_utf8(bytes.to_vec()).expect("the opened message is UTF-8")
+    let sealed: Bytes = sealed.parse().unwrap_or_else(|e| panic!("not hex ({e}): {sealed}"));
+    let plain = Keypair::from_seed(seed)
+        .open(purpose, &place(purpose, chain, bridge, at), &sealed)
+        .unwrap_or_else(|e| panic!("Rust cannot open the {purpose:?} TypeScript sealed: {e}"));
+    String::from_utf8(plain).expect("the opened message is UTF-8")
 }
 
 /// Runs one compiled `node --test` file with `env`; its TAP output after
@@ -183,33 +170,26 @@ struct TsSealed {
 /// that Rust opens. Same info strings, same associated data, same framing.
 #[tokio::test(flavor = "multi_thread")]
 async fn sealed_messages_cross_between_rust_and_typescript() {
-    tokio::task::spawn_blocking(|| (prepared(), conformance())).await.expect("prepare");
+    tokio::task::spawn_blocking(prepared).await.expect("prepare");
     let dir = tempfile::tempdir().unwrap();
     let seed = B256::repeat_byte(0x33);
     let (chain, bridge, model, id) = (412_346u64, Address::repeat_byte(0xB7), 1u32, 7u64);
-    let public_key = rust_sealing(&["public-key", &seed.to_string()]);
+    let public_key = Keypair::from_seed(&seed.0).public_key();
     let (prompt, answer) = ("sealed in Rust: a prompt", "sealed in Rust: an answer ✓");
-    let seal = |purpose: &str, at: String, plain: &str| {
-        let plain = Bytes::copy_from_slice(plain.as_bytes()).to_string();
-        rust_sealing(&[
-            "seal",
-            purpose,
-            &public_key,
-            &chain.to_string(),
-            &bridge.to_string(),
-            &at,
-            &plain,
-        ])
+    let seal = |purpose: Purpose, at: u64, plain: &str| {
+        let context = place(purpose, chain, bridge, at);
+        let sealed = sealing::seal(&public_key, purpose, &context, plain.as_bytes()).expect("seal");
+        Bytes::from(sealed)
     };
     let vectors = serde_json::json!({
         "seed": seed,
-        "publicKey": public_key,
+        "publicKey": B256::from(public_key),
         "chainId": chain,
         "bridge": bridge,
         "model": model,
         "id": id.to_string(),
-        "prompt": { "plaintext": Bytes::from(prompt.as_bytes()), "sealed": seal("prompt", model.to_string(), prompt) },
-        "answer": { "plaintext": Bytes::from(answer.as_bytes()), "sealed": seal("answer", id.to_string(), answer) },
+        "prompt": { "plaintext": Bytes::from(prompt.as_bytes()), "sealed": seal(Purpose::Prompt, model.into(), prompt) },
+        "answer": { "plaintext": Bytes::from(answer.as_bytes()), "sealed": seal(Purpose::Answer, id, answer) },
     });
     std::fs::write(dir.path().join("rust.json"), vectors.to_string()).unwrap();
 
@@ -222,9 +202,9 @@ async fn sealed_messages_cross_between_rust_and_typescript() {
     )
     .expect("ts.json parses");
     let seed = seed.0;
-    let opened = rust_open("prompt", &seed, chain, bridge, model.into(), &ts.prompt.sealed);
+    let opened = rust_open(Purpose::Prompt, &seed, chain, bridge, model.into(), &ts.prompt.sealed);
     assert_eq!(opened.as_bytes(), &ts.prompt.plaintext[..]);
-    let opened = rust_open("answer", &seed, chain, bridge, id, &ts.answer.sealed);
+    let opened = rust_open(Purpose::Answer, &seed, chain, bridge, id, &ts.answer.sealed);
     assert_eq!(opened.as_bytes(), &ts.answer.plaintext[..]);
     assert!(opened.starts_with("sealed in TypeScript"), "{opened}");
 }
@@ -274,7 +254,7 @@ fn spec() -> CommunitySpec {
 /// is checked against the chain, and Rust opens both sealed messages.
 #[tokio::test(flavor = "multi_thread")]
 async fn key_holder_flow_on_the_devnode() {
-    tokio::task::spawn_blocking(|| (prepared(), conformance())).await.expect("prepare");
+    tokio::task::spawn_blocking(prepared).await.expect("prepare");
     let node = devnode::spawn(devnode::Config { port: 0, ..devnode::Config::default() })
         .await
         .expect("node starts");
@@ -344,7 +324,7 @@ async fn key_holder_flow_on_the_devnode() {
 
     // Both sealed messages open with the Rust crate, bound to their places.
     let prompt = rust_open(
-        "prompt",
+        Purpose::Prompt,
         &PROVIDER_SEED,
         s.chain_id,
         core.bridge,
@@ -354,7 +334,7 @@ async fn key_holder_flow_on_the_devnode() {
     assert_eq!(prompt, r.prompt);
     assert_eq!(prompt, "What does our community value most?");
     let answer = rust_open(
-        "answer",
+        Purpose::Answer,
         &REQUESTER_SEED,
         s.chain_id,
         core.bridge,
