@@ -6,11 +6,21 @@
 //! subcommands `abi [--license L] [--pragma P]` (also the default with no
 //! arguments) and `constructor`; there is no `export-abi` argument. With the
 //! feature on, openzeppelin-stylus 0.3 is built with std, so a plain host
-//! `cargo run` works (without it, OZ is `no_std` and a host build fails).
+//! build works (without it, OZ is `no_std` and a host build fails).
+//!
+//! All printers are built by one `cargo build` (one feature resolution, so
+//! shared dependencies build once, not once per contract) and then run
+//! directly.
 
-use std::{fs, path::PathBuf, process::Command};
+use std::{
+    collections::HashMap,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use anyhow::{bail, Context, Result};
+use serde_json::Value;
 
 use crate::workspace::{host_cargo, Contract, Workspace, EXPORT_ABI_FEATURE};
 
@@ -20,20 +30,61 @@ struct Exported {
     json: (PathBuf, String),
 }
 
-/// Runs the contract's ABI printer with `args` and returns what it printed.
-fn print(ws: &Workspace, contract: &Contract, args: &[&str]) -> Result<String> {
+/// Builds the ABI printers of `contracts` with their `export-abi` features in
+/// one cargo run; returns each printer's executable by binary name.
+fn build_printers(ws: &Workspace, contracts: &[&Contract]) -> Result<HashMap<String, PathBuf>> {
     let mut cmd = Command::new(host_cargo());
-    cmd.current_dir(&ws.root).args(["run", "--quiet", "-p", &contract.name]);
-    if let Some(bin) = &contract.bin_name {
-        cmd.args(["--bin", bin]);
+    cmd.current_dir(&ws.root).args([
+        "build",
+        "--quiet",
+        "--message-format=json-render-diagnostics",
+    ]);
+    let mut features = Vec::new();
+    for contract in contracts {
+        let bin = printer(contract)?;
+        cmd.args(["-p", &contract.name, "--bin", bin]);
+        features.push(format!("{}/{EXPORT_ABI_FEATURE}", contract.name));
     }
-    cmd.args(["--features", EXPORT_ABI_FEATURE, "--"]).args(args);
-    let output =
-        cmd.output().with_context(|| format!("running the ABI printer of {}", contract.name))?;
+    cmd.args(["--features", &features.join(",")]);
+    let output = cmd.output().context("building the ABI printers")?;
     if !output.status.success() {
         bail!(
-            "`cargo run -p {} --features {EXPORT_ABI_FEATURE} -- {}` failed ({}):\n{}",
+            "building the ABI printers (`cargo build --features {}`) failed ({}):\n{}",
+            features.join(","),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut executables = HashMap::new();
+    for line in output.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let message: Value =
+            serde_json::from_slice(line).context("reading cargo's JSON messages")?;
+        let target = message["target"]["name"].as_str();
+        if let (Some(name), Some(path)) = (target, message["executable"].as_str()) {
+            executables.insert(name.to_owned(), PathBuf::from(path));
+        }
+    }
+    Ok(executables)
+}
+
+/// The binary target that prints `contract`'s ABI.
+fn printer(contract: &Contract) -> Result<&str> {
+    contract.bin_name.as_deref().with_context(|| {
+        format!("{} has no binary target to print its ABI (src/main.rs)", contract.name)
+    })
+}
+
+/// Runs the ABI printer `exe` of `contract` with `args`; what it printed.
+fn print(exe: &Path, contract: &Contract, args: &[&str]) -> Result<String> {
+    let output = Command::new(exe)
+        .args(args)
+        .output()
+        .with_context(|| format!("running the ABI printer of {}", contract.name))?;
+    if !output.status.success() {
+        bail!(
+            "the ABI printer of {} ({} {}) failed ({}):\n{}",
             contract.name,
+            exe.display(),
             args.join(" "),
             output.status,
             String::from_utf8_lossy(&output.stderr)
@@ -43,14 +94,14 @@ fn print(ws: &Workspace, contract: &Contract, args: &[&str]) -> Result<String> {
 }
 
 /// Produces `abi/<name>.sol` and `abi/<name>.json` in memory.
-fn export(ws: &Workspace, contract: &Contract) -> Result<Exported> {
+fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
     eprintln!("exporting the ABI of {}", contract.name);
     let mut args = vec!["abi"];
     if let Some(license) = &contract.license {
         args.extend(["--license", license]);
     }
-    let sol = print(ws, contract, &args)?;
-    let constructor = print(ws, contract, &["constructor"])?;
+    let sol = print(exe, contract, &args)?;
+    let constructor = print(exe, contract, &["constructor"])?;
     let abi = xtask::solidity::json_abi(&sol, Some(&constructor))
         .with_context(|| format!("converting the interface of {} to a JSON ABI", contract.name))?;
     if abi.functions.is_empty() {
@@ -69,9 +120,14 @@ fn export(ws: &Workspace, contract: &Contract) -> Result<Exported> {
 /// contracts (all when empty). Returns whether everything is up to date.
 pub(crate) fn run(ws: &Workspace, names: &[String], check: bool) -> Result<bool> {
     let contracts = ws.select(names)?;
+    let executables = build_printers(ws, &contracts)?;
     let mut stale = Vec::new();
     for contract in contracts {
-        let exported = export(ws, contract)?;
+        let bin = printer(contract)?;
+        let exe = executables
+            .get(bin)
+            .with_context(|| format!("cargo reported no executable for the binary {bin}"))?;
+        let exported = export(ws, exe, contract)?;
         for (path, contents) in [exported.sol, exported.json] {
             let current = fs::read_to_string(&path).ok();
             if check {
