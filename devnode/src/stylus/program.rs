@@ -62,10 +62,12 @@ pub fn decode(code: &[u8]) -> Result<Vec<u8>, ProgramError> {
 }
 
 /// Checks deployed code against Stylus's activation rules (the same check
-/// as `cargo xtask wasm`) and returns the WASM size.
+/// as `cargo xtask wasm`, with the deployed brotli stream's length as the
+/// compressed size) and returns the WASM size.
 pub fn validate(code: &[u8]) -> Result<usize, ProgramError> {
     let wasm = decode(code)?;
-    let report = xtask::check::check_program(&wasm);
+    let compressed = code.len() - xtask::check::CODE_PREFIX.len();
+    let report = xtask::check::check_compressed(&wasm, compressed);
     if let Some(violation) = report.violations.first() {
         return Err(ProgramError::Invalid(violation.to_string()));
     }

@@ -129,7 +129,13 @@ pub fn init_code(deployed: &[u8]) -> Vec<u8> {
 /// Never panics on malformed input: a module that cannot be parsed yields a
 /// [`Violation::Invalid`].
 pub fn check_program(wasm: &[u8]) -> Report {
-    let compressed_size = compress(wasm).len();
+    check_compressed(wasm, compress(wasm).len())
+}
+
+/// [`check_program`] for a module whose compressed size is known already,
+/// such as deployed code (its length after [`CODE_PREFIX`]): compressing at
+/// quality 11 again would cost more than the rest of the check.
+pub fn check_compressed(wasm: &[u8], compressed_size: usize) -> Report {
     let mut violations = Vec::new();
 
     if compressed_size > MAX_COMPRESSED_SIZE {

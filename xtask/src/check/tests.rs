@@ -251,6 +251,26 @@ fn compressed_size_limit() {
     assert!(report.percent_of_limit() > 100.0);
 }
 
+/// A known compressed size (deployed code's) is taken as given: the limit
+/// applies to it, and the rest of the check is the same as from scratch.
+#[test]
+fn a_known_compressed_size_is_checked_as_given() {
+    let wasm = wat::parse_str(OK).unwrap();
+    let from_scratch = check_program(&wasm);
+    let given = check_compressed(&wasm, from_scratch.compressed_size);
+    assert_eq!(given, from_scratch);
+    let over = check_compressed(&wasm, MAX_COMPRESSED_SIZE + 1);
+    assert_eq!(over.compressed_size, MAX_COMPRESSED_SIZE + 1);
+    assert_eq!(
+        over.violations,
+        [Violation::CompressedTooLarge {
+            size: MAX_COMPRESSED_SIZE + 1,
+            limit: MAX_COMPRESSED_SIZE
+        }]
+    );
+    assert!(check_compressed(&wasm, MAX_COMPRESSED_SIZE).is_ok());
+}
+
 #[test]
 fn raw_size_limit() {
     let report = check_wat(&with_data(140_000));
