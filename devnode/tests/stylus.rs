@@ -104,6 +104,42 @@ fn a_program_runs_only_after_activation() {
     assert!(chain.call(ALICE, program, name).is_ok());
 }
 
+/// Every call of a program starts from the module's initial state, although
+/// the devnode reuses instances between calls: later calls, and a call after
+/// one that grew memory, see exactly what the first call saw.
+#[test]
+fn every_call_starts_from_the_programs_initial_state() {
+    const PROGRAM: &str = r#"(module
+      (import "vm_hooks" "pay_for_memory_grow" (func $pay (param i32)))
+      (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+      (memory (export "memory") 1)
+      (global $calls (mut i32) (i32.const 0))
+      (data (i32.const 64) "\2a")
+      (func (export "user_entrypoint") (param $len i32) (result i32)
+        ;; Returns the calls seen so far, the byte at 64 and the memory size,
+        ;; then changes all three (memory only when given calldata).
+        (i32.store (i32.const 0) (global.get $calls))
+        (i32.store (i32.const 4) (i32.load8_u (i32.const 64)))
+        (i32.store (i32.const 8) (memory.size))
+        (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+        (i32.store8 (i32.const 64) (i32.const 0))
+        (if (local.get $len)
+          (then (call $pay (i32.const 1)) (drop (memory.grow (i32.const 1)))))
+        (call $write_result (i32.const 0) (i32.const 12))
+        (i32.const 0)))"#;
+    let mut chain = Chain::new();
+    let program = chain.deploy_program(ALICE, &wat::parse_str(PROGRAM).unwrap());
+    let first = [0u8, 0, 0, 0, 0x2a, 0, 0, 0, 1, 0, 0, 0];
+    for (step, calldata) in [&b""[..], b"", b"grow", b"", b"grow", b""].into_iter().enumerate() {
+        let out = chain.call(ALICE, program, calldata.to_vec()).unwrap();
+        assert_eq!(out.as_ref(), first, "call {step}");
+    }
+    let r = chain.send(ALICE, TxKind::Call(program), b"grow".to_vec(), U256::ZERO);
+    assert!(r.success);
+    assert_eq!(r.output.as_ref(), first);
+    assert_eq!(chain.call(ALICE, program, Vec::new()).unwrap().as_ref(), first);
+}
+
 #[test]
 fn activation_rejects_code_that_is_not_a_stylus_program() {
     let mut chain = Chain::new();
@@ -227,5 +263,29 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
         chain.exec(member, vault, &IVault::withdrawCall { principal: stake, receiver: member });
         let after = chain.view(token, &ITestToken::balanceOfCall { who: member });
         assert_eq!(after - before, stake, "exact principal back");
+    }
+}
+
+/// `cargo xtask wasm` builds every contract, the OpenZeppelin-based ones
+/// included, with the `native_keccak256` host call: no contract hashes its
+/// mapping slots in WASM (thousands of instructions per slot, paid in ink).
+#[test]
+fn every_contract_hashes_through_the_host() {
+    let mut modules: Vec<_> = std::fs::read_dir(common::stylus_dir())
+        .expect("contracts are built")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    modules.sort();
+    assert!(modules.len() >= 11, "{modules:?}");
+    for path in modules {
+        let wasm = std::fs::read(&path).unwrap();
+        let imports_keccak = wasmparser::Parser::new(0).parse_all(&wasm).any(|payload| {
+            let Ok(wasmparser::Payload::ImportSection(reader)) = payload else { return false };
+            reader.into_imports().any(|import| {
+                import.is_ok_and(|i| i.module == "vm_hooks" && i.name == "native_keccak256")
+            })
+        });
+        assert!(imports_keccak, "{} hashes in WASM", path.display());
     }
 }

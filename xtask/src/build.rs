@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use xtask::check::{check_program, deployable_code, Report};
 
 use crate::{
+    native_keccak,
     report::{self, Row},
     toolchain::{self, Toolchain, TARGET},
     workspace::{Contract, Workspace},
@@ -35,9 +36,9 @@ pub(crate) fn run(ws: &Workspace, options: &Options) -> Result<bool> {
     let out_dir = ws.stylus_dir();
     fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
+    let modules = build(ws, &toolchain, &contracts)?;
     let mut rows = Vec::new();
-    for contract in contracts {
-        let built = build(ws, &toolchain, contract)?;
+    for (contract, built) in contracts.into_iter().zip(modules) {
         let wasm = fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
         let mut report = check_program(&wasm);
         let mut wasm = wasm;
@@ -61,33 +62,50 @@ pub(crate) fn run(ws: &Workspace, options: &Options) -> Result<bool> {
     Ok(rows.iter().all(|row| row.report.is_ok()))
 }
 
-/// Builds one contract on its own (never with the test crate, so motsu's
-/// `stylus-test` feature cannot reach it) and returns the module's path.
-fn build(ws: &Workspace, toolchain: &Toolchain, contract: &Contract) -> Result<PathBuf> {
+/// Builds the contracts in one cargo run (never with the test crate, so
+/// motsu's `stylus-test` feature cannot reach them) and returns their modules'
+/// paths, in order. They share one feature resolution, which is what keeps
+/// the shared dependencies compiled once; no contract turns on a feature the
+/// others must not have (`reentrant` would be one).
+fn build(ws: &Workspace, toolchain: &Toolchain, contracts: &[&Contract]) -> Result<Vec<PathBuf>> {
     let target_dir = ws.wasm_target_dir();
-    eprintln!(
-        "building {} with: {} build --release --lib --target {TARGET} -Z build-std=std,panic_abort -p {} --target-dir {}",
-        contract.name,
-        toolchain.describe(),
-        contract.name,
-        target_dir.display()
-    );
-    let status = toolchain
-        .cargo()
+    let patch = native_keccak::prepare(ws)?;
+    let mut cargo = toolchain.cargo();
+    cargo
         .current_dir(&ws.root)
         .args(["build", "--release", "--lib", "--target", TARGET])
-        .args(["-Z", "build-std=std,panic_abort", "-p", &contract.name, "--target-dir"])
-        .arg(&target_dir)
-        .status()
-        .context("running the WASM cargo")?;
+        .args(["-Z", "build-std=std,panic_abort"]);
+    for contract in contracts {
+        cargo.args(["-p", &contract.name]);
+    }
+    cargo.arg("--target-dir").arg(&target_dir);
+    if let Some(patch) = &patch {
+        cargo.args(["--config", &patch.config]);
+    }
+    eprintln!("building with: {} {}", toolchain.describe(), args_of(&cargo));
+    let lock = native_keccak::LockGuard::new(ws);
+    let status = cargo.status().context("running the WASM cargo")?;
+    drop(lock);
     if !status.success() {
-        bail!("building {} for {TARGET} failed ({status})", contract.name);
+        bail!("building the contracts for {TARGET} failed ({status})");
     }
-    let wasm = target_dir.join(TARGET).join("release").join(format!("{}.wasm", contract.lib_name));
-    if !wasm.is_file() {
-        bail!("the build of {} produced no {}", contract.name, wasm.display());
-    }
-    Ok(wasm)
+    contracts
+        .iter()
+        .map(|contract| {
+            let wasm =
+                target_dir.join(TARGET).join("release").join(format!("{}.wasm", contract.lib_name));
+            if wasm.is_file() {
+                Ok(wasm)
+            } else {
+                bail!("the build of {} produced no {}", contract.name, wasm.display())
+            }
+        })
+        .collect()
+}
+
+/// A command's arguments, space-separated, for the log.
+fn args_of(cmd: &Command) -> String {
+    cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
 }
 
 /// Runs `wasm-opt -Oz` on `input`; returns the result and its report when it

@@ -11,6 +11,7 @@
 
 mod abi;
 mod build;
+mod native_keccak;
 mod report;
 mod toolchain;
 mod workspace;

@@ -1,0 +1,193 @@
+//! Native keccak for every contract, including the OpenZeppelin-based ones.
+//!
+//! `alloy-primitives` hashes with the `native_keccak256` host call only when
+//! neither `tiny-keccak` nor `sha3-keccak` is enabled anywhere in the build,
+//! and `openzeppelin-stylus` 0.3.0 enables `tiny-keccak` on its dependency.
+//! Cargo features are additive, so a contract that uses `OpenZeppelin` would
+//! run keccak-f in WASM for every storage mapping access: more code to deploy
+//! and more ink on every call. The WASM build therefore patches that one
+//! dependency with a copy whose manifest drops the feature; its sources are
+//! untouched. Host builds (motsu tests, ABI printers) keep the published
+//! crate, where software keccak is what they need.
+//!
+//! The patch is passed with `--config patch.crates-io…`, which makes cargo
+//! record the path source in `Cargo.lock`; [`LockGuard`] puts the lock file
+//! back when the build is over, so the repository never sees the change.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::workspace::{host_cargo, Workspace};
+
+/// The crate whose manifest turns software keccak on.
+const PATCHED_CRATE: &str = "openzeppelin-stylus";
+/// The feature that must not reach the WASM build.
+const SOFTWARE_KECCAK: &str = "\"tiny-keccak\"";
+/// The manifest section that enables it.
+const SECTION: &str = "[dependencies.alloy-primitives]";
+
+/// A `--config` argument that makes cargo build the patched copy.
+#[derive(Debug)]
+pub(crate) struct Patch {
+    /// `patch.crates-io.<crate>.path="<dir>"`.
+    pub(crate) config: String,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    version: String,
+    manifest_path: PathBuf,
+}
+
+/// Prepares the patched copy under the WASM target directory, or returns
+/// `None` when no contract depends on the crate.
+pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
+    let output = Command::new(host_cargo())
+        .current_dir(&ws.root)
+        .args(["metadata", "--format-version", "1", "--filter-platform", crate::toolchain::TARGET])
+        .output()
+        .context("running `cargo metadata` for the WASM dependency graph")?;
+    if !output.status.success() {
+        bail!("`cargo metadata` failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let metadata: Metadata =
+        serde_json::from_slice(&output.stdout).context("parsing `cargo metadata` output")?;
+    let Some(package) = metadata.packages.into_iter().find(|p| p.name == PATCHED_CRATE) else {
+        return Ok(None);
+    };
+    let source = package.manifest_path.parent().context("a manifest path has a parent")?;
+    let copy =
+        ws.wasm_target_dir().join("patched").join(format!("{}-{}", package.name, package.version));
+    sync_dir(source, &copy)?;
+    let manifest = fs::read_to_string(source.join("Cargo.toml"))
+        .with_context(|| format!("reading {}", source.join("Cargo.toml").display()))?;
+    let patched = without_software_keccak(&manifest)
+        .with_context(|| format!("patching {}", source.join("Cargo.toml").display()))?;
+    write_if_changed(&copy.join("Cargo.toml"), patched.as_bytes())?;
+    let path = serde_json::to_string(&copy.to_string_lossy()).context("quoting a path")?;
+    Ok(Some(Patch { config: format!("patch.crates-io.{PATCHED_CRATE}.path={path}") }))
+}
+
+/// `manifest` with `tiny-keccak` removed from the features it enables on
+/// `alloy-primitives`.
+///
+/// # Errors
+/// When the manifest no longer enables it there: a new version of the crate
+/// needs this step looked at again, not silently skipped.
+pub(crate) fn without_software_keccak(manifest: &str) -> Result<String> {
+    let start = manifest.find(SECTION).with_context(|| format!("no {SECTION} section"))?;
+    let body = start + SECTION.len();
+    let end = manifest[body..].find("\n[").map_or(manifest.len(), |i| body + i);
+    let section = &manifest[body..end];
+    if !section.contains(SOFTWARE_KECCAK) {
+        bail!("{SECTION} does not enable {SOFTWARE_KECCAK} any more; the patch is obsolete");
+    }
+    let cleaned = section
+        .replace(&format!("{SOFTWARE_KECCAK}, "), "")
+        .replace(&format!(", {SOFTWARE_KECCAK}"), "")
+        .replace(&format!("{SOFTWARE_KECCAK},"), "")
+        .replace(SOFTWARE_KECCAK, "");
+    Ok(format!("{}{cleaned}{}", &manifest[..body], &manifest[end..]))
+}
+
+/// Mirrors `from` into `to`, writing only files whose bytes differ, so that
+/// cargo's modification-time fingerprints of the copy stay valid across runs.
+fn sync_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            sync_dir(&entry.path(), &target)?;
+        } else {
+            let bytes = fs::read(entry.path())
+                .with_context(|| format!("reading {}", entry.path().display()))?;
+            write_if_changed(&target, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Restores `Cargo.lock` to what it held when the guard was made.
+pub(crate) struct LockGuard {
+    path: PathBuf,
+    bytes: Option<Vec<u8>>,
+}
+
+impl LockGuard {
+    /// Remembers the workspace's lock file.
+    pub(crate) fn new(ws: &Workspace) -> Self {
+        let path = ws.root.join("Cargo.lock");
+        let bytes = fs::read(&path).ok();
+        Self { path, bytes }
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let Some(bytes) = &self.bytes else { return };
+        if fs::read(&self.path).is_ok_and(|now| &now == bytes) {
+            return;
+        }
+        if let Err(e) = fs::write(&self.path, bytes) {
+            eprintln!("warning: could not restore {}: {e}", self.path.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLISHED: &str = "[package]\nname = \"openzeppelin-stylus\"\n\n\
+        [dependencies.alloy-primitives]\nversion = \"=0.8.20\"\nfeatures = [\"tiny-keccak\"]\n\
+        default-features = false\n\n[dependencies.keccak-const]\nversion = \"0.2.0\"\n\n\
+        [dev-dependencies.alloy-primitives]\nversion = \"=0.8.20\"\n\
+        features = [\n    \"tiny-keccak\",\n    \"arbitrary\",\n]\n";
+
+    #[test]
+    fn drops_the_feature_from_the_dependency_only() {
+        let patched = without_software_keccak(PUBLISHED).unwrap();
+        let (deps, dev) = patched.split_once("[dev-dependencies").unwrap();
+        assert!(!deps.contains("tiny-keccak"), "{deps}");
+        assert!(deps.contains("features = []\ndefault-features = false"), "{deps}");
+        // Dev-dependencies never reach a WASM build; they stay as published.
+        assert!(dev.contains("\"tiny-keccak\""), "{dev}");
+        assert!(patched.contains("[dependencies.keccak-const]\nversion = \"0.2.0\""));
+    }
+
+    #[test]
+    fn keeps_other_features_of_the_dependency() {
+        let manifest =
+            PUBLISHED.replace("[\"tiny-keccak\"]", "[\"std\", \"tiny-keccak\", \"rlp\"]");
+        let patched = without_software_keccak(&manifest).unwrap();
+        assert!(patched.contains("features = [\"std\", \"rlp\"]"), "{patched}");
+    }
+
+    #[test]
+    fn a_manifest_without_the_feature_is_an_error() {
+        let manifest = PUBLISHED.replace("features = [\"tiny-keccak\"]\n", "");
+        let error = without_software_keccak(&manifest).unwrap_err();
+        assert!(error.to_string().contains("obsolete"), "{error}");
+        assert!(without_software_keccak("[package]\nname = \"x\"\n").is_err());
+    }
+}
