@@ -8,6 +8,7 @@
 
 pub mod gas;
 mod hooks;
+mod instance;
 mod memory;
 pub mod program;
 pub mod run;

@@ -6,7 +6,7 @@ use revm::primitives::B256;
 use std::sync::Mutex;
 use wasmi::{Config, Engine, Linker, Module};
 
-use super::{gas::MAX_PAGES, state::HostState};
+use super::{gas::MAX_PAGES, instance::Compiled, state::HostState};
 
 /// The first three bytes of every Stylus program's deployed code (the fourth
 /// names the compression dictionary: `0x00`, none).
@@ -75,12 +75,13 @@ pub fn validate(code: &[u8]) -> Result<usize, ProgramError> {
 }
 
 /// Compiled programs, shared by every execution: each code hash is
-/// decompressed and compiled once.
+/// decompressed and compiled once, and its instances are reused
+/// ([`super::instance`]).
 #[derive(Clone)]
 pub struct Programs {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
-    modules: Arc<Mutex<HashMap<B256, Module>>>,
+    modules: Arc<Mutex<HashMap<B256, Arc<Compiled>>>>,
 }
 
 impl std::fmt::Debug for Programs {
@@ -121,14 +122,18 @@ impl Programs {
         &self.engine
     }
 
-    /// The compiled module for `code`, compiling it on first use.
-    pub fn module(&self, code_hash: B256, code: &[u8]) -> Result<Module, ProgramError> {
-        if let Some(module) = self.lock().get(&code_hash) {
-            return Ok(module.clone());
+    /// The compiled program for `code`, compiling it on first use.
+    pub(crate) fn compiled(
+        &self,
+        code_hash: B256,
+        code: &[u8],
+    ) -> Result<Arc<Compiled>, ProgramError> {
+        if let Some(compiled) = self.lock().get(&code_hash) {
+            return Ok(Arc::clone(compiled));
         }
-        let wasm = decode(code)?;
-        let module =
-            Module::new(&self.engine, &wasm).map_err(|e| ProgramError::Invalid(e.to_string()))?;
+        let prepared = super::instance::prepare(&decode(code)?);
+        let module = Module::new(&self.engine, &prepared.wasm)
+            .map_err(|e| ProgramError::Invalid(e.to_string()))?;
         if let Some(memory) = module.exports().find_map(|e| e.ty().memory().copied()) {
             if memory.minimum() > u64::from(MAX_PAGES) {
                 return Err(ProgramError::Invalid(format!(
@@ -137,11 +142,12 @@ impl Programs {
                 )));
             }
         }
-        self.lock().insert(code_hash, module.clone());
-        Ok(module)
+        let compiled = Arc::new(Compiled::new(module, prepared.reusable));
+        self.lock().insert(code_hash, Arc::clone(&compiled));
+        Ok(compiled)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<B256, Module>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<B256, Arc<Compiled>>> {
         // A panic while holding the lock cannot leave the map inconsistent
         // (inserts are single operations), so a poisoned lock is still usable.
         self.modules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -201,10 +207,10 @@ mod tests {
         let programs = Programs::new();
         let wasm = wat::parse_str(OK).unwrap();
         let hash = B256::repeat_byte(1);
-        programs.module(hash, &code(&wasm)).unwrap();
+        programs.compiled(hash, &code(&wasm)).unwrap();
         // A second lookup never decodes: garbage under the same hash is fine.
-        assert!(programs.module(hash, b"garbage").is_ok());
-        assert_eq!(programs.module(B256::ZERO, b"garbage").unwrap_err(), ProgramError::NotStylus);
+        assert!(programs.compiled(hash, b"garbage").is_ok());
+        assert_eq!(programs.compiled(B256::ZERO, b"garbage").err(), Some(ProgramError::NotStylus));
     }
 
     proptest! {

@@ -6,19 +6,23 @@ use revm::{
     interpreter::InstructionResult,
     primitives::{Address, Bytes, B256, U256},
 };
+use std::{mem::ManuallyDrop, sync::Arc};
+
 use wasmi::{
-    Store, StoreLimitsBuilder, TrapCode, TypedFunc, TypedResumableCall, TypedResumableCallHostTrap,
+    Memory, Store, StoreLimitsBuilder, TrapCode, TypedFunc, TypedResumableCall,
+    TypedResumableCallHostTrap,
 };
 
 use super::{
     gas::{fuel_to_gas, gas_to_fuel, MAX_PAGES},
+    instance::{Compiled, Globals, Loaded},
     program::{ProgramError, Programs},
     state::{HostState, Request, Stop},
     storage,
 };
 
 /// Who called the program, with what, and in which mode.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct CallEnv {
     /// Calldata.
     pub args: Bytes,
@@ -65,8 +69,10 @@ pub struct ChildOutcome {
 
 /// One program instance suspended or running in one frame.
 pub struct Run {
-    store: Store<HostState>,
+    store: ManuallyDrop<Store<HostState>>,
     entry: TypedFunc<u32, u32>,
+    globals: ManuallyDrop<Globals>,
+    program: Arc<Compiled>,
     suspended: Option<(TypedResumableCallHostTrap<u32>, Request)>,
 }
 
@@ -79,52 +85,51 @@ impl std::fmt::Debug for Run {
     }
 }
 
+impl Drop for Run {
+    fn drop(&mut self) {
+        // A suspended invocation belongs to this store: end it first.
+        self.suspended = None;
+        // SAFETY: `drop` runs once, and neither field is used after this.
+        let (store, globals) =
+            unsafe { (ManuallyDrop::take(&mut self.store), ManuallyDrop::take(&mut self.globals)) };
+        self.program.release(Loaded::from_parts(store, self.entry, globals));
+    }
+}
+
 /// The WASM's view of a gas budget, returned with the gas it spent.
 type Spent<T> = (T, u64);
 
 impl Run {
-    /// Instantiates the program at `code` (hash `code_hash`) for one call.
+    /// An instance of the program at `code` (hash `code_hash`) for one call:
+    /// an idle one when the program has one, else a fresh one.
     pub fn new(
         programs: &Programs,
         code_hash: B256,
         code: &[u8],
         env: CallEnv,
     ) -> Result<Self, ProgramError> {
-        let module = programs.module(code_hash, code)?;
-        let state = HostState {
-            host: detached(),
-            args: env.args,
-            result: Vec::new(),
-            return_data: Bytes::new(),
-            address: env.address,
-            caller: env.caller,
-            value: env.value,
-            is_static: env.is_static,
-            reentrant: env.reentrant,
-            cache: std::collections::HashMap::new(),
-            memory: None,
-            limits: StoreLimitsBuilder::new().memory_size(MAX_PAGES as usize * 65_536).build(),
-            request: None,
+        let program = programs.compiled(code_hash, code)?;
+        let mut loaded = match program.take() {
+            Some(loaded) => loaded,
+            None => instantiate(programs, &program)?,
         };
-        let mut store = Store::new(programs.engine(), state);
-        store.limiter(|s| &mut s.limits);
-        let instance = programs
-            .linker()
-            .instantiate_and_start(&mut store, &module)
-            .map_err(|e| ProgramError::Invalid(e.to_string()))?;
-        let memory = instance.get_memory(&store, xtask::check::MEMORY_EXPORT);
-        store.data_mut().memory = memory;
-        let entry = instance
-            .get_typed_func::<u32, u32>(&store, xtask::check::ENTRYPOINT)
-            .map_err(|e| ProgramError::Invalid(e.to_string()))?;
-        Ok(Self { store, entry, suspended: None })
+        let memory = loaded.memory;
+        *loaded.store.data_mut() = host_state(env, memory);
+        let (store, entry, globals) = loaded.into_parts();
+        Ok(Self {
+            store: ManuallyDrop::new(store),
+            entry,
+            globals: ManuallyDrop::new(globals),
+            program,
+            suspended: None,
+        })
     }
 
     /// Runs the program from the start with `gas` available; returns the
     /// next step and the gas spent.
     pub fn start(&mut self, host: &mut dyn Host, gas: u64) -> Spent<Step> {
         let args_len = u32::try_from(self.store.data().args.len()).unwrap_or(u32::MAX);
-        self.drive(host, gas, |run| run.entry.call_resumable(&mut run.store, args_len))
+        self.drive(host, gas, |run| run.entry.call_resumable(&mut *run.store, args_len))
     }
 
     /// Continues after the sub-call the program was suspended on.
@@ -138,9 +143,9 @@ impl Run {
         }
         self.drive(host, gas, |run| match request {
             Request::Call { .. } => {
-                invocation.resume(&mut run.store, &[i32::from(u8::from(!child.success)).into()])
+                invocation.resume(&mut *run.store, &[i32::from(u8::from(!child.success)).into()])
             }
-            Request::Create { .. } => invocation.resume(&mut run.store, &[]),
+            Request::Create { .. } => invocation.resume(&mut *run.store, &[]),
         })
     }
 
@@ -151,15 +156,15 @@ impl Run {
         match request {
             Request::Call { return_len_ptr, .. } => {
                 self.store.data_mut().return_data = child.output.clone();
-                memory.write(&mut self.store, *return_len_ptr as usize, &len)?;
+                memory.write(&mut *self.store, *return_len_ptr as usize, &len)?;
             }
             Request::Create { address_ptr, revert_len_ptr, .. } => {
                 let address = child.created.filter(|_| child.success).unwrap_or_default();
                 let revert = if child.success { Bytes::new() } else { child.output.clone() };
                 let revert_len = u32::try_from(revert.len()).unwrap_or(u32::MAX).to_le_bytes();
                 self.store.data_mut().return_data = revert;
-                memory.write(&mut self.store, *address_ptr as usize, address.as_slice())?;
-                memory.write(&mut self.store, *revert_len_ptr as usize, &revert_len)?;
+                memory.write(&mut *self.store, *address_ptr as usize, address.as_slice())?;
+                memory.write(&mut *self.store, *revert_len_ptr as usize, &revert_len)?;
             }
         }
         Ok(())
@@ -247,6 +252,43 @@ impl Run {
         let result =
             if status == 0 { InstructionResult::Return } else { InstructionResult::Revert };
         Step::Finish(Finish { result, output })
+    }
+}
+
+/// A fresh instance of `program`, remembered as the state every reused
+/// instance is reset to.
+fn instantiate(programs: &Programs, program: &Compiled) -> Result<Loaded, ProgramError> {
+    let mut store = Store::new(programs.engine(), host_state(CallEnv::default(), None));
+    store.limiter(|s| &mut s.limits);
+    let instance = programs
+        .linker()
+        .instantiate_and_start(&mut store, &program.module)
+        .map_err(|e| ProgramError::Invalid(e.to_string()))?;
+    let memory = instance.get_memory(&store, xtask::check::MEMORY_EXPORT);
+    let entry = instance
+        .get_typed_func::<u32, u32>(&store, xtask::check::ENTRYPOINT)
+        .map_err(|e| ProgramError::Invalid(e.to_string()))?;
+    let loaded = Loaded::new(store, instance, entry, memory);
+    program.remember(&loaded);
+    Ok(loaded)
+}
+
+/// The store data for one call described by `env`.
+fn host_state(env: CallEnv, memory: Option<Memory>) -> HostState {
+    HostState {
+        host: detached(),
+        args: env.args,
+        result: Vec::new(),
+        return_data: Bytes::new(),
+        address: env.address,
+        caller: env.caller,
+        value: env.value,
+        is_static: env.is_static,
+        reentrant: env.reentrant,
+        cache: std::collections::HashMap::new(),
+        memory,
+        limits: StoreLimitsBuilder::new().memory_size(MAX_PAGES as usize * 65_536).build(),
+        request: None,
     }
 }
 

@@ -202,8 +202,13 @@ impl Chain {
 
     /// Deploys and activates one of the project's Stylus contracts.
     pub fn deploy_stylus(&mut self, from: Address, name: &str) -> Address {
+        self.deploy_program(from, &contract_wasm(name))
+    }
+
+    /// Deploys and activates the Stylus program `wasm`.
+    pub fn deploy_program(&mut self, from: Address, wasm: &[u8]) -> Address {
         // Compress once (brotli at quality 11 is the slow part of a deploy).
-        let code = xtask::check::deployable_code(&contract_wasm(name));
+        let code = xtask::check::deployable_code(wasm);
         let program = self.deploy(from, xtask::check::init_code(&code));
         let query = IArbWasm::codehashVersionCall { codehash: keccak256(&code) }.abi_encode();
         if self.call(from, ARBWASM, query).is_ok() {
