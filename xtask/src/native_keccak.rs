@@ -11,8 +11,11 @@
 //! crate, where software keccak is what they need.
 //!
 //! The patch is passed with `--config patch.crates-io…`, which makes cargo
-//! record the path source in `Cargo.lock`; [`LockGuard`] puts the lock file
-//! back when the build is over, so the repository never sees the change.
+//! record the path source in the lock file; the WASM build therefore resolves
+//! against a copy of `Cargo.lock` in its own target directory (cargo's
+//! `-Z lockfile-path`, available to the nightly-mode cargo this build runs
+//! anyway), so the workspace's lock file is never touched, even while other
+//! cargo commands run beside the build.
 
 use std::{
     fs,
@@ -32,11 +35,11 @@ const SOFTWARE_KECCAK: &str = "\"tiny-keccak\"";
 /// The manifest section that enables it.
 const SECTION: &str = "[dependencies.alloy-primitives]";
 
-/// A `--config` argument that makes cargo build the patched copy.
+/// The cargo arguments that build the patched copy.
 #[derive(Debug)]
 pub(crate) struct Patch {
-    /// `patch.crates-io.<crate>.path="<dir>"`.
-    pub(crate) config: String,
+    /// `--config patch.crates-io.<crate>.path="<dir>"` and the lock file's.
+    pub(crate) args: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,8 +79,22 @@ pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
     let patched = without_software_keccak(&manifest)
         .with_context(|| format!("patching {}", source.join("Cargo.toml").display()))?;
     write_if_changed(&copy.join("Cargo.toml"), patched.as_bytes())?;
-    let path = serde_json::to_string(&copy.to_string_lossy()).context("quoting a path")?;
-    Ok(Some(Patch { config: format!("patch.crates-io.{PATCHED_CRATE}.path={path}") }))
+    let lock = ws.wasm_target_dir().join("Cargo.lock");
+    let workspace_lock = ws.root.join("Cargo.lock");
+    let bytes = fs::read(&workspace_lock)
+        .with_context(|| format!("reading {}", workspace_lock.display()))?;
+    write_if_changed(&lock, &bytes)?;
+    let quote =
+        |path: &Path| serde_json::to_string(&path.to_string_lossy()).context("quoting a path");
+    let args = vec![
+        "--config".into(),
+        format!("patch.crates-io.{PATCHED_CRATE}.path={}", quote(&copy)?),
+        "-Z".into(),
+        "lockfile-path".into(),
+        "--config".into(),
+        format!("resolver.lockfile-path={}", quote(&lock)?),
+    ];
+    Ok(Some(Patch { args }))
 }
 
 /// `manifest` with `tiny-keccak` removed from the features it enables on
@@ -125,33 +142,6 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
         return Ok(());
     }
     fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Restores `Cargo.lock` to what it held when the guard was made.
-pub(crate) struct LockGuard {
-    path: PathBuf,
-    bytes: Option<Vec<u8>>,
-}
-
-impl LockGuard {
-    /// Remembers the workspace's lock file.
-    pub(crate) fn new(ws: &Workspace) -> Self {
-        let path = ws.root.join("Cargo.lock");
-        let bytes = fs::read(&path).ok();
-        Self { path, bytes }
-    }
-}
-
-impl Drop for LockGuard {
-    fn drop(&mut self) {
-        let Some(bytes) = &self.bytes else { return };
-        if fs::read(&self.path).is_ok_and(|now| &now == bytes) {
-            return;
-        }
-        if let Err(e) = fs::write(&self.path, bytes) {
-            eprintln!("warning: could not restore {}: {e}", self.path.display());
-        }
-    }
 }
 
 #[cfg(test)]
