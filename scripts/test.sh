@@ -28,18 +28,55 @@ RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-step "contract tests (built with clippy)"
+# The work is laid out so that both cores stay busy: the contract tests run
+# one at a time (motsu), so while they and the 2000-member example run, the
+# model's installation, the WASM build and then the off-chain test build go
+# on in the background. Each build has a target directory of its own (the
+# WASM one inside the main one, the off-chain one `<target>/offchain`), so no
+# cargo waits for another's lock, and the WASM build resolves against its own
+# copy of the lock file.
+target="${CARGO_TARGET_DIR:-target}"
+offchain_target="$target/offchain"
+
+step "contract tests: build (with clippy)"
+cargo build -p xtask --locked
+cargo test --workspace --locked --no-run
+
+background_log="$(mktemp)"
+model_path="$(mktemp)"
+(
+  set -e
+  step "the model for the worker's tests and the demo"
+  ./scripts/install-model.sh >"$model_path"
+  step "WASM build and offline Stylus check"
+  "$target/debug/xtask" wasm
+  step "off-chain tests: build (with clippy)"
+  cargo test --workspace --locked "${offchain[@]}" --target-dir "$offchain_target" --no-run
+) >"$background_log" 2>&1 &
+background=$!
+# On an early exit, stop the background builds with the script.
+trap 'pkill -P "$background" 2>/dev/null || true; kill "$background" 2>/dev/null || true' EXIT
+
+step "contract tests: run (the WASM and off-chain builds go on in the background)"
 # One test at a time: motsu 0.10 keeps one global VM and can abort a binary
 # with "storage is locked" when tests contend for it.
 cargo test --workspace --locked -- --test-threads=1
 step "the running example at full scale: 2000 members"
 cargo test --workspace --test running_example --locked -- --ignored
-step "WASM build and offline Stylus check"
-cargo xtask wasm
-step "the model for the worker's tests and the demo"
-COMPUTEFI_MODEL="$(./scripts/install-model.sh)"
+
+step "waiting for the background builds"
+status=0
+wait "$background" || status=$?
+cat "$background_log"
+if [ "$status" -ne 0 ]; then
+  echo "error: a background step failed (exit $status); its output is above" >&2
+  exit "$status"
+fi
+trap - EXIT
+
+COMPUTEFI_MODEL="$(cat "$model_path")"
 export COMPUTEFI_MODEL
-step "off-chain tests (built with clippy): devnode, deploy, worker, inference, TypeScript client, and the demo itself"
-cargo test --workspace --locked "${offchain[@]}"
+step "off-chain tests: run (devnode, deploy, worker, inference, TypeScript client, and the demo itself)"
+cargo test --workspace --locked "${offchain[@]}" --target-dir "$offchain_target"
 step "exported ABIs are up to date"
 cargo xtask abi --check
