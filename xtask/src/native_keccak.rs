@@ -54,7 +54,7 @@ struct Package {
     manifest_path: PathBuf,
 }
 
-/// Prepares the patched copy under the WASM target directory, or returns
+/// Prepares the patched copy in `target/patched`, or returns
 /// `None` when no contract depends on the crate.
 pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
     let output = Command::new(host_cargo())
@@ -71,8 +71,15 @@ pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
         return Ok(None);
     };
     let source = package.manifest_path.parent().context("a manifest path has a parent")?;
-    let copy =
-        ws.wasm_target_dir().join("patched").join(format!("{}-{}", package.name, package.version));
+    // Inside the workspace, at the same place in every clone: cargo hashes a
+    // path dependency's location into its symbols' metadata, so a copy kept
+    // under a machine-specific target directory would make the modules'
+    // bytes (and sizes) differ from one checkout to another.
+    let copy = ws
+        .root
+        .join("target")
+        .join("patched")
+        .join(format!("{}-{}", package.name, package.version));
     sync_dir(source, &copy)?;
     let manifest = fs::read_to_string(source.join("Cargo.toml"))
         .with_context(|| format!("reading {}", source.join("Cargo.toml").display()))?;
