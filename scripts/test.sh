@@ -28,23 +28,57 @@ RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-# The work is laid out so that both cores stay busy: the contract tests run
-# one at a time (motsu), so while they and the 2000-member example run, the
-# model's installation, the WASM build and then the off-chain test build go
-# on in the background. Each build has a target directory of its own (the
-# WASM one inside the main one, the off-chain one `<target>/offchain`), so no
-# cargo waits for another's lock, and the WASM build resolves against its own
-# copy of the lock file.
+# The work is laid out so that both cores stay busy: the 2000-member example
+# runs on one core for minutes, so beside it the model is installed, the WASM
+# contracts are built and then the off-chain tests; the ABI check builds
+# beside the off-chain tests. Each build has a target directory of its own
+# (the WASM one inside the main one, the off-chain one `<target>/offchain`),
+# so that no cargo waits for another's lock, and the WASM build resolves
+# against its own copy of the lock file. A background job's output is printed
+# when the script waits for it.
 target="${CARGO_TARGET_DIR:-target}"
 offchain_target="$target/offchain"
-
-step "contract tests: build (with clippy)"
-cargo build -p xtask --locked
-cargo test --workspace --locked --no-run
-
-background_log="$(mktemp)"
 model_path="$(mktemp)"
-(
+# Each background job gets a process group of its own, to stop it whole.
+set -m
+declare -A pids logs
+background() {
+  local name=$1 log
+  shift
+  log="$(mktemp)"
+  ("$@") </dev/null >"$log" 2>&1 &
+  pids[$name]=$!
+  logs[$name]=$log
+}
+finish() {
+  local name=$1 status=0
+  wait "${pids[$name]}" || status=$?
+  step "$name (ran in the background)"
+  cat "${logs[$name]}"
+  unset "pids[$name]"
+  if [ "$status" -ne 0 ]; then
+    echo "error: $name failed (exit $status); its output is above" >&2
+    exit "$status"
+  fi
+}
+stop_background() {
+  for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+}
+trap stop_background EXIT
+
+running_example() {
+  # The binary `cargo test` built, run directly (as cargo would, from its
+  # package's directory), so that no cargo holds the target directory's lock.
+  local exe
+  exe="$(cargo test --workspace --test running_example --locked --no-run --message-format=json |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')"
+  if [ ! -x "$exe" ]; then
+    echo "error: cargo named no running_example test binary" >&2
+    return 1
+  fi
+  cd tests && "$exe" --ignored
+}
+builds() {
   set -e
   step "the model for the worker's tests and the demo"
   ./scripts/install-model.sh >"$model_path"
@@ -52,31 +86,23 @@ model_path="$(mktemp)"
   "$target/debug/xtask" wasm
   step "off-chain tests: build (with clippy)"
   cargo test --workspace --locked "${offchain[@]}" --target-dir "$offchain_target" --no-run
-) >"$background_log" 2>&1 &
-background=$!
-# On an early exit, stop the background builds with the script.
-trap 'pkill -P "$background" 2>/dev/null || true; kill "$background" 2>/dev/null || true' EXIT
+}
 
-step "contract tests: run (the WASM and off-chain builds go on in the background)"
+step "contract tests: build (with clippy)"
+cargo build -p xtask --locked
+cargo test --workspace --locked --no-run
+background "the running example at full scale: 2000 members" running_example
+background "model, WASM build and off-chain test build" builds
+step "contract tests: run"
 # One test at a time: motsu 0.10 keeps one global VM and can abort a binary
 # with "storage is locked" when tests contend for it.
 cargo test --workspace --locked -- --test-threads=1
-step "the running example at full scale: 2000 members"
-cargo test --workspace --test running_example --locked -- --ignored
+finish "the running example at full scale: 2000 members"
+finish "model, WASM build and off-chain test build"
 
-step "waiting for the background builds"
-status=0
-wait "$background" || status=$?
-cat "$background_log"
-if [ "$status" -ne 0 ]; then
-  echo "error: a background step failed (exit $status); its output is above" >&2
-  exit "$status"
-fi
-trap - EXIT
-
+background "exported ABIs are up to date" cargo xtask abi --check
 COMPUTEFI_MODEL="$(cat "$model_path")"
 export COMPUTEFI_MODEL
 step "off-chain tests: run (devnode, deploy, worker, inference, TypeScript client, and the demo itself)"
 cargo test --workspace --locked "${offchain[@]}" --target-dir "$offchain_target"
-step "exported ABIs are up to date"
-cargo xtask abi --check
+finish "exported ABIs are up to date"
