@@ -20,13 +20,12 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::workspace::{host_cargo, Workspace};
+use crate::workspace::{cargo_metadata, Workspace};
 
 /// The crate whose manifest turns software keccak on.
 const PATCHED_CRATE: &str = "openzeppelin-stylus";
@@ -57,16 +56,8 @@ struct Package {
 /// Prepares the patched copy in `target/patched`, or returns
 /// `None` when no contract depends on the crate.
 pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
-    let output = Command::new(host_cargo())
-        .current_dir(&ws.root)
-        .args(["metadata", "--format-version", "1", "--filter-platform", crate::toolchain::TARGET])
-        .output()
-        .context("running `cargo metadata` for the WASM dependency graph")?;
-    if !output.status.success() {
-        bail!("`cargo metadata` failed:\n{}", String::from_utf8_lossy(&output.stderr));
-    }
     let metadata: Metadata =
-        serde_json::from_slice(&output.stdout).context("parsing `cargo metadata` output")?;
+        cargo_metadata(&ws.root, &["--filter-platform", crate::toolchain::TARGET])?;
     let Some(package) = metadata.packages.into_iter().find(|p| p.name == PATCHED_CRATE) else {
         return Ok(None);
     };

@@ -68,18 +68,27 @@ pub(crate) fn host_cargo() -> PathBuf {
     env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
+/// `cargo metadata --format-version 1 <args>` run in `dir`, parsed as `T`.
+pub(crate) fn cargo_metadata<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    args: &[&str],
+) -> Result<T> {
+    let output = Command::new(host_cargo())
+        .current_dir(dir)
+        .args(["metadata", "--format-version", "1"])
+        .args(args)
+        .output()
+        .context("running `cargo metadata`")?;
+    if !output.status.success() {
+        bail!("`cargo metadata` failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    }
+    serde_json::from_slice(&output.stdout).context("parsing `cargo metadata` output")
+}
+
 impl Workspace {
     /// Reads the workspace around the current directory.
     pub(crate) fn load() -> Result<Self> {
-        let output = Command::new(host_cargo())
-            .args(["metadata", "--format-version", "1", "--no-deps"])
-            .output()
-            .context("running `cargo metadata`")?;
-        if !output.status.success() {
-            bail!("`cargo metadata` failed:\n{}", String::from_utf8_lossy(&output.stderr));
-        }
-        let metadata: Metadata =
-            serde_json::from_slice(&output.stdout).context("parsing `cargo metadata` output")?;
+        let metadata: Metadata = cargo_metadata(Path::new("."), &["--no-deps"])?;
         let contracts = metadata.packages.into_iter().filter_map(contract).collect();
         Ok(Self { root: metadata.workspace_root, target_dir: metadata.target_directory, contracts })
     }
