@@ -57,7 +57,8 @@ pub(crate) fn run(ws: &Workspace, options: &Options) -> Result<bool> {
 
     report::print_table(&rows);
     let json = out_dir.join("report.json");
-    report::write_json(&json, &rows)?;
+    let order: Vec<&str> = ws.contracts.iter().map(|c| c.name.as_str()).collect();
+    report::write_json(&json, &rows, &order)?;
     eprintln!("wrote {} and the modules beside it", ws.display(&json));
     Ok(rows.iter().all(|row| row.report.is_ok()))
 }

@@ -42,9 +42,9 @@ struct Limits {
 }
 
 #[derive(Serialize)]
-struct Document<'a> {
+struct Document {
     limits: Limits,
-    contracts: &'a [Row],
+    contracts: Vec<serde_json::Value>,
 }
 
 /// `1234567` as `1,234,567`.
@@ -103,10 +103,30 @@ pub(crate) fn print_table(rows: &[Row]) {
 }
 
 /// Writes the rows as JSON to `path`.
-pub(crate) fn write_json(path: &Path, rows: &[Row]) -> Result<()> {
+/// Writes `rows` to `path`, keeping the entries of an existing report for
+/// contracts that were not rebuilt (`cargo xtask wasm -c NAME` checks only
+/// NAME, and the other modules beside the report are still there), in the
+/// order of `order`.
+pub(crate) fn write_json(path: &Path, rows: &[Row], order: &[&str]) -> Result<()> {
+    let previous: Vec<serde_json::Value> = fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|doc| doc.get("contracts").and_then(|c| c.as_array()).cloned())
+        .unwrap_or_default();
+    let named = |entry: &serde_json::Value, name: &str| {
+        entry.get("contract").and_then(serde_json::Value::as_str) == Some(name)
+    };
+    let mut contracts = Vec::new();
+    for name in order {
+        if let Some(row) = rows.iter().find(|r| r.contract == *name) {
+            contracts.push(serde_json::to_value(row)?);
+        } else if let Some(old) = previous.iter().find(|e| named(e, name)) {
+            contracts.push(old.clone());
+        }
+    }
     let document = Document {
         limits: Limits { compressed: MAX_COMPRESSED_SIZE, raw: MAX_RAW_SIZE },
-        contracts: rows,
+        contracts,
     };
     let mut json = serde_json::to_string_pretty(&document)?;
     json.push('\n');
@@ -116,6 +136,40 @@ pub(crate) fn write_json(path: &Path, rows: &[Row]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(name: &str, compressed_size: usize) -> Row {
+        let report = Report { raw_size: 3 * compressed_size, compressed_size, violations: vec![] };
+        Row::new(name, &format!("target/stylus/{name}.wasm"), report)
+    }
+
+    fn sizes(path: &Path) -> Vec<(String, u64)> {
+        let doc: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+        doc["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (c["contract"].as_str().unwrap().to_owned(), c["compressed_size"].as_u64().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_build_updates_its_rows_and_keeps_the_others() {
+        let dir = std::env::temp_dir().join(format!("xtask-report-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.json");
+        let order = ["vault", "ledger", "bridge"];
+        write_json(&path, &[row("vault", 100), row("ledger", 200), row("bridge", 300)], &order)
+            .unwrap();
+        write_json(&path, &[row("ledger", 250)], &order).unwrap();
+        let expected = [("vault", 100), ("ledger", 250), ("bridge", 300)];
+        assert_eq!(sizes(&path), expected.map(|(n, s)| (n.to_owned(), s)));
+        // A contract that is gone from the workspace is dropped.
+        write_json(&path, &[row("vault", 90)], &["vault", "bridge"]).unwrap();
+        assert_eq!(sizes(&path), [("vault".to_owned(), 90), ("bridge".to_owned(), 300)]);
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn groups_thousands() {
