@@ -234,7 +234,7 @@ struct Idle(Loaded);
 
 // SAFETY: the only field of `HostState` that is not `Send` is its pointer to
 // the revm host, which is null whenever an instance is idle (`Run` detaches
-// the host after every WASM run, before an instance can be released).
+// the host after every WASM run, and again when it releases its instance).
 unsafe impl Send for Idle {}
 
 impl Compiled {

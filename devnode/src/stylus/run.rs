@@ -87,8 +87,11 @@ impl std::fmt::Debug for Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        // A suspended invocation belongs to this store: end it first.
+        // A suspended invocation belongs to this store: end it first. The
+        // host pointer is already null unless a panic unwound through a run;
+        // an idle instance must never hold one.
         self.suspended = None;
+        self.store.data_mut().host = detached();
         // SAFETY: `drop` runs once, and neither field is used after this.
         let (store, globals) =
             unsafe { (ManuallyDrop::take(&mut self.store), ManuallyDrop::take(&mut self.globals)) };
