@@ -18,7 +18,7 @@
 use std::sync::{Mutex, OnceLock};
 
 use wasmi::{Global, Memory, Module, Store, TypedFunc, Val};
-use wasmparser::{BinaryReader, ExternalKind, GlobalSectionReader, ImportSectionReader, TypeRef};
+use wasmparser::{BinaryReader, GlobalSectionReader, ImportSectionReader, TypeRef};
 
 use super::state::HostState;
 
@@ -31,6 +31,8 @@ const IMPORT_SECTION: u8 = 2;
 const GLOBAL_SECTION: u8 = 6;
 const EXPORT_SECTION: u8 = 7;
 const CODE_SECTION: u8 = 10;
+/// The export kind byte of a global.
+const GLOBAL_KIND: u8 = 0x03;
 
 /// A module ready to compile, and whether its instances may be reused.
 #[derive(Debug)]
@@ -76,13 +78,13 @@ fn rewrite(wasm: &[u8]) -> Option<Prepared> {
     }
     let (range, export) = body(EXPORT_SECTION)?;
     let (count, count_len) = read_u32(&wasm[range.clone()])?;
-    let mut new_body = leb(count + u32::try_from(mutable.len()).ok()?);
+    let mut new_body = leb(count.checked_add(u32::try_from(mutable.len()).ok()?)?);
     new_body.extend_from_slice(&wasm[range.start + count_len..range.end]);
     for index in &mutable {
         let name = format!("{GLOBAL_EXPORT}{index}");
         new_body.extend(leb(u32::try_from(name.len()).ok()?));
         new_body.extend_from_slice(name.as_bytes());
-        new_body.push(ExternalKind::Global as u8);
+        new_body.push(GLOBAL_KIND);
         new_body.extend(leb(*index));
     }
     let mut out = wasm[..export.start].to_vec();

@@ -76,6 +76,17 @@ fn unreadable_modules_are_left_for_the_compiler_to_reject() {
 }
 
 #[test]
+fn an_export_count_that_would_overflow_is_left_alone() {
+    // One mutable global and an export section claiming u32::MAX entries.
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend([6, 6, 1, 0x7f, 1, 0x41, 0, 0x0b]);
+    wasm.extend([7, 5, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    let prepared = prepare(&wasm);
+    assert_eq!(prepared.wasm, wasm);
+    assert!(!prepared.reusable);
+}
+
+#[test]
 fn leb128_round_trips() {
     for value in [0, 1, 127, 128, 300, 16_384, u32::MAX] {
         let bytes = leb(value);
