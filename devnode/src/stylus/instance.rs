@@ -169,50 +169,36 @@ fn leb(mut value: u32) -> Vec<u8> {
     }
 }
 
-/// An instance's mutable globals, in [`Pristine::globals`] order.
-pub(crate) type Globals = Vec<Global>;
-
-/// One instantiated program: its store, entry point and resettable state.
+/// One instantiated program: its store (whose data holds the exported
+/// memory), entry point and mutable globals.
 pub(crate) struct Loaded {
     /// The store that owns the instance.
     pub(crate) store: Store<HostState>,
     /// `user_entrypoint`.
     pub(crate) entry: TypedFunc<u32, u32>,
-    /// The exported memory.
-    pub(crate) memory: Option<Memory>,
-    /// The mutable globals.
-    globals: Globals,
+    /// The mutable globals, in [`Pristine::globals`] order.
+    globals: Vec<Global>,
 }
 
 impl Loaded {
-    /// Wraps a fresh instance's parts; `instance` must come from [`prepare`]d code.
+    /// Wraps a fresh instance's parts; `instance` must come from [`prepare`]d
+    /// code, and the store's data must name its memory.
     pub(crate) fn new(
         store: Store<HostState>,
         instance: wasmi::Instance,
         entry: TypedFunc<u32, u32>,
-        memory: Option<Memory>,
     ) -> Self {
         let globals = instance
             .exports(&store)
             .filter(|e| e.name().starts_with(GLOBAL_EXPORT))
             .filter_map(wasmi::Export::into_global)
             .collect();
-        Self { store, entry, memory, globals }
+        Self { store, entry, globals }
     }
 
-    /// The parts a running call holds.
-    pub(crate) fn into_parts(self) -> (Store<HostState>, TypedFunc<u32, u32>, Globals) {
-        (self.store, self.entry, self.globals)
-    }
-
-    /// Puts the parts of [`Loaded::into_parts`] back together.
-    pub(crate) fn from_parts(
-        store: Store<HostState>,
-        entry: TypedFunc<u32, u32>,
-        globals: Globals,
-    ) -> Self {
-        let memory = store.data().memory;
-        Self { store, entry, memory, globals }
+    /// The exported memory.
+    fn memory(&self) -> Option<Memory> {
+        self.store.data().memory
     }
 }
 
@@ -256,7 +242,7 @@ impl Compiled {
             return;
         }
         self.pristine.get_or_init(|| Pristine {
-            memory: loaded.memory.map(|m| m.data(&loaded.store).to_vec()).unwrap_or_default(),
+            memory: loaded.memory().map(|m| m.data(&loaded.store).to_vec()).unwrap_or_default(),
             globals: loaded.globals.iter().map(|g| g.get(&loaded.store)).collect(),
         });
     }
@@ -279,7 +265,7 @@ impl Compiled {
 
 /// Puts `loaded` back into its pristine state; `false` when it cannot be.
 fn reset(loaded: &mut Loaded, pristine: &Pristine) -> bool {
-    if let Some(memory) = loaded.memory {
+    if let Some(memory) = loaded.memory() {
         let data = memory.data_mut(&mut loaded.store);
         if data.len() != pristine.memory.len() {
             return false;

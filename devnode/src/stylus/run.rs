@@ -9,13 +9,12 @@ use revm::{
 use std::{mem::ManuallyDrop, sync::Arc};
 
 use wasmi::{
-    Memory, Store, StoreLimitsBuilder, TrapCode, TypedFunc, TypedResumableCall,
-    TypedResumableCallHostTrap,
+    Memory, Store, StoreLimitsBuilder, TrapCode, TypedResumableCall, TypedResumableCallHostTrap,
 };
 
 use super::{
     gas::{fuel_to_gas, gas_to_fuel, MAX_PAGES},
-    instance::{Compiled, Globals, Loaded},
+    instance::{Compiled, Loaded},
     program::{ProgramError, Programs},
     state::{HostState, Request, Stop},
     storage,
@@ -69,9 +68,7 @@ pub struct ChildOutcome {
 
 /// One program instance suspended or running in one frame.
 pub struct Run {
-    store: ManuallyDrop<Store<HostState>>,
-    entry: TypedFunc<u32, u32>,
-    globals: ManuallyDrop<Globals>,
+    loaded: ManuallyDrop<Loaded>,
     program: Arc<Compiled>,
     suspended: Option<(TypedResumableCallHostTrap<u32>, Request)>,
 }
@@ -79,7 +76,7 @@ pub struct Run {
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
-            .field("state", self.store.data())
+            .field("state", self.loaded.store.data())
             .field("suspended", &self.suspended.is_some())
             .finish_non_exhaustive()
     }
@@ -91,11 +88,10 @@ impl Drop for Run {
         // host pointer is already null unless a panic unwound through a run;
         // an idle instance must never hold one.
         self.suspended = None;
-        self.store.data_mut().host = detached();
-        // SAFETY: `drop` runs once, and neither field is used after this.
-        let (store, globals) =
-            unsafe { (ManuallyDrop::take(&mut self.store), ManuallyDrop::take(&mut self.globals)) };
-        self.program.release(Loaded::from_parts(store, self.entry, globals));
+        self.loaded.store.data_mut().host = detached();
+        // SAFETY: `drop` runs once, and `loaded` is not used after this.
+        let loaded = unsafe { ManuallyDrop::take(&mut self.loaded) };
+        self.program.release(loaded);
     }
 }
 
@@ -116,23 +112,19 @@ impl Run {
             Some(loaded) => loaded,
             None => instantiate(programs, &program)?,
         };
-        let memory = loaded.memory;
+        let memory = loaded.store.data().memory;
         *loaded.store.data_mut() = host_state(env, memory);
-        let (store, entry, globals) = loaded.into_parts();
-        Ok(Self {
-            store: ManuallyDrop::new(store),
-            entry,
-            globals: ManuallyDrop::new(globals),
-            program,
-            suspended: None,
-        })
+        Ok(Self { loaded: ManuallyDrop::new(loaded), program, suspended: None })
     }
 
     /// Runs the program from the start with `gas` available; returns the
     /// next step and the gas spent.
     pub fn start(&mut self, host: &mut dyn Host, gas: u64) -> Spent<Step> {
-        let args_len = u32::try_from(self.store.data().args.len()).unwrap_or(u32::MAX);
-        self.drive(host, gas, |run| run.entry.call_resumable(&mut *run.store, args_len))
+        let args_len = u32::try_from(self.loaded.store.data().args.len()).unwrap_or(u32::MAX);
+        self.drive(host, gas, |run| {
+            let entry = run.loaded.entry;
+            entry.call_resumable(&mut run.loaded.store, args_len)
+        })
     }
 
     /// Continues after the sub-call the program was suspended on.
@@ -145,29 +137,28 @@ impl Run {
             return (Step::Finish(fault_finish()), gas);
         }
         self.drive(host, gas, |run| match request {
-            Request::Call { .. } => {
-                invocation.resume(&mut *run.store, &[i32::from(u8::from(!child.success)).into()])
-            }
-            Request::Create { .. } => invocation.resume(&mut *run.store, &[]),
+            Request::Call { .. } => invocation
+                .resume(&mut run.loaded.store, &[i32::from(u8::from(!child.success)).into()]),
+            Request::Create { .. } => invocation.resume(&mut run.loaded.store, &[]),
         })
     }
 
     /// Writes what the suspended host function promised the program.
     fn deliver(&mut self, request: &Request, child: &ChildOutcome) -> Result<(), wasmi::Error> {
-        let memory = self.store.data().memory.ok_or(TrapCode::MemoryOutOfBounds)?;
+        let memory = self.loaded.store.data().memory.ok_or(TrapCode::MemoryOutOfBounds)?;
         let len = u32::try_from(child.output.len()).unwrap_or(u32::MAX).to_le_bytes();
         match request {
             Request::Call { return_len_ptr, .. } => {
-                self.store.data_mut().return_data = child.output.clone();
-                memory.write(&mut *self.store, *return_len_ptr as usize, &len)?;
+                self.loaded.store.data_mut().return_data = child.output.clone();
+                memory.write(&mut self.loaded.store, *return_len_ptr as usize, &len)?;
             }
             Request::Create { address_ptr, revert_len_ptr, .. } => {
                 let address = child.created.filter(|_| child.success).unwrap_or_default();
                 let revert = if child.success { Bytes::new() } else { child.output.clone() };
                 let revert_len = u32::try_from(revert.len()).unwrap_or(u32::MAX).to_le_bytes();
-                self.store.data_mut().return_data = revert;
-                memory.write(&mut *self.store, *address_ptr as usize, address.as_slice())?;
-                memory.write(&mut *self.store, *revert_len_ptr as usize, &revert_len)?;
+                self.loaded.store.data_mut().return_data = revert;
+                memory.write(&mut self.loaded.store, *address_ptr as usize, address.as_slice())?;
+                memory.write(&mut self.loaded.store, *revert_len_ptr as usize, &revert_len)?;
             }
         }
         Ok(())
@@ -182,16 +173,16 @@ impl Run {
         f: impl FnOnce(&mut Self) -> Result<TypedResumableCall<u32>, wasmi::Error>,
     ) -> Spent<Step> {
         let fuel = gas_to_fuel(gas);
-        if self.store.set_fuel(fuel).is_err() {
+        if self.loaded.store.set_fuel(fuel).is_err() {
             return (Step::Finish(fault_finish()), gas);
         }
         // SAFETY: the pointer is reset right after the run, and `host` is
         // not touched while it is set.
-        self.store.data_mut().host = unsafe { erase(host) };
+        self.loaded.store.data_mut().host = unsafe { erase(host) };
         let outcome = f(self);
-        self.store.data_mut().host = detached();
+        self.loaded.store.data_mut().host = detached();
         let step = self.step(outcome, host);
-        let left = self.store.get_fuel().unwrap_or(0);
+        let left = self.loaded.store.get_fuel().unwrap_or(0);
         let spent = fuel_to_gas(fuel.saturating_sub(left)).min(gas);
         match step {
             Step::Finish(Finish { result, .. })
@@ -213,7 +204,7 @@ impl Run {
             Ok(TypedResumableCall::HostTrap(trap)) => {
                 let stop = trap.host_error().downcast_ref::<Stop>().cloned();
                 match stop {
-                    Some(Stop::Suspend) => match self.store.data_mut().request.take() {
+                    Some(Stop::Suspend) => match self.loaded.store.data_mut().request.take() {
                         Some(request) => {
                             self.suspended = Some((trap, request.clone()));
                             Step::Request(request)
@@ -222,7 +213,7 @@ impl Run {
                     },
                     Some(Stop::Exit(status)) => self.finish(host, status),
                     Some(Stop::Fault(reason)) => {
-                        tracing::debug!(%reason, address = %self.store.data().address, "Stylus host call faulted");
+                        tracing::debug!(%reason, address = %self.loaded.store.data().address, "Stylus host call faulted");
                         Step::Finish(fault_finish())
                     }
                     None => Step::Finish(fault_finish()),
@@ -231,7 +222,7 @@ impl Run {
             Ok(TypedResumableCall::OutOfFuel(_)) => Step::Finish(out_of_gas()),
             Err(e) if e.as_trap_code() == Some(TrapCode::OutOfFuel) => Step::Finish(out_of_gas()),
             Err(trap) => {
-                tracing::debug!(%trap, address = %self.store.data().address, "Stylus program trapped");
+                tracing::debug!(%trap, address = %self.loaded.store.data().address, "Stylus program trapped");
                 Step::Finish(fault_finish())
             }
         }
@@ -240,18 +231,18 @@ impl Run {
     /// The entrypoint returned `status`: flush storage and report.
     fn finish(&mut self, host: &mut dyn Host, status: u32) -> Step {
         // SAFETY: as in `drive`.
-        self.store.data_mut().host = unsafe { erase(host) };
-        let flushed = storage::flush(self.store.data_mut(), true);
-        self.store.data_mut().host = detached();
+        self.loaded.store.data_mut().host = unsafe { erase(host) };
+        let flushed = storage::flush(self.loaded.store.data_mut(), true);
+        self.loaded.store.data_mut().host = detached();
         let Ok(gas) = flushed else {
             return Step::Finish(fault_finish());
         };
-        let left = self.store.get_fuel().unwrap_or(0);
+        let left = self.loaded.store.get_fuel().unwrap_or(0);
         if gas_to_fuel(gas) > left {
             return Step::Finish(out_of_gas());
         }
-        let _ = self.store.set_fuel(left - gas_to_fuel(gas));
-        let output = Bytes::from(std::mem::take(&mut self.store.data_mut().result));
+        let _ = self.loaded.store.set_fuel(left - gas_to_fuel(gas));
+        let output = Bytes::from(std::mem::take(&mut self.loaded.store.data_mut().result));
         let result =
             if status == 0 { InstructionResult::Return } else { InstructionResult::Revert };
         Step::Finish(Finish { result, output })
@@ -267,11 +258,11 @@ fn instantiate(programs: &Programs, program: &Compiled) -> Result<Loaded, Progra
         .linker()
         .instantiate_and_start(&mut store, &program.module)
         .map_err(|e| ProgramError::Invalid(e.to_string()))?;
-    let memory = instance.get_memory(&store, xtask::check::MEMORY_EXPORT);
+    store.data_mut().memory = instance.get_memory(&store, xtask::check::MEMORY_EXPORT);
     let entry = instance
         .get_typed_func::<u32, u32>(&store, xtask::check::ENTRYPOINT)
         .map_err(|e| ProgramError::Invalid(e.to_string()))?;
-    let loaded = Loaded::new(store, instance, entry, memory);
+    let loaded = Loaded::new(store, instance, entry);
     program.remember(&loaded);
     Ok(loaded)
 }

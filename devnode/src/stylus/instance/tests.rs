@@ -109,7 +109,7 @@ fn a_finished_run_leaves_a_reset_instance_for_the_next_call() {
     assert!(compiled.take().is_none());
 
     // Dirty it as a run would, then release it: it comes back pristine.
-    let memory = loaded.memory.unwrap();
+    let memory = loaded.memory().unwrap();
     memory.data_mut(&mut loaded.store)[64] = 0;
     for global in &loaded.globals {
         let value = match global.get(&loaded.store) {
@@ -135,7 +135,7 @@ fn an_instance_whose_memory_grew_is_dropped() {
     drop(Run::new(&programs, hash, &code, CallEnv::default()).unwrap());
     let compiled = programs.compiled(hash, &code).unwrap();
     let mut loaded = compiled.take().unwrap();
-    loaded.memory.unwrap().grow(&mut loaded.store, 1).unwrap();
+    loaded.memory().unwrap().grow(&mut loaded.store, 1).unwrap();
     compiled.release(loaded);
     assert!(compiled.take().is_none());
 }
