@@ -71,11 +71,12 @@ pub(crate) fn prepare(ws: &Workspace) -> Result<Option<Patch>> {
         .join("target")
         .join("patched")
         .join(format!("{}-{}", package.name, package.version));
-    sync_dir(source, &copy)?;
-    let manifest = fs::read_to_string(source.join("Cargo.toml"))
-        .with_context(|| format!("reading {}", source.join("Cargo.toml").display()))?;
-    let patched = without_software_keccak(&manifest)
-        .with_context(|| format!("patching {}", source.join("Cargo.toml").display()))?;
+    let manifest = source.join("Cargo.toml");
+    let published =
+        fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let patched = without_software_keccak(&published)
+        .with_context(|| format!("patching {}", manifest.display()))?;
+    sync_dir(source, &copy, &manifest)?;
     write_if_changed(&copy.join("Cargo.toml"), patched.as_bytes())?;
     let lock = ws.wasm_target_dir().join("Cargo.lock");
     let workspace_lock = ws.root.join("Cargo.lock");
@@ -117,15 +118,19 @@ pub(crate) fn without_software_keccak(manifest: &str) -> Result<String> {
     Ok(format!("{}{cleaned}{}", &manifest[..body], &manifest[end..]))
 }
 
-/// Mirrors `from` into `to`, writing only files whose bytes differ, so that
-/// cargo's modification-time fingerprints of the copy stay valid across runs.
-fn sync_dir(from: &Path, to: &Path) -> Result<()> {
+/// Mirrors `from` into `to` except the file `skip` (written by the caller),
+/// writing only files whose bytes differ, so that cargo's modification-time
+/// fingerprints of the copy stay valid across runs.
+fn sync_dir(from: &Path, to: &Path, skip: &Path) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
         let target = to.join(entry.file_name());
+        if entry.path() == skip {
+            continue;
+        }
         if entry.file_type()?.is_dir() {
-            sync_dir(&entry.path(), &target)?;
+            sync_dir(&entry.path(), &target, skip)?;
         } else {
             let bytes = fs::read(entry.path())
                 .with_context(|| format!("reading {}", entry.path().display()))?;
