@@ -27,7 +27,7 @@ pub async fn backend(config: &BackendConfig) -> Result<Arc<dyn Backend>> {
                 None => inference::locate_model()?,
             };
             let mut cpu = CpuConfig::new(path);
-            cpu.threads = Some(*threads);
+            cpu.threads = *threads;
             cpu.warm_up = true;
             let backend = tokio::task::spawn_blocking(move || CpuBackend::load(&cpu))
                 .await

@@ -2,19 +2,20 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path offchain/Cargo.toml -p inference --example bench -- \
-//!     [--threads N] [--runs N] [--max-tokens N] [--model PATH] [--no-requantize]
+//!     [--threads N] [--runs N] [--max-tokens N] [--model PATH] [--llama-bench PATH]
 //! ```
 //!
 //! The model defaults to [`inference::locate_model`] (run
-//! `scripts/install-model.sh` first). Requantizing to `Q8_0` is on by
-//! default; its AVX2 kernels are chosen at run time, so no `-C target-cpu`
-//! flag is needed (`RUSTFLAGS="-C target-cpu=x86-64-v3"` gave no clear gain
-//! with it here, but speeds up `--no-requantize`, whose `Q4_1` loop only
-//! vectorizes at compile time).
-//! Compare with llama.cpp: `llama-bench -m <model> -t 1 -p 58 -n 128`
-//! (58 is this prompt's length after the chat template).
+//! `scripts/install-model.sh` first). The AVX2 kernels are chosen at run
+//! time, so no `-C target-cpu` flag is needed.
+//! With `--llama-bench PATH` (a llama.cpp `llama-bench` binary) each run is
+//! followed by one llama.cpp run of the same file, prompt length and token
+//! count on as many threads, and the medians of both are printed side by
+//! side: alternating keeps a busy machine's drift out of the ratio.
+//! (`scripts/build-llama-cpp.sh` builds one from llama.cpp's sources on `PyPI`.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use inference::{ChatRequest, CpuBackend, CpuConfig, CpuRun};
@@ -28,24 +29,28 @@ struct Args {
     runs: u32,
     max_tokens: u32,
     model: Option<PathBuf>,
-    requantize: bool,
+    llama_bench: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { threads: 1, runs: 3, max_tokens: 128, model: None, requantize: true };
+    let mut args = Args { threads: 1, runs: 3, max_tokens: 128, model: None, llama_bench: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--threads" => args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--threads" => {
+                args.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?;
+            }
             "--runs" => args.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
             "--max-tokens" => {
                 args.max_tokens = value()?.parse().map_err(|e| format!("--max-tokens: {e}"))?;
             }
             "--model" => args.model = Some(PathBuf::from(value()?)),
-            "--no-requantize" => args.requantize = false,
+            "--llama-bench" => args.llama_bench = Some(PathBuf::from(value()?)),
             "--help" | "-h" => {
-                return Err("usage: bench [--threads N] [--runs N] [--max-tokens N] [--model PATH] [--no-requantize]".into())
+                return Err(
+                    "usage: bench [--threads N] [--runs N] [--max-tokens N] [--model PATH] [--llama-bench PATH]".into()
+                )
             }
             other => return Err(format!("unknown argument {other}")),
         }
@@ -71,6 +76,44 @@ fn report(label: &str, run: &CpuRun) {
     );
 }
 
+/// Prompt and generation tokens per second of one llama.cpp run.
+fn llama_cpp_run(
+    bin: &Path,
+    model: &Path,
+    threads: usize,
+    prompt: u32,
+    generate: u32,
+) -> Result<(f64, f64), String> {
+    let output = Command::new(bin)
+        .args(["-m".as_ref(), model.as_os_str()])
+        .args(["-t", &threads.to_string(), "-p", &prompt.to_string()])
+        .args(["-n", &generate.to_string(), "-r", "1", "-o", "json"])
+        .output()
+        .map_err(|e| format!("running {}: {e}", bin.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            bin.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let tests: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("llama-bench printed no JSON list: {e}"))?;
+    let rate = |gen: bool| {
+        tests
+            .iter()
+            .find(|t| (t["n_gen"].as_u64().unwrap_or(0) > 0) == gen)
+            .and_then(|t| t["avg_ts"].as_f64())
+            .ok_or_else(|| format!("llama-bench gave no {} figure", if gen { "tg" } else { "pp" }))
+    };
+    Ok((rate(false)?, rate(true)?))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let model = match args.model {
@@ -78,8 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => inference::locate_model()?,
     };
     let mut config = CpuConfig::new(&model);
-    config.threads = Some(args.threads);
-    config.requantize = args.requantize;
+    config.threads = args.threads;
     let started = std::time::Instant::now();
     let backend = CpuBackend::load(&config)?;
     println!(
@@ -90,21 +132,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let req = ChatRequest { system: None, user: PROMPT.into(), max_output_tokens: args.max_tokens };
-    let (mut prompt_tokens, mut prompt_time) = (0, Duration::ZERO);
-    let (mut decoded, mut decode_time) = (0, Duration::ZERO);
+    let (mut ours, mut theirs) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     for i in 1..=args.runs {
         let run = backend.run_blocking(&req)?;
         report(&format!("run {i}"), &run);
-        prompt_tokens += run.completion.input_tokens;
-        prompt_time += run.prompt_time;
-        decoded += run.completion.output_tokens.saturating_sub(1);
-        decode_time += run.decode_time;
+        let c = &run.completion;
+        let decoded = c.output_tokens.saturating_sub(1);
+        ours.0.push(per_second(c.input_tokens, run.prompt_time));
+        ours.1.push(per_second(decoded, run.decode_time));
+        if let Some(bin) = &args.llama_bench {
+            let (pp, tg) = llama_cpp_run(bin, &model, args.threads, c.input_tokens, decoded)?;
+            println!("run {i}: llama.cpp prompt {pp:.1} tok/s | generation {tg:.1} tok/s");
+            theirs.0.push(pp);
+            theirs.1.push(tg);
+        }
     }
+    let (prompt, generation) = (median(&mut ours.0), median(&mut ours.1));
     println!(
-        "mean over {} runs: prompt {:.1} tok/s, generation {:.1} tok/s",
-        args.runs,
-        per_second(prompt_tokens, prompt_time),
-        per_second(decoded, decode_time)
+        "median of {} runs: prompt {prompt:.1} tok/s, generation {generation:.1} tok/s",
+        args.runs
     );
+    if args.llama_bench.is_some() {
+        let (pp, tg) = (median(&mut theirs.0), median(&mut theirs.1));
+        println!(
+            "llama.cpp, same file and threads: prompt {pp:.1} tok/s, generation {tg:.1} tok/s \
+             -> this engine at {:.0} % (prompt) and {:.0} % (generation)",
+            100.0 * prompt / pp,
+            100.0 * generation / tg
+        );
+    }
     Ok(())
 }

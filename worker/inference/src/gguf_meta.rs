@@ -66,6 +66,19 @@ pub(crate) fn optional_uint(meta: &Metadata, key: &str) -> Result<Option<u32>, E
     }
 }
 
+/// A float value (f32 or f64 in the file), if the key is present.
+pub(crate) fn optional_f32(meta: &Metadata, key: &str) -> Result<Option<f32>, Error> {
+    match meta.get(key) {
+        None => Ok(None),
+        Some(Value::F32(v)) => Ok(Some(*v)),
+        #[allow(clippy::cast_possible_truncation)]
+        Some(Value::F64(v)) => Ok(Some(*v as f32)),
+        Some(other) => {
+            Err(Error::model(key, format!("expected a float, found {:?}", other.value_type())))
+        }
+    }
+}
+
 fn array<'m>(meta: &'m Metadata, key: &str) -> Result<&'m [Value], Error> {
     match get(meta, key)? {
         Value::Array(items) => Ok(items),

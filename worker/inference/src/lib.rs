@@ -1,9 +1,10 @@
 //! Inference backends for the Compute-Fi worker.
 //!
 //! A worker answers the oracle bridge's requests with one [`Backend`]:
-//! - [`CpuBackend`]: embedded CPU inference on a quantized GGUF (candle's
-//!   `quantized_llama`), with the tokenizer and chat template taken from the
-//!   GGUF itself, so the file is the whole model. The default model is
+//! - [`CpuBackend`]: embedded CPU inference on a quantized GGUF (a llama
+//!   forward pass of its own with AVX2 kernels for GGML's 4- and 8-bit
+//!   blocks; candle reads the file), with the tokenizer and chat template
+//!   taken from the GGUF itself, so the file is the whole model. The default model is
 //!   SmolLM2-135M-Instruct, installed by `scripts/install-model.sh` and found
 //!   by [`locate_model`]; nothing is downloaded at run time.
 //! - [`OpenAiBackend`]: any OpenAI-compatible HTTP server (vLLM, llama.cpp

@@ -115,7 +115,7 @@ pub fn backend() -> Arc<dyn Backend> {
                 inference::locate_model().expect("model installed")
             });
             let mut config = CpuConfig::new(path);
-            config.threads = Some(1);
+            config.threads = 1;
             Arc::new(CpuBackend::load(&config).expect("model loads"))
         })
         .clone()

@@ -1,10 +1,8 @@
-//! Greedy generation with candle's quantized llama.
+//! Greedy generation.
 
 use std::time::{Duration, Instant};
 
-use candle_core::{Device, Tensor};
-use candle_transformers::models::quantized_llama::ModelWeights;
-
+use super::llama::{Llama, State};
 use crate::Error;
 
 /// What one generation produced and how long its two phases took.
@@ -32,7 +30,8 @@ impl Generated {
 /// tokens. The KV cache is cleared before and after: requests are
 /// independent, and a cache left behind would hold memory while idle.
 pub(crate) fn generate(
-    model: &mut ModelWeights,
+    model: &Llama,
+    state: &mut State,
     prompt: &[u32],
     max_output: u32,
     stop: &[u32],
@@ -50,24 +49,24 @@ pub(crate) fn generate(
     if prompt.is_empty() {
         return Err(Error::Tokenizer("the templated prompt has no tokens".into()));
     }
-    model.clear_kv_cache();
+    state.clear();
     let started = Instant::now();
-    let result = decode_loop(model, prompt, limit, stop, &mut generated, started);
-    model.clear_kv_cache();
+    let result = decode_loop(model, state, prompt, limit, stop, &mut generated, started);
+    state.clear();
     result?;
     Ok(generated)
 }
 
 fn decode_loop(
-    model: &mut ModelWeights,
+    model: &Llama,
+    state: &mut State,
     prompt: &[u32],
     limit: usize,
     stop: &[u32],
     out: &mut Generated,
     started: Instant,
 ) -> Result<(), Error> {
-    // `index_pos` 0 starts a fresh sequence in every layer's cache.
-    let mut next = forward(model, prompt, 0)?;
+    let mut next = argmax(model.forward(state, prompt)?)?;
     out.prompt_time = started.elapsed();
     let decode_started = Instant::now();
     loop {
@@ -79,26 +78,10 @@ fn decode_loop(
         if out.ids.len() >= limit {
             break;
         }
-        // The token just chosen sits after the prompt and the earlier ones.
-        let position = prompt.len() + out.ids.len() - 1;
-        next = forward(model, &[next], position)?;
+        next = argmax(model.forward(state, &[next])?)?;
     }
     out.decode_time = decode_started.elapsed();
     Ok(())
-}
-
-/// Runs `tokens` at `position` and returns the most likely next token.
-fn forward(model: &mut ModelWeights, tokens: &[u32], position: usize) -> Result<u32, Error> {
-    let input = Tensor::new(tokens, &Device::Cpu)
-        .and_then(|t| t.unsqueeze(0))
-        .map_err(Error::candle("building the input tensor"))?;
-    let logits = model.forward(&input, position).map_err(Error::candle("forward pass"))?;
-    let logits: Vec<f32> = logits
-        .squeeze(0)
-        .and_then(|l| l.to_dtype(candle_core::DType::F32))
-        .and_then(|l| l.to_vec1())
-        .map_err(Error::candle("reading the logits"))?;
-    argmax(&logits)
 }
 
 /// The index of the largest logit; the lowest index wins a tie and NaNs
@@ -113,10 +96,8 @@ pub(crate) fn argmax(logits: &[f32]) -> Result<u32, Error> {
             best = Some((i, value));
         }
     }
-    let (index, _) = best.ok_or_else(|| Error::Candle {
-        context: "choosing the next token",
-        source: candle_core::Error::Msg("the logits are empty or all NaN".into()),
-    })?;
+    let (index, _) = best
+        .ok_or_else(|| Error::model("logits", "empty or all NaN: no next token can be chosen"))?;
     u32::try_from(index).map_err(|_| Error::Tokenizer(format!("token index {index} exceeds u32")))
 }
 

@@ -1,8 +1,8 @@
-//! The embedded CPU backend: candle's quantized llama on a GGUF file.
+//! The embedded CPU backend: a llama forward pass of its own (see
+//! [`llama`]) on a GGUF file.
 
 mod generate;
-mod requant;
-mod threads;
+mod llama;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use candle_core::quantized::gguf_file;
-use candle_core::Device;
-use candle_transformers::models::quantized_llama::{ModelWeights, MAX_SEQ_LEN};
+use llama::{Llama, State};
 
 use crate::gguf_meta;
 use crate::throughput::ThroughputEstimator;
@@ -26,39 +25,31 @@ const OVERHEAD: Duration = Duration::from_millis(50);
 const TURN_ENDS: [&str; 2] = ["<|im_end|>", "<|endoftext|>"];
 /// The warm-up request: short, but long enough to time both phases.
 const WARM_UP_TOKENS: u32 = 8;
+/// Most positions a request may hold: the key/value cache of SmolLM2-135M
+/// at this length is ~90 MB, allocated only as a request grows.
+const MAX_CONTEXT: usize = 4096;
 
 /// How to load the CPU backend.
 #[derive(Debug, Clone)]
 pub struct CpuConfig {
     /// The GGUF file (see [`crate::locate_model`]).
     pub model_path: PathBuf,
-    /// Compute threads. Process-wide in candle, so it can be set once per
-    /// process; `None` leaves candle's choice (`CANDLE_NUM_THREADS`, then
-    /// `RAYON_NUM_THREADS`, then the physical cores). On 2 cores, 1 thread
-    /// is fastest: a second one thrashes against the async runtime.
-    pub threads: Option<usize>,
+    /// Compute threads: 1 computes on the calling thread; more give this
+    /// backend a thread pool of its own, which splits every matrix product
+    /// by rows. On 2 cores, 1 is fastest for a worker: a second thread
+    /// contends with the async runtime and the RPC client.
+    pub threads: usize,
     /// The name [`Backend::model_name`] reports; default: the file's stem.
     pub name: Option<String>,
-    /// Requantize tensors candle has no SIMD kernel for (`Q4_1`, `Q5_0`, `Q5_1`)
-    /// to `Q8_0` at load time: ~1.8x faster generation, more weight memory,
-    /// and a weight change far below the 4-bit quantization error.
-    pub requantize: bool,
     /// Run one short request at load time, so that [`Backend::estimate`]
     /// starts from this machine's speed rather than a pessimistic prior.
     pub warm_up: bool,
 }
 
 impl CpuConfig {
-    /// Defaults for `model_path`: 1 thread, name from the file,
-    /// requantization and warm-up on.
+    /// Defaults for `model_path`: 1 thread, name from the file, warm-up on.
     pub fn new(model_path: impl Into<PathBuf>) -> Self {
-        Self {
-            model_path: model_path.into(),
-            threads: Some(1),
-            name: None,
-            requantize: true,
-            warm_up: true,
-        }
+        Self { model_path: model_path.into(), threads: 1, name: None, warm_up: true }
     }
 }
 
@@ -90,7 +81,9 @@ struct Inner {
     template: ChatTemplate,
     stop: Vec<u32>,
     context: u32,
-    model: Mutex<ModelWeights>,
+    model: Llama,
+    /// One request at a time: its cache and buffers.
+    state: Mutex<State>,
     estimator: Mutex<ThroughputEstimator>,
 }
 
@@ -98,8 +91,8 @@ impl CpuBackend {
     /// Loads the model, its tokenizer and chat template from the GGUF.
     /// Blocking (reads ~100 MB); call it before serving or on a blocking thread.
     pub fn load(config: &CpuConfig) -> Result<Self, Error> {
-        if let Some(threads) = config.threads {
-            threads::configure(threads)?;
+        if config.threads == 0 {
+            return Err(Error::Config("threads must be at least 1".into()));
         }
         let path = &config.model_path;
         let io = |source| Error::Io { path: path.clone(), source };
@@ -118,10 +111,8 @@ impl CpuBackend {
         let template = ChatTemplate::new(gguf_meta::string(meta, "tokenizer.chat_template")?)?;
         let stop =
             stop_tokens(&tokenizer, gguf_meta::optional_uint(meta, "tokenizer.ggml.eot_token_id")?);
-        // candle precomputes rotary embeddings for MAX_SEQ_LEN positions only.
-        let trained = gguf_meta::uint(meta, "llama.context_length")?;
-        let context_len = trained.min(u32::try_from(MAX_SEQ_LEN).unwrap_or(u32::MAX));
-        let model = load_weights(content, &mut file, config.requantize)?;
+        let model = Llama::load(&content, &mut file, MAX_CONTEXT, config.threads)?;
+        let context_len = u32::try_from(model.hyper_params().context).unwrap_or(u32::MAX);
         let backend = Self {
             inner: Arc::new(Inner {
                 name: config.name.clone().unwrap_or_else(|| file_stem(path)),
@@ -129,7 +120,8 @@ impl CpuBackend {
                 template,
                 stop,
                 context: context_len,
-                model: Mutex::new(model),
+                model,
+                state: Mutex::new(State::new()),
                 estimator: Mutex::new(ThroughputEstimator::new(PRIOR, OVERHEAD)),
             }),
         };
@@ -193,8 +185,8 @@ impl Inner {
             });
         }
         let generated = {
-            let mut model = lock(&self.model);
-            generate::generate(&mut model, &prompt, req.max_output_tokens, &self.stop)?
+            let mut state = lock(&self.state);
+            generate::generate(&self.model, &mut state, &prompt, req.max_output_tokens, &self.stop)?
         };
         let text = self.tokenizer.decode(generated.text_ids())?;
         // At most max_output_tokens ids were generated, so this fits.
@@ -242,21 +234,6 @@ impl Backend for CpuBackend {
     }
 }
 
-/// The model's weights, requantized in memory if asked and useful.
-fn load_weights(
-    content: gguf_file::Content,
-    file: &mut File,
-    requantize: bool,
-) -> Result<ModelWeights, Error> {
-    let loaded = if requantize && requant::needed(&content) {
-        let (content, mut buffer) = requant::to_q8_0(&content, file)?;
-        ModelWeights::from_gguf(content, &mut buffer, &Device::Cpu)
-    } else {
-        ModelWeights::from_gguf(content, file, &Device::Cpu)
-    };
-    loaded.map_err(Error::candle("loading the model weights"))
-}
-
 /// The EOS id, the end-of-turn id if the GGUF names one, and the chat
 /// markers that end a turn, without repeats.
 fn stop_tokens(tokenizer: &GgufTokenizer, eot: Option<u32>) -> Vec<u32> {
@@ -272,7 +249,7 @@ fn file_stem(path: &Path) -> String {
     path.file_stem().map_or_else(|| "gguf".to_owned(), |s| s.to_string_lossy().into_owned())
 }
 
-/// Locks a mutex whose data stays valid after a panic: the model's cache is
+/// Locks a mutex whose data stays valid after a panic: the request state is
 /// cleared at the start of every request and the estimator is plain numbers.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
