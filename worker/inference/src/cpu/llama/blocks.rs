@@ -57,8 +57,18 @@ fn f16_round(value: f32) -> f32 {
     f16::from_f32(value).to_f32()
 }
 
+/// Nearest integer, ties to even, for |v| < 2^22: adding 1.5 * 2^23 leaves
+/// no fraction bits, so the FPU's default rounding does the work. Two adds
+/// that vectorize, where `f32::round_ties_even` is a library call on
+/// baseline x86-64.
+fn round_ties_even(v: f32) -> f32 {
+    const SHIFT: f32 = 12_582_912.0;
+    (v + SHIFT) - SHIFT
+}
+
 /// Quantizes `xs` (a multiple of [`BLOCK`] long) into `out`, as GGML's
-/// reference quantizer does (so that results match other GGML engines).
+/// SIMD quantizers do (ties round to even), so that results match
+/// llama.cpp's.
 pub(crate) fn quantize_activations(xs: &[f32], out: &mut [ActBlock]) {
     for (block, xs) in out.iter_mut().zip(xs.chunks_exact(BLOCK)) {
         let amax = xs.iter().fold(0f32, |m, x| m.max(x.abs()));
@@ -68,7 +78,7 @@ pub(crate) fn quantize_activations(xs: &[f32], out: &mut [ActBlock]) {
         for (q, &x) in block.qs.iter_mut().zip(xs) {
             // |x * id| <= 127 by construction; `as` saturates NaN to 0.
             #[allow(clippy::cast_possible_truncation)]
-            let rounded = (x * id).round() as i8;
+            let rounded = round_ties_even(x * id) as i8;
             *q = rounded;
             sum += i32::from(rounded);
         }

@@ -3,6 +3,7 @@
 
 use super::blocks::{quantize_activations, ActBlock, BLOCK};
 use super::kernels::{axpy, dot_f32};
+use super::matrix::Matrix;
 use super::{HyperParams, Layer, Llama};
 use crate::Error;
 
@@ -185,18 +186,38 @@ impl Llama {
         self.logits(&mut state.buf, n);
     }
 
-    /// Quantizes `input` into `buf.acts` and multiplies it by `m` into `out`.
+    /// Quantizes `input` into `acts` and multiplies it by `m` into `out`.
     fn project(
         &self,
-        m: &super::Matrix,
+        m: &Matrix,
         input: &[f32],
         acts: &mut Vec<ActBlock>,
         out: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
+        self.project_all(&mut [(m, out)], input, acts, scratch);
+    }
+
+    /// Quantizes `input` once and multiplies it by each matrix of `parts`
+    /// into that matrix's output.
+    fn project_all(
+        &self,
+        parts: &mut [(&Matrix, &mut [f32])],
+        input: &[f32],
+        acts: &mut Vec<ActBlock>,
+        scratch: &mut Vec<f32>,
+    ) {
         acts.resize(input.len() / BLOCK, bytemuck::Zeroable::zeroed());
         quantize_activations(input, acts);
-        m.matmul(acts, out, scratch, self.pool.is_some());
+        let parallel = self.pool.is_some();
+        // All parts take the same input: one row of it, or a prompt's rows.
+        if parts.first().is_some_and(|(m, _)| input.len() == m.cols()) {
+            Matrix::matvec_all(parts, acts, parallel);
+        } else {
+            for (m, out) in parts.iter_mut() {
+                m.matmul(acts, out, scratch, parallel);
+            }
+        }
     }
 
     /// The attention sub-block of layer `index`: `x += o(attention(norm(x)))`.
@@ -208,9 +229,9 @@ impl Llama {
         let queries = sized(&mut buf.q, n * hidden);
         let new_keys = sized(&mut buf.k, n * kv_width);
         let new_values = sized(&mut buf.v, n * kv_width);
-        self.project(&layer.q, &buf.normed, &mut buf.acts, queries, &mut buf.scratch);
-        self.project(&layer.k, &buf.normed, &mut buf.acts, new_keys, &mut buf.scratch);
-        self.project(&layer.v, &buf.normed, &mut buf.acts, new_values, &mut buf.scratch);
+        let mut qkv = [(&layer.q, queries), (&layer.k, new_keys), (&layer.v, new_values)];
+        self.project_all(&mut qkv, &buf.normed, &mut buf.acts, &mut buf.scratch);
+        let [(_, queries), (_, new_keys), (_, new_values)] = qkv;
         rope(queries, hidden, hp.head_dim, state.len, &self.rope);
         rope(new_keys, kv_width, hp.head_dim, state.len, &self.rope);
         let (keys, values) = (&mut state.keys[index], &mut state.values[index]);
@@ -228,8 +249,8 @@ impl Llama {
         let hp = self.hp;
         rms_norm(&b.x, &layer.ffn_norm, hp.rms_eps, sized(&mut b.normed, n * hp.hidden));
         let (gate, up) = (sized(&mut b.gate, n * hp.ffn), sized(&mut b.up, n * hp.ffn));
-        self.project(&layer.gate, &b.normed, &mut b.acts, gate, &mut b.scratch);
-        self.project(&layer.up, &b.normed, &mut b.acts, up, &mut b.scratch);
+        let mut gate_up = [(&layer.gate, &mut *gate), (&layer.up, &mut *up)];
+        self.project_all(&mut gate_up, &b.normed, &mut b.acts, &mut b.scratch);
         silu_times(gate, up);
         let delta = sized(&mut b.delta, n * hp.hidden);
         self.project(&layer.down, &b.gate, &mut b.acts, delta, &mut b.scratch);

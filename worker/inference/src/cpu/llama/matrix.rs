@@ -119,6 +119,25 @@ impl Matrix {
         }
     }
 
+    /// `out = m · x` for each `(m, out)` of `parts`, one input row `x`
+    /// for all: the rows of every matrix are split across the pool as one
+    /// piece of work, one hand-off instead of one per matrix.
+    pub(crate) fn matvec_all(parts: &mut [(&Matrix, &mut [f32])], x: &[ActBlock], parallel: bool) {
+        let mut tasks = Vec::with_capacity(64);
+        for (m, out) in parts.iter_mut() {
+            debug_assert_eq!(out.len(), m.rows);
+            for (i, chunk) in out.chunks_mut(ROWS_PER_TASK).enumerate() {
+                tasks.push((&**m, i * ROWS_PER_TASK, chunk));
+            }
+        }
+        let run = |(m, first, out): (&Matrix, usize, &mut [f32])| m.rows_range(first, x, 1, out);
+        if parallel {
+            tasks.into_par_iter().for_each(run);
+        } else {
+            tasks.into_iter().for_each(run);
+        }
+    }
+
     /// `by_row[r * n + t] = row r · xs[t]`.
     fn rows_into(&self, xs: &[ActBlock], n: usize, by_row: &mut [f32], parallel: bool) {
         let task = |(chunk, out): (usize, &mut [f32])| {
