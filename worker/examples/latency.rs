@@ -1,5 +1,5 @@
 //! What the worker adds on top of the model: for a few prompts, the plain
-//! embedded model's tokens per second (candle, same GGUF, same machine),
+//! embedded model's tokens per second (the embedded engine, same GGUF, same machine),
 //! the time from the request's transaction being mined to its settlement
 //! on chain through the worker (on an in-process devnode), and that time
 //! minus the worker's own inference: the latency the worker adds (polling,
