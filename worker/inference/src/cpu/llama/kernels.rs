@@ -153,20 +153,30 @@ mod avx2 {
         _mm256_fmadd_ps(d, sum_i8_i8(q, load(&x.qs)), acc)
     }
 
+    /// The dot product of rows `w` and `x` with `block` adding one block's
+    /// products to an accumulator, two blocks at a time into two
+    /// accumulators (the fmadd chain is the loop's critical path), with the
+    /// weights fetched ahead.
+    macro_rules! in_pairs {
+        ($w:expr, $x:expr, $block:ident) => {{
+            let (w, x) = ($w, $x);
+            let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+            for (w, x) in w.chunks_exact(2).zip(x.chunks_exact(2)) {
+                _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES));
+                even = $block(&w[0], &x[0], even);
+                odd = $block(&w[1], &x[1], odd);
+            }
+            if w.len() % 2 == 1 {
+                let last = w.len() - 1;
+                even = $block(&w[last], &x[last], even);
+            }
+            hsum(_mm256_add_ps(even, odd))
+        }};
+    }
+
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) fn dot_q4_0(w: &[BlockQ4_0], x: &[ActBlock]) -> f32 {
-        // Two accumulators: the fmadd chain is the loop's critical path.
-        let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-        for (w, x) in w.chunks_exact(2).zip(x.chunks_exact(2)) {
-            _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES));
-            even = block_q4_0(&w[0], &x[0], even);
-            odd = block_q4_0(&w[1], &x[1], odd);
-        }
-        if w.len() % 2 == 1 {
-            let last = w.len() - 1;
-            even = block_q4_0(&w[last], &x[last], even);
-        }
-        hsum(_mm256_add_ps(even, odd))
+        in_pairs!(w, x, block_q4_0)
     }
 
     /// One block: the scaled nibble products into `acc`, and m * s into
@@ -205,16 +215,6 @@ mod avx2 {
 
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) fn dot_q8_0(w: &[BlockQ8_0], x: &[ActBlock]) -> f32 {
-        let (mut even, mut odd) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-        for (w, x) in w.chunks_exact(2).zip(x.chunks_exact(2)) {
-            _mm_prefetch::<_MM_HINT_T0>(w.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES));
-            even = block_q8_0(&w[0], &x[0], even);
-            odd = block_q8_0(&w[1], &x[1], odd);
-        }
-        if w.len() % 2 == 1 {
-            let last = w.len() - 1;
-            even = block_q8_0(&w[last], &x[last], even);
-        }
-        hsum(_mm256_add_ps(even, odd))
+        in_pairs!(w, x, block_q8_0)
     }
 }
