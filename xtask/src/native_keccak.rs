@@ -140,9 +140,15 @@ fn sync_dir(from: &Path, to: &Path, skip: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path` unless it holds them already (an unchanged
+/// mtime spares cargo a rebuild), creating its folder: on a fresh machine
+/// the WASM target directory does not exist yet.
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
     if fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
@@ -156,6 +162,20 @@ mod tests {
         default-features = false\n\n[dependencies.keccak-const]\nversion = \"0.2.0\"\n\n\
         [dev-dependencies.alloy-primitives]\nversion = \"=0.8.20\"\n\
         features = [\n    \"tiny-keccak\",\n    \"arbitrary\",\n]\n";
+
+    #[test]
+    fn writes_into_a_folder_that_does_not_exist_yet() {
+        let root = std::env::temp_dir().join(format!("xtask-write-{}", std::process::id()));
+        let path = root.join("wasm").join("Cargo.lock");
+        write_if_changed(&path, b"lock").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"lock");
+        let written = fs::metadata(&path).unwrap().modified().unwrap();
+        write_if_changed(&path, b"lock").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), written);
+        write_if_changed(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        fs::remove_dir_all(root).unwrap();
+    }
 
     #[test]
     fn drops_the_feature_from_the_dependency_only() {
