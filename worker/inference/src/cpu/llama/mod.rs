@@ -58,6 +58,16 @@ impl HyperParams {
                 format!("{heads} heads ({kv_heads} for keys and values) cannot split {hidden}"),
             ));
         }
+        let ffn = int("llama.feed_forward_length")?;
+        // Every matrix is read in blocks of 32 along its input.
+        if hidden == 0 || hidden % blocks::BLOCK != 0 || ffn == 0 || ffn % blocks::BLOCK != 0 {
+            return Err(Error::model(
+                "llama.embedding_length",
+                format!(
+                    "widths {hidden} and {ffn} (feed-forward) must be positive multiples of 32"
+                ),
+            ));
+        }
         let head_dim = hidden / heads;
         let rope_dim =
             gguf_meta::optional_uint(meta, "llama.rope.dimension_count")?.map(|v| v as usize);
@@ -70,15 +80,15 @@ impl HyperParams {
         let vocab = content
             .tensor_infos
             .get("token_embd.weight")
-            .map(|info| info.shape.dims()[0])
-            .ok_or_else(|| Error::model("token_embd.weight", "missing"))?;
+            .and_then(|info| info.shape.dims().first().copied())
+            .ok_or_else(|| Error::model("token_embd.weight", "missing or without dimensions"))?;
         Ok(Self {
             hidden,
             layers: int("llama.block_count")?,
             heads,
             kv_heads,
             head_dim,
-            ffn: int("llama.feed_forward_length")?,
+            ffn,
             vocab,
             context: int("llama.context_length")?.min(max_context),
             rms_eps: gguf_meta::optional_f32(meta, "llama.attention.layer_norm_rms_epsilon")?

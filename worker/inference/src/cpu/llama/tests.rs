@@ -319,6 +319,11 @@ fn matrices_of_the_wrong_shape_or_missing_are_refused() {
     content.tensor_infos.remove("blk.1.ffn_down.weight");
     let err = Llama::load(&content, &mut reader, 4096, 1).unwrap_err();
     assert!(err.to_string().contains("blk.1.ffn_down.weight"), "{err}");
+    let mut reader = Cursor::new(gguf.as_slice());
+    let mut content = Content::read(&mut reader).unwrap();
+    content.metadata.insert("llama.embedding_length".into(), Value::U32(0));
+    let err = Llama::load(&content, &mut reader, 4096, 1).unwrap_err();
+    assert!(err.to_string().contains("multiples of 32"), "{err}");
     let odd = quantized(&mut noise, 3, 64, GgmlDType::Q8_0);
     let m = Matrix::from_qtensor("odd", &odd).unwrap();
     assert_eq!((m.rows(), m.cols()), (3, 64));
