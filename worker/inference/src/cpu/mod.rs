@@ -80,7 +80,6 @@ struct Inner {
     tokenizer: GgufTokenizer,
     template: ChatTemplate,
     stop: Vec<u32>,
-    context: u32,
     model: Llama,
     /// One request at a time: its cache and buffers.
     state: Mutex<State>,
@@ -91,9 +90,6 @@ impl CpuBackend {
     /// Loads the model, its tokenizer and chat template from the GGUF.
     /// Blocking (reads ~100 MB); call it before serving or on a blocking thread.
     pub fn load(config: &CpuConfig) -> Result<Self, Error> {
-        if config.threads == 0 {
-            return Err(Error::Config("threads must be at least 1".into()));
-        }
         let path = &config.model_path;
         let io = |source| Error::Io { path: path.clone(), source };
         let mut file = File::open(path).map_err(io)?;
@@ -112,14 +108,12 @@ impl CpuBackend {
         let stop =
             stop_tokens(&tokenizer, gguf_meta::optional_uint(meta, "tokenizer.ggml.eot_token_id")?);
         let model = Llama::load(&content, &mut file, MAX_CONTEXT, config.threads)?;
-        let context_len = u32::try_from(model.hyper_params().context).unwrap_or(u32::MAX);
         let backend = Self {
             inner: Arc::new(Inner {
                 name: config.name.clone().unwrap_or_else(|| file_stem(path)),
                 tokenizer,
                 template,
                 stop,
-                context: context_len,
                 model,
                 state: Mutex::new(State::new()),
                 estimator: Mutex::new(ThroughputEstimator::new(PRIOR, OVERHEAD)),
@@ -159,7 +153,7 @@ impl CpuBackend {
 
     /// Most tokens (prompt and output together) one request can hold.
     pub fn context_length(&self) -> u32 {
-        self.inner.context
+        self.inner.context()
     }
 
     /// Token ids of `req`'s templated prompt.
@@ -169,6 +163,12 @@ impl CpuBackend {
 }
 
 impl Inner {
+    /// Most tokens (prompt and output together) one request can hold.
+    fn context(&self) -> u32 {
+        // At most MAX_CONTEXT.
+        u32::try_from(self.model.hyper_params().context).unwrap_or(u32::MAX)
+    }
+
     fn prompt_ids(&self, req: &ChatRequest) -> Result<Vec<u32>, Error> {
         self.tokenizer.encode(&self.template.render(req)?)
     }
@@ -177,11 +177,11 @@ impl Inner {
         let started = Instant::now();
         let prompt = self.prompt_ids(req)?;
         let input_tokens = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
-        if u64::from(input_tokens) + u64::from(req.max_output_tokens) > u64::from(self.context) {
+        if u64::from(input_tokens) + u64::from(req.max_output_tokens) > u64::from(self.context()) {
             return Err(Error::ContextExceeded {
                 input_tokens,
                 max_output_tokens: req.max_output_tokens,
-                context: self.context,
+                context: self.context(),
             });
         }
         let generated = {

@@ -209,15 +209,7 @@ impl Llama {
     ) {
         acts.resize(input.len() / BLOCK, bytemuck::Zeroable::zeroed());
         quantize_activations(input, acts);
-        let parallel = self.pool.is_some();
-        // All parts take the same input: one row of it, or a prompt's rows.
-        if parts.first().is_some_and(|(m, _)| input.len() == m.cols()) {
-            Matrix::matvec_all(parts, acts, parallel);
-        } else {
-            for (m, out) in parts.iter_mut() {
-                m.matmul(acts, out, scratch, parallel);
-            }
-        }
+        Matrix::matmul_all(parts, acts, scratch, self.pool.is_some());
     }
 
     /// The attention sub-block of layer `index`: `x += o(attention(norm(x)))`.

@@ -88,41 +88,45 @@ impl Matrix {
         }
     }
 
-    /// `out[t][r] = row r · xs[t]` for every input row `t` (`xs` holds
-    /// `n` rows of `cols / 32` blocks; `out` holds `n` rows of `rows`).
+    /// `out = m · xs` for each `(m, out)` of `parts`, matrices of the same
+    /// width with the same input: `xs` holds `n` rows of `cols / 32`
+    /// blocks and each `out` holds `n` rows of its matrix's `rows`.
+    /// `parallel` splits the work across the rayon pool the caller runs in.
     ///
-    /// Each weight row is read once for all `n` inputs (a prompt's tokens),
-    /// while it is in cache. With more than one input the products are
-    /// gathered by weight row in `scratch` and then laid out by input.
-    /// `parallel` splits the rows across the rayon pool the caller runs in.
-    pub(crate) fn matmul(
-        &self,
+    /// One input row (a generated token): the rows of all matrices are split
+    /// as one piece of work, one hand-off instead of one per matrix. More
+    /// (a prompt): each weight row is read once for all `n` inputs, while it
+    /// is in cache; the products are gathered by weight row in `scratch`
+    /// and then laid out by input.
+    pub(crate) fn matmul_all(
+        parts: &mut [(&Matrix, &mut [f32])],
         xs: &[ActBlock],
-        out: &mut [f32],
         scratch: &mut Vec<f32>,
         parallel: bool,
     ) {
-        let per_row = self.cols / BLOCK;
+        let Some(per_row) = parts.first().map(|(m, _)| m.cols / BLOCK) else {
+            return;
+        };
         let n = xs.len() / per_row;
-        debug_assert_eq!(out.len(), n * self.rows);
         if n == 1 {
-            self.rows_into(xs, 1, out, parallel);
+            Self::matvec_all(parts, xs, parallel);
             return;
         }
-        scratch.clear();
-        scratch.resize(n * self.rows, 0.0);
-        self.rows_into(xs, n, scratch, parallel);
-        for (r, products) in scratch.chunks_exact(n).enumerate() {
-            for (t, &p) in products.iter().enumerate() {
-                out[t * self.rows + r] = p;
+        for (m, out) in parts.iter_mut() {
+            debug_assert_eq!(out.len(), n * m.rows);
+            scratch.clear();
+            scratch.resize(n * m.rows, 0.0);
+            m.rows_into(xs, n, scratch, parallel);
+            for (r, products) in scratch.chunks_exact(n).enumerate() {
+                for (t, &p) in products.iter().enumerate() {
+                    out[t * m.rows + r] = p;
+                }
             }
         }
     }
 
-    /// `out = m · x` for each `(m, out)` of `parts`, one input row `x`
-    /// for all: the rows of every matrix are split across the pool as one
-    /// piece of work, one hand-off instead of one per matrix.
-    pub(crate) fn matvec_all(parts: &mut [(&Matrix, &mut [f32])], x: &[ActBlock], parallel: bool) {
+    /// [`Matrix::matmul_all`] for one input row.
+    fn matvec_all(parts: &mut [(&Matrix, &mut [f32])], x: &[ActBlock], parallel: bool) {
         let mut tasks = Vec::with_capacity(64);
         for (m, out) in parts.iter_mut() {
             debug_assert_eq!(out.len(), m.rows);

@@ -194,16 +194,7 @@ impl Llama {
         max_context: usize,
         threads: usize,
     ) -> Result<Self, Error> {
-        let hp = HyperParams::read(content, max_context)?;
-        let mut loader = Loader { content, reader };
-        let embed = loader.matrix("token_embd.weight", hp.vocab, hp.hidden)?;
-        let output = if content.tensor_infos.contains_key("output.weight") {
-            Some(loader.matrix("output.weight", hp.vocab, hp.hidden)?)
-        } else {
-            None
-        };
-        let norm = loader.vector("output_norm.weight", hp.hidden)?;
-        let layers = (0..hp.layers).map(|i| loader.layer(i, &hp)).collect::<Result<_, _>>()?;
+        // Checked before ~100 MB of weights are read.
         let pool = match threads {
             0 => return Err(Error::Config("threads must be at least 1".into())),
             1 => None,
@@ -215,6 +206,16 @@ impl Llama {
                     .map_err(|e| Error::Config(format!("starting {n} compute threads: {e}")))?,
             ),
         };
+        let hp = HyperParams::read(content, max_context)?;
+        let mut loader = Loader { content, reader };
+        let embed = loader.matrix("token_embd.weight", hp.vocab, hp.hidden)?;
+        let output = if content.tensor_infos.contains_key("output.weight") {
+            Some(loader.matrix("output.weight", hp.vocab, hp.hidden)?)
+        } else {
+            None
+        };
+        let norm = loader.vector("output_norm.weight", hp.hidden)?;
+        let layers = (0..hp.layers).map(|i| loader.layer(i, &hp)).collect::<Result<_, _>>()?;
         Ok(Self { rope: rope_tables(&hp), hp, embed, output, norm, layers, pool })
     }
 
