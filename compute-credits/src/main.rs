@@ -10,9 +10,9 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     compute_credits::print_from_args();
-    interfaces::abi_export::print_extra(
+    contract_kit::abi_export::print_extra(
         "ICreditLedgerExtras",
-        &[interfaces::abi_export::ACCESS_CONTROL],
+        &[contract_kit::abi_export::ACCESS_CONTROL],
         include_str!("errors.rs"),
     );
 }

@@ -26,12 +26,11 @@ pub const PROGRAMS: [&str; 11] = [
 ];
 
 /// Init code of the development chain's asset: an ERC-20 anyone can mint
-/// (a test double, from `devnode/tests/fixtures/TestDoubles.sol`).
-pub const TEST_TOKEN: &str = include_str!("../../devnode/tests/fixtures/TestToken.bin");
+/// (a test double, from `fixtures/TestDoubles.sol`).
+pub const TEST_TOKEN: &str = include_str!("../../fixtures/TestToken.bin");
 /// Init code (without its constructor argument) of the development chain's
 /// yield source: an ERC-4626 whose gains are simulated (a test double).
-pub const TEST_YIELD_SOURCE: &str =
-    include_str!("../../devnode/tests/fixtures/TestYieldSource.bin");
+pub const TEST_YIELD_SOURCE: &str = include_str!("../../fixtures/TestYieldSource.bin");
 
 /// Decodes one of the test doubles' hex init codes.
 pub fn test_double(hex_text: &str) -> Result<Vec<u8>> {
@@ -108,7 +107,7 @@ impl Artifacts {
 
     /// Init code that deploys a program's deployed `code`.
     pub fn init_code(code: &[u8]) -> Bytes {
-        xtask::check::init_code(code).into()
+        stylus_check::init_code(code).into()
     }
 }
 

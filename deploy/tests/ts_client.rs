@@ -13,7 +13,7 @@
 //! reachable on the first run: without them the tests fail rather than
 //! skip, so that CI cannot pass without running them.
 
-#[path = "../../devnode/tests/common/command.rs"]
+#[path = "../../offchain/devnode/tests/common/command.rs"]
 mod command;
 
 use std::{

@@ -10,7 +10,7 @@
 //! vault never promises more than it delivered.
 
 use alloy_primitives::{uint, U256};
-use interfaces::math::bps_ceil;
+use contract_kit::math::bps_ceil;
 
 /// Fixed-point scale of the accumulator.
 pub const ACC_SCALE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_U256);
@@ -60,7 +60,7 @@ pub fn payout(amount: U256, value: U256, principal: U256) -> U256 {
 /// The harvest tip: `tip_bps` of what was skimmed, at most `max_tip`.
 #[must_use]
 pub fn tip(harvested: U256, tip_bps: u16, max_tip: U256) -> U256 {
-    interfaces::math::bps_floor(harvested, u64::from(tip_bps)).min(max_tip)
+    contract_kit::math::bps_floor(harvested, u64::from(tip_bps)).min(max_tip)
 }
 
 /// The unlock time after a deposit locked for `lock` seconds at `now`: locks

@@ -2,8 +2,8 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-pub use interfaces::errors::{ZeroAddress, ZeroAmount};
-use interfaces::{guard::ReentrantCall, short_string::InvalidString};
+pub use contract_kit::errors::{ZeroAddress, ZeroAmount};
+use contract_kit::{guard::ReentrantCall, short_string::InvalidString};
 use openzeppelin_stylus::{access::ownable, token::erc20};
 use stylus_sdk::prelude::*;
 

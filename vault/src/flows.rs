@@ -2,12 +2,15 @@
 //! the yield source and the ledger.
 
 use alloy_primitives::{Address, U256, U64};
-use interfaces::calls::{self, ICreditLedger, IERC4626};
+use contract_kit::{
+    calls::{self, ICreditLedger, IERC4626},
+    events::emit,
+};
 use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, contract};
 
 use crate::{
-    accrual, log, params::MAX_LOCK, AssetShortfall, BeneficiaryFixed, Claimed, DepositCapExceeded,
+    accrual, params::MAX_LOCK, AssetShortfall, BeneficiaryFixed, Claimed, DepositCapExceeded,
     DepositsPaused, Error, ExternalCallFailed, Harvested, InsufficientPrincipal, LockTooLong,
     LossReported, StillLocked, Vault, ZeroAddress, ZeroAmount,
 };
@@ -98,7 +101,7 @@ impl Vault {
         let principal = self.shares.total_supply();
         let value = self.source_value()?;
         if value < principal {
-            log(LossReported { value, principal });
+            emit(LossReported { value, principal });
         }
         let params = self.params.read();
         let surplus = accrual::surplus(value, principal, params.buffer_bps);
@@ -129,7 +132,7 @@ impl Vault {
         }
         self.last_harvest.set(U64::from(block::timestamp()));
         let caller = tipped.unwrap_or_default();
-        log(Harvested { caller, surplus, tip, credits });
+        emit(Harvested { caller, surplus, tip, credits });
         Ok((credits, tip))
     }
 
@@ -190,7 +193,7 @@ impl Vault {
         self.members.setter(member).accrued.set(U256::ZERO);
         let beneficiary = self.beneficiary_of_member(member);
         self.mint(beneficiary, credits)?;
-        log(Claimed { member, beneficiary, credits });
+        emit(Claimed { member, beneficiary, credits });
         Ok(credits)
     }
 }

@@ -33,9 +33,10 @@ mod shares;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64, U8};
-use interfaces::{
+use contract_kit::{
     calls::{self, IERC4626},
-    guard::ReentrancyGuard,
+    events::emit,
+    guard::{Guarded, ReentrancyGuard},
     short_string::ShortString,
 };
 use openzeppelin_stylus::{
@@ -43,7 +44,7 @@ use openzeppelin_stylus::{
     token::erc20::{Erc20, IErc20},
 };
 use stylus_sdk::{
-    block, contract, evm, msg,
+    block, contract, msg,
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64, StorageU8},
 };
@@ -77,6 +78,12 @@ pub struct Vault {
     members: StorageMap<Address, Member>,
 }
 
+impl Guarded for Vault {
+    fn lock(&mut self) -> &mut ReentrancyGuard {
+        &mut self.guard
+    }
+}
+
 #[public]
 #[implements(IErc20<Error = Error>, IOwnable)]
 impl Vault {
@@ -84,7 +91,7 @@ impl Vault {
     /// `ledger` (all three for the same asset), the `owner`, and an optional
     /// `fixed_beneficiary` that receives all yield (zero: each member picks).
     /// `name` and `symbol` are `bytes32` text (see
-    /// [`interfaces::short_string`]). Parameter changes wait `delay` seconds.
+    /// [`contract_kit::short_string`]). Parameter changes wait `delay` seconds.
     ///
     /// # Errors
     /// [`ZeroAddress`], [`AssetMismatch`], [`ExternalCallFailed`],
@@ -146,7 +153,7 @@ impl Vault {
     /// # Errors
     /// [`DepositsPaused`], [`ZeroAmount`], [`LockTooLong`],
     /// [`DepositCapExceeded`], [`BeneficiaryFixed`], [`AssetShortfall`],
-    /// [`ExternalCallFailed`], [`interfaces::guard::ReentrantCall`].
+    /// [`ExternalCallFailed`], [`contract_kit::guard::ReentrantCall`].
     pub fn deposit(
         &mut self,
         assets: U256,
@@ -155,22 +162,24 @@ impl Vault {
     ) -> Result<(), Error> {
         let member = msg::sender();
         self.check_deposit(assets, beneficiary, lock_seconds)?;
-        self.guard.enter()?;
-        if self.fixed_beneficiary.get().is_zero() {
-            self.harvest_inner(None)?;
-        }
-        self.settle(member);
-        // Effects first: while the asset is in flight the vault looks poorer,
-        // never richer, so a reentrant harvest finds nothing to skim.
-        self.shares._mint(member, assets)?;
-        let unlock_at = self.extend_lock(member, block::timestamp(), lock_seconds);
-        if !beneficiary.is_zero() && self.fixed_beneficiary.get().is_zero() {
-            self.members.setter(member).beneficiary.set(beneficiary);
-        }
-        self.pull_and_invest(member, assets)?;
-        self.guard.exit();
+        let unlock_at = self.guarded(|s| {
+            if s.fixed_beneficiary.get().is_zero() {
+                s.harvest_inner(None)?;
+            }
+            s.settle(member);
+            // Effects first: while the asset is in flight the vault looks
+            // poorer, never richer, so a reentrant harvest finds nothing to
+            // skim.
+            s.shares._mint(member, assets)?;
+            let unlock_at = s.extend_lock(member, block::timestamp(), lock_seconds);
+            if !beneficiary.is_zero() && s.fixed_beneficiary.get().is_zero() {
+                s.members.setter(member).beneficiary.set(beneficiary);
+            }
+            s.pull_and_invest(member, assets)?;
+            Ok::<_, Error>(unlock_at)
+        })?;
         let beneficiary = self.beneficiary_of_member(member);
-        log(Deposited { member, beneficiary, assets, unlockAt: unlock_at });
+        emit(Deposited { member, beneficiary, assets, unlockAt: unlock_at });
         Ok(())
     }
 
@@ -182,23 +191,24 @@ impl Vault {
     /// # Errors
     /// [`ZeroAmount`], [`ZeroAddress`], [`StillLocked`],
     /// [`InsufficientPrincipal`], [`ExternalCallFailed`],
-    /// [`interfaces::guard::ReentrantCall`].
+    /// [`contract_kit::guard::ReentrantCall`].
     pub fn withdraw(&mut self, principal: U256, receiver: Address) -> Result<U256, Error> {
         let member = msg::sender();
         self.check_withdraw(member, principal, receiver)?;
-        self.guard.enter()?;
-        self.settle(member);
-        let value = self.source_value()?;
-        let paid = accrual::payout(principal, value, self.shares.total_supply());
-        self.shares._burn(member, principal)?;
-        if !paid.is_zero() {
-            let source = self.source.get();
-            let me = contract::address();
-            calls::send(source, &IERC4626::withdrawCall { assets: paid, receiver, owner: me })
-                .map_err(|_| ExternalCallFailed { target: source })?;
-        }
-        self.guard.exit();
-        log(Withdrawn { member, receiver, principal, paid });
+        let paid = self.guarded(|s| {
+            s.settle(member);
+            let value = s.source_value()?;
+            let paid = accrual::payout(principal, value, s.shares.total_supply());
+            s.shares._burn(member, principal)?;
+            if !paid.is_zero() {
+                let source = s.source.get();
+                let me = contract::address();
+                calls::send(source, &IERC4626::withdrawCall { assets: paid, receiver, owner: me })
+                    .map_err(|_| ExternalCallFailed { target: source })?;
+            }
+            Ok::<_, Error>(paid)
+        })?;
+        emit(Withdrawn { member, receiver, principal, paid });
         Ok(paid)
     }
 
@@ -208,12 +218,9 @@ impl Vault {
     ///
     /// # Errors
     /// [`ExternalCallFailed`], [`AssetShortfall`],
-    /// [`interfaces::guard::ReentrantCall`].
+    /// [`contract_kit::guard::ReentrantCall`].
     pub fn harvest(&mut self) -> Result<(U256, U256), Error> {
-        self.guard.enter()?;
-        let result = self.harvest_inner(Some(msg::sender()));
-        self.guard.exit();
-        result
+        self.guarded(|s| s.harvest_inner(Some(msg::sender())))
     }
 
     /// Mints the credits `member` has accrued to the member's beneficiary.
@@ -244,7 +251,7 @@ impl Vault {
         self.settle(member);
         self.pay_accrued(member)?;
         self.members.setter(member).beneficiary.set(beneficiary);
-        log(BeneficiarySet { member, beneficiary });
+        emit(BeneficiarySet { member, beneficiary });
         Ok(())
     }
 
@@ -256,7 +263,7 @@ impl Vault {
     pub fn set_paused(&mut self, paused: bool) -> Result<(), Error> {
         self.ownable.only_owner()?;
         self.paused.set(paused);
-        log(PauseSet { paused });
+        emit(PauseSet { paused });
         Ok(())
     }
 
@@ -277,7 +284,7 @@ impl Vault {
         p.validate()?;
         let eta = params::eta_of(block::timestamp(), self.delay.get().to());
         self.pending_change.propose(&p, eta);
-        log(ChangeProposed {
+        emit(ChangeProposed {
             tipBps: tip_bps,
             maxTip: max_tip,
             bufferBps: buffer_bps,
@@ -304,7 +311,7 @@ impl Vault {
         let p = self.pending_change.params.read();
         self.params.write(&p);
         self.pending_change.clear();
-        log(ChangeExecuted {
+        emit(ChangeExecuted {
             tipBps: p.tip_bps,
             maxTip: p.max_tip,
             bufferBps: p.buffer_bps,
@@ -323,7 +330,7 @@ impl Vault {
             return Err(NoPendingChange {}.into());
         }
         self.pending_change.clear();
-        log(ChangeCancelled {});
+        emit(ChangeCancelled {});
         Ok(())
     }
 
@@ -405,11 +412,6 @@ impl IOwnable for Vault {
     fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         Ok(self.ownable.renounce_ownership()?)
     }
-}
-
-/// Emits an event.
-fn log<E: alloy_sol_types::SolEvent>(event: E) {
-    evm::log(event);
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     vault::print_from_args();
-    interfaces::abi_export::print_extra(
+    contract_kit::abi_export::print_extra(
         "IVaultExtras",
-        &[interfaces::abi_export::ERC20, interfaces::abi_export::OWNABLE],
+        &[contract_kit::abi_export::ERC20, contract_kit::abi_export::OWNABLE],
         include_str!("errors.rs"),
     );
 }

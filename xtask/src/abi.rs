@@ -105,7 +105,7 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
     }
     let sol = print(exe, contract, &args)?;
     let constructor = print(exe, contract, &["constructor"])?;
-    let abi = xtask::solidity::json_abi(&sol, Some(&constructor))
+    let abi = crate::solidity::json_abi(&sol, Some(&constructor))
         .with_context(|| format!("converting the interface of {} to a JSON ABI", contract.name))?;
     if abi.functions.is_empty() {
         eprintln!("warning: the interface of {} declares no function", contract.name);

@@ -3,7 +3,7 @@
 use std::{fs, path::PathBuf, process::Command};
 
 use anyhow::{bail, Context, Result};
-use xtask::check::{check_program, deployable_code, Report};
+use stylus_check::{check_program, deployable_code, Report};
 
 use crate::{
     native_keccak,
@@ -132,7 +132,7 @@ fn optimize(
     let wasm = fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
     let report = check_program(&wasm);
     let smaller = report.compressed_size < original.compressed_size;
-    let rule = std::mem::discriminant::<xtask::check::Violation>;
+    let rule = std::mem::discriminant::<stylus_check::Violation>;
     let no_worse =
         report.violations.iter().all(|v| original.violations.iter().any(|o| rule(o) == rule(v)));
     if !no_worse {

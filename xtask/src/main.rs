@@ -13,6 +13,7 @@ mod abi;
 mod build;
 mod native_keccak;
 mod report;
+mod solidity;
 mod toolchain;
 mod workspace;
 
@@ -71,7 +72,7 @@ fn check_files(files: &[PathBuf]) -> Result<bool> {
         .map(|file| {
             let wasm = fs::read(file).with_context(|| format!("reading {}", file.display()))?;
             let name = file.file_stem().unwrap_or(file.as_os_str()).to_string_lossy();
-            let report = xtask::check::check_program(&wasm);
+            let report = stylus_check::check_program(&wasm);
             Ok(report::Row::new(&name, &file.to_string_lossy(), report))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -4,7 +4,7 @@ use std::{fmt::Write, fs, path::Path};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use xtask::check::{Report, MAX_COMPRESSED_SIZE, MAX_RAW_SIZE};
+use stylus_check::{Report, MAX_COMPRESSED_SIZE, MAX_RAW_SIZE};
 
 /// One checked module.
 #[derive(Debug, Serialize)]
@@ -184,7 +184,7 @@ mod tests {
         let report = Report {
             raw_size: 30_000,
             compressed_size: 12_288,
-            violations: vec![xtask::check::Violation::MissingMemoryGrowHook],
+            violations: vec![stylus_check::Violation::MissingMemoryGrowHook],
         };
         let text = table(&[Row::new("vault", "target/stylus/vault.wasm", report)]);
         assert!(text.contains("vault"), "{text}");

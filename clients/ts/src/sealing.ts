@@ -1,6 +1,6 @@
 /**
  * Sealed prompts and answers, byte-compatible with the Rust `sealing` crate
- * (`sealing/src/lib.rs`): HPKE (RFC 9180) base mode with
+ * (`offchain/sealing/src/lib.rs`): HPKE (RFC 9180) base mode with
  * DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and ChaCha20-Poly1305.
  *
  * ```text

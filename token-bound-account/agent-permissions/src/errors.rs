@@ -4,8 +4,8 @@
 use alloc::vec::Vec;
 
 use alloy_sol_types::{sol, SolError};
-pub use interfaces::errors::ZeroAddress;
-pub use interfaces::guard::ReentrantCall;
+pub use contract_kit::errors::ZeroAddress;
+pub use contract_kit::guard::ReentrantCall;
 
 sol! {
     /// `agent` has never been granted rights on `account`.

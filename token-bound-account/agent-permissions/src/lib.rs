@@ -44,13 +44,17 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, keccak256, Address, B256, U256, U64};
 use alloy_sol_types::{sol, SolCall};
-use interfaces::{calls, guard::ReentrancyGuard};
+use contract_kit::{
+    calls,
+    events::emit,
+    guard::{Guarded, ReentrancyGuard},
+};
 use rules::Usage;
 use stylus_sdk::{
     abi::Bytes,
     block,
     call::RawCall,
-    evm, msg,
+    msg,
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64},
 };
@@ -98,6 +102,12 @@ pub struct AgentPermissions {
     /// By `keccak256(account, agent, epoch, target, selector)`.
     allowed: StorageMap<B256, StorageBool>,
     guard: ReentrancyGuard,
+}
+
+impl Guarded for AgentPermissions {
+    fn lock(&mut self) -> &mut ReentrancyGuard {
+        &mut self.guard
+    }
 }
 
 /// The key of the grant of `agent` on `account`.
@@ -172,7 +182,7 @@ impl AgentPermissions {
         g.value_used.set(U256::ZERO);
         g.credit_window.set(U64::ZERO);
         g.credits_used.set(U256::ZERO);
-        evm::log(AgentGranted {
+        emit(AgentGranted {
             account,
             agent,
             owner,
@@ -206,7 +216,7 @@ impl AgentPermissions {
             return Err(AgentNotAllowed { account, agent }.into());
         }
         self.allowed.setter(allow_key(key, epoch, target, selector)).set(allowed);
-        evm::log(TargetAllowed { account, agent, target, selector, allowed });
+        emit(TargetAllowed { account, agent, target, selector, allowed });
         Ok(())
     }
 
@@ -221,7 +231,7 @@ impl AgentPermissions {
             return Err(AgentNotAllowed { account, agent }.into());
         }
         g.revoked.set(true);
-        evm::log(AgentRevokedNow { account, agent });
+        emit(AgentRevokedNow { account, agent });
         Ok(())
     }
 
@@ -241,10 +251,7 @@ impl AgentPermissions {
         value: U256,
         data: Bytes,
     ) -> Result<Bytes, Error> {
-        self.guard.enter()?;
-        let result = self.run(account, to, value, &data);
-        self.guard.exit();
-        result
+        self.guarded(|s| s.run(account, to, value, &data))
     }
 
     /// What `agent` may still spend on `account` now: ETH and credits left
@@ -385,7 +392,7 @@ impl AgentPermissions {
         let mut g = self.grants.setter(key);
         g.credit_window.set(U64::from(credits.window));
         g.credits_used.set(credits.used);
-        evm::log(AgentExecuted { account, agent, target: to, selector, value, credits: spent });
+        emit(AgentExecuted { account, agent, target: to, selector, value, credits: spent });
         Ok(reply.to_vec().into())
     }
 }

@@ -10,5 +10,9 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     agent_permissions::print_from_args();
-    interfaces::abi_export::print_extra("IAgentPermissionsExtras", &[], include_str!("errors.rs"));
+    contract_kit::abi_export::print_extra(
+        "IAgentPermissionsExtras",
+        &[],
+        include_str!("errors.rs"),
+    );
 }

@@ -31,11 +31,12 @@ mod tests;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, Address, B256, U256, U32};
-use erc6551::BoundToken;
-use interfaces::{
+use contract_kit::{
     calls::{self, IERC6551Registry},
+    events::emit,
     short_string::ShortString,
 };
+use erc6551::BoundToken;
 use openzeppelin_stylus::{
     token::erc721::{Erc721, IErc721},
     utils::introspection::erc165::IErc165,
@@ -94,7 +95,7 @@ impl AiNft {
     /// implementation every AI's account is created with.
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`interfaces::short_string::InvalidString`].
+    /// [`ZeroAddress`], [`contract_kit::short_string::InvalidString`].
     #[constructor]
     pub fn constructor(
         &mut self,
@@ -174,7 +175,7 @@ impl AiNft {
         ai.account.set(account);
         ai.instructions_uri.set_bytes(&*instructions_uri);
         self.erc721._mint(to, id)?;
-        errors::emit(AiMinted {
+        emit(AiMinted {
             id,
             owner: to,
             account,
@@ -250,7 +251,7 @@ impl AiNft {
         let mut ai = self.ais.setter(id);
         ai.instructions_hash.set(instructions_hash);
         ai.instructions_uri.set_bytes(&*instructions_uri);
-        errors::emit(InstructionsSet {
+        emit(InstructionsSet {
             id,
             instructionsHash: instructions_hash,
             instructionsUri: instructions_uri.0.into(),
@@ -265,7 +266,7 @@ impl AiNft {
     pub fn set_model(&mut self, id: U256, model: u32) -> Result<(), Error> {
         self.only_holder(id)?;
         self.ais.setter(id).model.set(U32::from(model));
-        errors::emit(ModelSet { id, model });
+        emit(ModelSet { id, model });
         Ok(())
     }
 
@@ -276,7 +277,7 @@ impl AiNft {
     pub fn set_key_collection(&mut self, id: U256, key_collection: Address) -> Result<(), Error> {
         self.only_holder(id)?;
         self.ais.setter(id).key_collection.set(key_collection);
-        errors::emit(KeyCollectionSet { id, keyCollection: key_collection });
+        emit(KeyCollectionSet { id, keyCollection: key_collection });
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 //! and the registry returns it as it returns any account that already
 //! exists. The real CREATE2 of the proxy, and a registry call that fails
 //! (`AccountCreationFailed`, the whole mint undone), run on the devnode
-//! (`devnode/tests/ai_nft.rs`).
+//! (`offchain/devnode/tests/ai_nft.rs`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -2,8 +2,8 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-pub use interfaces::errors::ZeroAddress;
-pub use interfaces::guard::ReentrantCall;
+pub use contract_kit::errors::ZeroAddress;
+pub use contract_kit::guard::ReentrantCall;
 use stylus_sdk::prelude::*;
 
 sol! {

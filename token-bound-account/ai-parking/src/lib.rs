@@ -28,22 +28,30 @@
 extern crate alloc;
 
 mod errors;
+mod proposals;
+mod release;
 #[cfg(test)]
 mod tests;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::B32, keccak256, Address, B256, U256, U64};
+use alloy_primitives::{Address, B256, U256, U64};
 use alloy_sol_types::{sol, SolCall};
-use interfaces::{calls, guard::ReentrancyGuard};
+use contract_kit::{
+    calls,
+    events::emit,
+    guard::{Guarded, ReentrancyGuard},
+};
 use stylus_sdk::{
     abi::Bytes,
-    block, contract, evm, msg,
+    block, msg,
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU64},
 };
 
 pub use errors::*;
+pub use proposals::{is_valid_proposal, proposal_id};
+pub use release::{check_terms, eta, park_key};
 
 /// Shortest release and proposal delay: one day, for the community to see
 /// a release coming and a guardian to cancel it.
@@ -99,56 +107,10 @@ pub struct AiParking {
     guard: ReentrancyGuard,
 }
 
-/// The key of a parked token.
-pub fn park_key(nft: Address, token_id: U256) -> B256 {
-    let mut buf = [0u8; 52];
-    buf[..20].copy_from_slice(nft.as_slice());
-    buf[20..].copy_from_slice(&token_id.to_be_bytes::<32>());
-    keccak256(buf)
-}
-
-/// The id of a proposal: the parked token, the parking's epoch (so that a
-/// proposal left pending at a release never runs in a later parking) and
-/// the forwarded calldata.
-pub fn proposal_id(nft: Address, token_id: U256, epoch: u64, data: &[u8]) -> B256 {
-    let mut buf = park_key(nft, token_id).to_vec();
-    buf.extend_from_slice(&epoch.to_be_bytes());
-    buf.extend_from_slice(data);
-    keccak256(buf)
-}
-
-/// When a release or proposal made at `now` with `delay` may run.
-pub fn eta(now: u64, delay: u64) -> u64 {
-    now.saturating_add(delay)
-}
-
-/// Checks the terms of a parking.
-///
-/// # Errors
-/// [`BadGuardians`], [`DelayTooShort`] for a releasable parking.
-pub fn check_terms(guardians: usize, delay: u64, permanent: bool) -> Result<(), Error> {
-    if permanent {
-        return Ok(());
+impl Guarded for AiParking {
+    fn lock(&mut self) -> &mut ReentrancyGuard {
+        &mut self.guard
     }
-    if guardians == 0 || guardians > MAX_GUARDIANS {
-        return Err(
-            BadGuardians { count: U256::from(guardians), max: U256::from(MAX_GUARDIANS) }.into()
-        );
-    }
-    if delay < MIN_DELAY {
-        return Err(DelayTooShort { delay, min: MIN_DELAY }.into());
-    }
-    Ok(())
-}
-
-/// Whether `data` is a `grant` or `allow` call for `account`.
-pub fn is_valid_proposal(data: &[u8], account: Address) -> bool {
-    let selector = data.get(..4).map(B32::from_slice);
-    let known = selector == Some(B32::from(IPermissions::grantCall::SELECTOR))
-        || selector == Some(B32::from(IPermissions::allowCall::SELECTOR));
-    let mut word = [0u8; 32];
-    word[12..].copy_from_slice(account.as_slice());
-    known && data.get(4..36) == Some(&word[..])
 }
 
 fn send<C: SolCall>(target: Address, call: &C) -> Result<Vec<u8>, Error> {
@@ -194,11 +156,9 @@ impl AiParking {
         delay: u64,
         permanent: bool,
     ) -> Result<(), Error> {
-        self.guard.enter()?;
-        let result =
-            self.park_unguarded(nft, token_id, account, controller, &guardians, delay, permanent);
-        self.guard.exit();
-        result
+        self.guarded(|s| {
+            s.park_token(nft, token_id, account, controller, &guardians, delay, permanent)
+        })
     }
 
     /// Asks to release the token to `to`, no sooner than the parking's delay
@@ -226,7 +186,7 @@ impl AiParking {
         let eta = eta(block::timestamp(), p.delay.get().to());
         p.release_to.set(to);
         p.release_eta.set(U64::from(eta));
-        evm::log(ReleaseRequested { nft, tokenId: token_id, to, eta });
+        emit(ReleaseRequested { nft, tokenId: token_id, to, eta });
         Ok(eta)
     }
 
@@ -243,7 +203,7 @@ impl AiParking {
         }
         p.release_to.set(Address::ZERO);
         p.release_eta.set(U64::ZERO);
-        evm::log(ReleaseCancelled { nft, tokenId: token_id, by: msg::sender() });
+        emit(ReleaseCancelled { nft, tokenId: token_id, by: msg::sender() });
         Ok(())
     }
 
@@ -253,10 +213,7 @@ impl AiParking {
     /// # Errors
     /// [`NotParked`], [`NoPendingRelease`], [`NotReady`], [`CallFailed`].
     pub fn execute_release(&mut self, nft: Address, token_id: U256) -> Result<(), Error> {
-        self.guard.enter()?;
-        let result = self.execute_release_unguarded(nft, token_id);
-        self.guard.exit();
-        result
+        self.guarded(|s| s.release_token(nft, token_id))
     }
 
     /// Proposes `data`, a `grant` or `allow` call on the agent-permissions
@@ -276,7 +233,7 @@ impl AiParking {
         let eta = eta(block::timestamp(), p.delay.get().to());
         let id = proposal_id(nft, token_id, p.epoch.get().to(), &data);
         self.proposals.setter(id).set(U64::from(eta));
-        evm::log(Proposed { nft, tokenId: token_id, id, eta, data: data.to_vec().into() });
+        emit(Proposed { nft, tokenId: token_id, id, eta, data: data.to_vec().into() });
         Ok(id)
     }
 
@@ -296,7 +253,7 @@ impl AiParking {
             return Err(UnknownProposal { id }.into());
         }
         self.proposals.setter(id).set(U64::ZERO);
-        evm::log(ProposalCancelled { nft, tokenId: token_id, id, by: msg::sender() });
+        emit(ProposalCancelled { nft, tokenId: token_id, id, by: msg::sender() });
         Ok(())
     }
 
@@ -311,10 +268,7 @@ impl AiParking {
         token_id: U256,
         data: Bytes,
     ) -> Result<(), Error> {
-        self.guard.enter()?;
-        let result = self.execute_proposal_unguarded(nft, token_id, &data);
-        self.guard.exit();
-        result
+        self.guarded(|s| s.run_proposal(nft, token_id, &data))
     }
 
     /// Ends the rights of `agent` on the parked AI's account at once.
@@ -327,10 +281,7 @@ impl AiParking {
         token_id: U256,
         agent: Address,
     ) -> Result<(), Error> {
-        self.guard.enter()?;
-        let result = self.revoke_agent_unguarded(nft, token_id, agent);
-        self.guard.exit();
-        result
+        self.guarded(|s| s.revoke_in_account(nft, token_id, agent))
     }
 
     /// The parking of a token: account (zero: not parked), controller,
@@ -365,145 +316,5 @@ impl AiParking {
     /// The agent-permissions contract parked accounts obey.
     pub fn permissions(&self) -> Address {
         self.permissions.get()
-    }
-}
-
-impl AiParking {
-    /// The id of the proposal of `data` in the token's current parking.
-    fn id_of(&self, nft: Address, token_id: U256, data: &[u8]) -> B256 {
-        let epoch = self.parked.get(park_key(nft, token_id)).epoch.get().to();
-        proposal_id(nft, token_id, epoch, data)
-    }
-
-    /// The body of [`Self::revoke_agent`], under the reentrancy lock.
-    fn revoke_agent_unguarded(
-        &mut self,
-        nft: Address,
-        token_id: U256,
-        agent: Address,
-    ) -> Result<(), Error> {
-        self.only_guardian(nft, token_id)?;
-        let account = self.parked.get(park_key(nft, token_id)).account.get();
-        send(self.permissions.get(), &IPermissions::revokeCall { account, agent })?;
-        Ok(())
-    }
-
-    /// The body of [`Self::execute_proposal`], under the reentrancy lock.
-    fn execute_proposal_unguarded(
-        &mut self,
-        nft: Address,
-        token_id: U256,
-        data: &[u8],
-    ) -> Result<(), Error> {
-        self.parking(nft, token_id)?;
-        let id = self.id_of(nft, token_id, data);
-        let eta = self.proposals.get(id).to::<u64>();
-        if eta == 0 {
-            return Err(UnknownProposal { id }.into());
-        }
-        let now = block::timestamp();
-        if now < eta {
-            return Err(NotReady { eta, now }.into());
-        }
-        self.proposals.setter(id).set(U64::ZERO);
-        evm::log(ProposalExecuted { nft, tokenId: token_id, id });
-        let permissions = self.permissions.get();
-        // SAFETY: the cache is flushed before the call and the lock refuses
-        // reentrant calls.
-        unsafe { stylus_sdk::call::RawCall::new().flush_storage_cache().call(permissions, data) }
-            .map_err(|_| CallFailed { callee: permissions })?;
-        Ok(())
-    }
-
-    /// The body of [`Self::execute_release`], under the reentrancy lock.
-    fn execute_release_unguarded(&mut self, nft: Address, token_id: U256) -> Result<(), Error> {
-        let mut p = self.parking(nft, token_id)?;
-        let (to, eta) = (p.release_to.get(), p.release_eta.get().to::<u64>());
-        if eta == 0 {
-            return Err(NoPendingRelease { nft, tokenId: token_id }.into());
-        }
-        let now = block::timestamp();
-        if now < eta {
-            return Err(NotReady { eta, now }.into());
-        }
-        p.account.set(Address::ZERO);
-        p.controller.set(Address::ZERO);
-        p.release_to.set(Address::ZERO);
-        p.release_eta.set(U64::ZERO);
-        evm::log(Released { nft, tokenId: token_id, to });
-        send(nft, &INft::transferFromCall { from: contract::address(), to, tokenId: token_id })?;
-        Ok(())
-    }
-
-    /// The body of [`Self::park`], under the reentrancy lock.
-    #[allow(clippy::too_many_arguments)]
-    fn park_unguarded(
-        &mut self,
-        nft: Address,
-        token_id: U256,
-        account: Address,
-        controller: Address,
-        guardians: &[Address],
-        delay: u64,
-        permanent: bool,
-    ) -> Result<(), Error> {
-        let caller = msg::sender();
-        let holder = calls::view(nft, &INft::ownerOfCall { tokenId: token_id })
-            .and_then(|r| calls::address(&r))
-            .unwrap_or_default();
-        if holder != caller {
-            return Err(NotTokenOwner { caller, tokenId: token_id }.into());
-        }
-        let bound = calls::view(account, &IBoundAccount::tokenCall {})
-            .ok()
-            .and_then(|r| IBoundAccount::tokenCall::abi_decode_returns(&r, true).ok())
-            .map(|t| (t.chainId, t.tokenContract, t.tokenId));
-        if bound != Some((U256::from(block::chainid()), nft, token_id)) {
-            return Err(WrongAccount { account }.into());
-        }
-        if controller.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        check_terms(guardians.len(), delay, permanent)?;
-        let permissions = self.permissions.get();
-        let mut p = self.parked.setter(park_key(nft, token_id));
-        let epoch = p.epoch.get().to::<u64>() + 1;
-        p.epoch.set(U64::from(epoch));
-        p.account.set(account);
-        p.controller.set(controller);
-        p.permanent.set(permanent);
-        p.delay.set(U64::from(delay));
-        p.release_to.set(Address::ZERO);
-        p.release_eta.set(U64::ZERO);
-        for g in guardians {
-            p.guardians.setter(*g).set(U64::from(epoch));
-        }
-        evm::log(Parked { nft, tokenId: token_id, account, controller, delay, permanent });
-        let this = contract::address();
-        send(nft, &INft::transferFromCall { from: caller, to: this, tokenId: token_id })?;
-        send(account, &IBoundAccount::setExecutorCall { executor: permissions })?;
-        Ok(())
-    }
-    /// The parking of a parked token.
-    fn parking(
-        &mut self,
-        nft: Address,
-        token_id: U256,
-    ) -> Result<stylus_sdk::storage::StorageGuardMut<'_, Parking>, Error> {
-        let p = self.parked.setter(park_key(nft, token_id));
-        if p.account.get().is_zero() {
-            return Err(NotParked { nft, tokenId: token_id }.into());
-        }
-        Ok(p)
-    }
-
-    /// Lets the controller and the guardians of a parked token through.
-    fn only_guardian(&mut self, nft: Address, token_id: U256) -> Result<(), Error> {
-        let caller = msg::sender();
-        let p = self.parking(nft, token_id)?;
-        if caller != p.controller.get() && p.guardians.get(caller) != p.epoch.get() {
-            return Err(NotGuardian { caller }.into());
-        }
-        Ok(())
     }
 }

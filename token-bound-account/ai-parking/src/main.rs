@@ -10,5 +10,5 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     ai_parking::print_from_args();
-    interfaces::abi_export::print_extra("IAiParkingExtras", &[], include_str!("errors.rs"));
+    contract_kit::abi_export::print_extra("IAiParkingExtras", &[], include_str!("errors.rs"));
 }

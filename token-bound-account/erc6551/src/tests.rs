@@ -9,8 +9,7 @@ use super::*;
 /// The canonical registry's init code, exactly as the ERC-6551 text
 /// publishes it in the deployment transaction to Nick's factory (the data
 /// after the 32-byte salt). Shared with the devnode's tests, which run it.
-const CANONICAL_REGISTRY_INIT: &str =
-    include_str!("../../../devnode/tests/fixtures/ERC6551Registry.bin");
+const CANONICAL_REGISTRY_INIT: &str = include_str!("../../../fixtures/ERC6551Registry.bin");
 
 /// Nick's deterministic deployment factory, named by the standard.
 const NICKS_FACTORY: Address = address!("4e59b44847b379578588920ca78fbf26c0b4956c");

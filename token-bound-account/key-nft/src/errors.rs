@@ -2,8 +2,8 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-pub use interfaces::errors::ZeroAddress;
-use interfaces::short_string::InvalidString;
+pub use contract_kit::errors::ZeroAddress;
+use contract_kit::short_string::InvalidString;
 use openzeppelin_stylus::token::erc721;
 use stylus_sdk::prelude::*;
 
@@ -55,9 +55,4 @@ impl From<erc721::Error> for Error {
             erc721::Error::InvalidOperator(e) => Self::InvalidOperator(e),
         }
     }
-}
-
-/// Emits `event` from the collection.
-pub(crate) fn emit<E: alloy_sol_types::SolEvent>(event: E) {
-    stylus_sdk::evm::log(event);
 }

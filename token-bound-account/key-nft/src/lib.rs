@@ -21,7 +21,7 @@ mod tests;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, Address, B256, U256};
-use interfaces::short_string::ShortString;
+use contract_kit::{events::emit, short_string::ShortString};
 use openzeppelin_stylus::{
     token::erc721::{Erc721, IErc721},
     utils::introspection::erc165::IErc165,
@@ -55,7 +55,7 @@ impl KeyNft {
     /// keys are soulbound.
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`interfaces::short_string::InvalidString`].
+    /// [`ZeroAddress`], [`contract_kit::short_string::InvalidString`].
     #[constructor]
     pub fn constructor(
         &mut self,
@@ -114,7 +114,7 @@ impl KeyNft {
             return Err(ZeroAddress {}.into());
         }
         self.minters.setter(minter).set(allowed);
-        errors::emit(MinterSet { minter, allowed });
+        emit(MinterSet { minter, allowed });
         Ok(())
     }
 
@@ -128,7 +128,7 @@ impl KeyNft {
             return Err(ZeroAddress {}.into());
         }
         self.issuer.set(issuer);
-        errors::emit(IssuerTransferred { previousIssuer: previous, newIssuer: issuer });
+        emit(IssuerTransferred { previousIssuer: previous, newIssuer: issuer });
         Ok(())
     }
 

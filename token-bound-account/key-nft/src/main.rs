@@ -10,9 +10,9 @@ pub extern "C" fn main() {}
 #[cfg(feature = "export-abi")]
 fn main() {
     key_nft::print_from_args();
-    interfaces::abi_export::print_extra(
+    contract_kit::abi_export::print_extra(
         "IKeyNftExtras",
-        &[interfaces::abi_export::ERC721],
+        &[contract_kit::abi_export::ERC721],
         include_str!("errors.rs"),
     );
 }

@@ -109,7 +109,7 @@ proptest! {
         let s = surplus(u(value), u(principal), bps);
         prop_assert!(u(value) - s >= u(principal) || s.is_zero());
         if !s.is_zero() {
-            prop_assert!(u(value) - s >= u(principal) + interfaces::math::bps_ceil(u(principal), u64::from(bps)));
+            prop_assert!(u(value) - s >= u(principal) + contract_kit::math::bps_ceil(u(principal), u64::from(bps)));
         }
     }
 }

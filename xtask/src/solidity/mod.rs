@@ -24,7 +24,7 @@ use alloy_json_abi::{AbiItem, JsonAbi};
 
 /// Why an interface could not be converted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
+pub(crate) enum Error {
     /// Braces do not match, or text is left outside any statement.
     Syntax(String),
     /// A statement is not an ABI item alloy can parse.
@@ -60,7 +60,7 @@ impl std::error::Error for Error {}
 /// # Errors
 ///
 /// [`Error`] when the text is not an interface of this shape.
-pub fn json_abi(interface: &str, constructor: Option<&str>) -> Result<JsonAbi, Error> {
+pub(crate) fn json_abi(interface: &str, constructor: Option<&str>) -> Result<JsonAbi, Error> {
     let source = scan::Source::parse(interface)?;
     let mut abi = JsonAbi::new();
     let constructor = constructor.map(str::trim).filter(|c| !c.is_empty());

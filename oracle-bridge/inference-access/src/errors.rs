@@ -1,0 +1,30 @@
+//! Errors and events of the inference access contract.
+#![allow(missing_docs)]
+
+use alloy_sol_types::sol;
+pub use contract_kit::{
+    errors::ZeroAddress,
+    wiring::{NotAdmin, NotBridge},
+};
+use stylus_sdk::prelude::*;
+
+sol! {
+    /// A parameter is out of range (a quota with a zero period).
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidParams();
+
+    event AdminSet(address indexed admin);
+    event BridgeSet(address indexed bridge);
+    event RequesterApproved(address indexed payer, address indexed requester, bool approved);
+    event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
+    event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);
+}
+
+/// Every way an access call can fail, each with its own Solidity error.
+#[derive(SolidityError, Debug)]
+pub enum Error {
+    ZeroAddress(ZeroAddress),
+    NotAdmin(NotAdmin),
+    NotBridge(NotBridge),
+    InvalidParams(InvalidParams),
+}

@@ -1,0 +1,117 @@
+//! Errors and events of the oracle bridge.
+#![allow(missing_docs)]
+
+use alloy_sol_types::sol;
+pub use contract_kit::errors::ZeroAddress;
+use contract_kit::guard::ReentrantCall;
+use stylus_sdk::prelude::*;
+
+sol! {
+    /// The provider cannot take work (per the registry): unregistered,
+    /// paused, bond below the minimum, or not serving the model.
+    #[derive(Debug, PartialEq, Eq)]
+    error ProviderIneligible(address provider, uint32 model);
+    /// The caller may not charge this payer (not the payer, not approved, not
+    /// a key holder the payer sponsors).
+    #[derive(Debug, PartialEq, Eq)]
+    error NotAuthorized(address caller, address payer);
+    /// The key holder's quota for this period has `left` but the request
+    /// needs `needed`.
+    #[derive(Debug, PartialEq, Eq)]
+    error QuotaExceeded(uint256 left, uint256 needed);
+    /// The policy does not allow this model.
+    #[derive(Debug, PartialEq, Eq)]
+    error ModelNotAllowed(uint32 model);
+    /// The request's sizes are out of range: tokens above the model's limits,
+    /// an inline prompt or output over the cap, or neither inline data nor a hash.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidSize();
+    /// The deadline is in the past or too far away.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidDeadline(uint64 deadline);
+    /// The request is not open (already settled, refunded or disputed).
+    #[derive(Debug, PartialEq, Eq)]
+    error RequestClosed(uint64 id);
+    /// The request is not waiting for arbitration.
+    #[derive(Debug, PartialEq, Eq)]
+    error NotDisputed(uint64 id);
+    /// Only the arbiter may do this.
+    #[derive(Debug, PartialEq, Eq)]
+    error NotArbiter(address caller);
+    /// The request's deadline (or its dispute's window) has passed.
+    #[derive(Debug, PartialEq, Eq)]
+    error DeadlinePassed(uint64 id);
+    /// The request's deadline (or its dispute's window) has not passed yet.
+    #[derive(Debug, PartialEq, Eq)]
+    error DeadlineNotReached(uint64 id);
+    /// Every slot of the request is taken, or the caller already holds one.
+    #[derive(Debug, PartialEq, Eq)]
+    error NoFreeSlot(uint64 id);
+    /// The caller does not hold a live lease on this slot.
+    #[derive(Debug, PartialEq, Eq)]
+    error NoLease(uint64 id, uint8 slot);
+    /// The lease is still running (or the slot was fulfilled).
+    #[derive(Debug, PartialEq, Eq)]
+    error LeaseActive(uint64 id, uint8 slot);
+    /// The credit ledger refused a call (escrow, release or close).
+    #[derive(Debug, PartialEq, Eq)]
+    error LedgerCallFailed();
+    /// The inference registry refused to price the request: unknown or
+    /// switched-off model, or token counts over its limits.
+    #[derive(Debug, PartialEq, Eq)]
+    error QuoteRefused(uint32 model);
+    /// The inference access contract could not be reached or answered
+    /// something else than its interface promises.
+    #[derive(Debug, PartialEq, Eq)]
+    error AccessCallFailed();
+    /// The inference registry could not be reached or refused a slash.
+    #[derive(Debug, PartialEq, Eq)]
+    error RegistryCallFailed();
+    /// A parameter is out of range.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidParams();
+
+    /// Everything a worker needs to serve request `id`, with the prompt
+    /// inline (sealed to the provider's key when `encrypted`) or by hash and
+    /// URI, and the key a sealed answer is for.
+    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey);
+    event LeaseClaimed(uint64 indexed id, uint8 slot, address indexed provider, uint64 expires);
+    event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
+    /// Slot `slot` of request `id` delivered: the output inline or by URI.
+    event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
+    /// Request `id`'s results disagree: the arbiter may settle it on one
+    /// output until `windowEnds`; after that anyone may refund it.
+    event Disputed(uint64 indexed id, uint64 windowEnds);
+    event ArbiterSet(address indexed arbiter);
+    /// Request `id` ended with `status` (2 settled, 3 refunded): each
+    /// provider whose output is `outputHash` was paid its cost (the first
+    /// such is `costPerProvider`) and `refunded` went back to the payer.
+    event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 costPerProvider, uint256 refunded);
+    event CallbackFailed(uint64 indexed id, address callback);
+}
+
+/// Every way a bridge call can fail, each with its own Solidity error.
+#[derive(SolidityError, Debug)]
+pub enum Error {
+    ZeroAddress(ZeroAddress),
+    ProviderIneligible(ProviderIneligible),
+    NotAuthorized(NotAuthorized),
+    QuotaExceeded(QuotaExceeded),
+    ModelNotAllowed(ModelNotAllowed),
+    InvalidSize(InvalidSize),
+    InvalidDeadline(InvalidDeadline),
+    RequestClosed(RequestClosed),
+    NotDisputed(NotDisputed),
+    NotArbiter(NotArbiter),
+    DeadlinePassed(DeadlinePassed),
+    DeadlineNotReached(DeadlineNotReached),
+    NoFreeSlot(NoFreeSlot),
+    NoLease(NoLease),
+    LeaseActive(LeaseActive),
+    LedgerCallFailed(LedgerCallFailed),
+    QuoteRefused(QuoteRefused),
+    RegistryCallFailed(RegistryCallFailed),
+    AccessCallFailed(AccessCallFailed),
+    InvalidParams(InvalidParams),
+    ReentrantCall(ReentrantCall),
+}

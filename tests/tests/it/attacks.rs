@@ -1,0 +1,555 @@
+//! Attacks on the vault and the ledger: donations and first-depositor
+//! inflation, reentrancy through the asset's and the source's hooks, flash
+//! deposits before a harvest, a losing source, and fee-on-transfer assets.
+#![allow(clippy::too_many_lines, reason = "attack scenarios read best in one piece")]
+
+use crate::common::{self, Config, Env, ETH};
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::{sol, SolCall, SolError};
+use contract_kit::guard::ReentrantCall;
+use motsu::prelude::*;
+use openzeppelin_stylus::token::erc20::{extensions::IErc4626, IErc20};
+use stylus_sdk::abi::Bytes;
+use vault::LossReported;
+
+sol! {
+    /// Calls the hooks make back into the vault and the ledger.
+    interface IReenter {
+        function harvest() external returns (uint256, uint256);
+        function deposit(uint256 assets, address beneficiary, uint64 lockSeconds) external;
+        function withdraw(uint256 principal, address receiver) external returns (uint256);
+        function claim(address member) external returns (uint256);
+        function topUp(address to, uint256 amount) external returns (uint256);
+    }
+}
+
+fn one() -> U256 {
+    U256::from(1)
+}
+
+/// The revert data of a refused reentrant call.
+fn reentrant_call() -> Vec<u8> {
+    ReentrantCall {}.abi_encode()
+}
+
+/// Regression: harvests redeem whole source shares worth at most the
+/// surplus (`convertToShares` + `redeem`, both rounding down). With
+/// `withdraw(surplus)` the shares burnt rounded up, and with coarse source
+/// shares the harvest before the victim's deposit burnt principal.
+#[test]
+fn donation_to_the_source_after_a_one_wei_deposit() {
+    let _serial = common::serial();
+    let [attacker, victim, keeper] = ["attacker", "victim", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
+    env.join(attacker, one(), 0);
+    env.fund(attacker, ETH);
+    // The attacker inflates the source's share price with a donation.
+    assert!(env.asset.sender(attacker).transfer(env.source.address(), ETH).motsu_unwrap());
+
+    env.fund(victim, ETH);
+    env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
+    // Vault shares are principal, whatever the source's price: 1 share per unit.
+    assert_eq!(env.principal_of(victim), ETH);
+    assert_eq!(env.withdrawable(victim), ETH);
+    // The attacker cannot take more than the 1 wei deposited.
+    assert!(env.withdrawable(attacker) <= one());
+    // The victim's deposit first harvested the donation for the members
+    // already in (the attacker's 1 wei): the attacker's own asset comes back
+    // to the attacker as credits, which cannot be cashed out, and never as
+    // more than was donated.
+    let principal = env.principal();
+    assert!(env.value() >= principal, "value {} < principal {principal}", env.value());
+    let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
+    assert!(attacker_credits <= ETH, "attacker got {attacker_credits}");
+
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert!(
+        env.value() >= principal,
+        "harvest took principal: value {} < {principal}",
+        env.value()
+    );
+
+    assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
+    assert_eq!(env.balance(victim), ETH);
+    env.assert_backed();
+}
+
+#[test]
+fn donation_of_source_shares_becomes_harvestable_surplus() {
+    let _serial = common::serial();
+    let [attacker, victim, keeper] = ["attacker", "victim", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
+    env.join(attacker, one(), 0);
+    // The attacker buys source shares directly and donates them to the vault.
+    env.fund(attacker, ETH);
+    env.asset.sender(attacker).approve(env.source.address(), ETH).motsu_unwrap();
+    let shares = env.source.sender(attacker).deposit(ETH, attacker).motsu_unwrap();
+    assert!(env.source.sender(attacker).transfer(env.vault.address(), shares).motsu_unwrap());
+
+    env.fund(victim, ETH);
+    env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
+    assert_eq!(env.principal_of(victim), ETH, "the next depositor still gets shares == assets");
+    assert_eq!(env.withdrawable(victim), ETH);
+    assert_eq!(env.withdrawable(attacker), one());
+    // The victim's deposit first harvested the donation, as credits for
+    // the members already in: the attacker's own 1 wei. The attacker bought
+    // spendable credits, which cannot be cashed out, and took nothing from
+    // the victim.
+    let credits = env.reserve();
+    assert!(credits + U256::from(2) >= ETH && credits <= ETH, "donation harvested: {credits}");
+    assert_eq!(env.surplus(), U256::ZERO);
+    assert_eq!(env.pending_credits(victim), U256::ZERO);
+    let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
+    assert!(credits - attacker_credits <= one());
+    assert_eq!(env.earned(attacker), U256::ZERO);
+    let err = env.ledger.sender(attacker).redeem(one(), attacker).motsu_unwrap_err();
+    assert!(matches!(err, compute_credits::Error::InsufficientEarned(_)), "{err:?}");
+
+    assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
+    assert_eq!(env.vault.sender(attacker).withdraw(one(), attacker).motsu_unwrap(), one());
+    assert_eq!(env.balance(victim), ETH);
+    assert_eq!(env.balance(attacker), one(), "the donation did not come back as asset");
+    env.assert_backed();
+}
+
+#[test]
+fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor() {
+    let _serial = common::serial();
+    let [seeder, attacker, victim, keeper] =
+        ["seeder", "attacker", "victim", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, buffer_bps: 1, ..Config::default() });
+    // Someone else already holds 100 ETH in the source.
+    env.fund(seeder, ETH * U256::from(100));
+    env.asset.sender(seeder).approve(env.source.address(), U256::MAX).motsu_unwrap();
+    env.source.sender(seeder).deposit(ETH * U256::from(100), seeder).motsu_unwrap();
+
+    env.join(attacker, one(), 0);
+    env.fund(attacker, ETH);
+    env.asset.sender(attacker).transfer(env.source.address(), ETH).motsu_unwrap();
+    env.fund(victim, ETH);
+    env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
+    assert_eq!(env.principal_of(victim), ETH);
+    // The source rounds the shares it mints down, so right after a deposit
+    // at a price other than 1 the vault may be worth up to one source share
+    // less than its principal (reported as a loss until yield covers it).
+    let withdrawable = env.withdrawable(victim);
+    assert!(withdrawable <= ETH && ETH - withdrawable <= one(), "{withdrawable}");
+    assert!(env.withdrawable(attacker) <= one());
+
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.gain(ETH);
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert!(env.value() >= env.principal(), "harvest took principal");
+    assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
+    assert_eq!(env.balance(victim), ETH);
+    env.assert_backed();
+}
+
+#[test]
+fn asset_hook_reentering_harvest_during_deposit_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
+    let env = Env::deploy(&Config::default());
+    env.fund(alice, ETH);
+    let call = IReenter::harvestCall {}.abi_encode();
+    env.asset.sender(alice).set_hook(env.vault.address(), Bytes(call));
+
+    env.vault.sender(alice).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
+    env.asset.sender(alice).set_hook(Address::ZERO, Bytes(Vec::new()));
+
+    // The hook fired inside the deposit (the vault's pull and the source's
+    // pull) and every reentrant harvest was refused.
+    assert!(env.asset.sender(alice).hook_calls() >= U256::from(1));
+    assert!(!env.asset.sender(alice).last_hook_ok());
+    assert_eq!(env.asset.sender(alice).last_hook_data().0, reentrant_call());
+    // The outer deposit completed and the books add up.
+    assert_eq!(env.principal_of(alice), ETH);
+    assert_eq!(env.value(), ETH);
+    assert_eq!(env.reserve(), U256::ZERO, "no harvest delivered anything");
+    env.assert_principal_adds_up(&[alice]);
+    // The guard was released: a normal harvest works afterwards.
+    env.gain(ETH / U256::from(10));
+    let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
+    assert!(!credits.is_zero());
+    assert_eq!(env.last_harvest(), 1_735_689_600);
+}
+
+#[test]
+fn source_hook_reentering_withdraw_during_withdraw_is_refused() {
+    let _serial = common::serial();
+    let [alice, thief] = ["alice", "thief"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH * U256::from(2), 0);
+    // The source itself holds principal, so that its reentrant withdraw gets
+    // past the balance and lock checks and meets the guard.
+    let source = env.source.address();
+    make_member(&env, alice, source);
+    let call = IReenter::withdrawCall { principal: ETH, receiver: thief }.abi_encode();
+    env.source.sender(alice).set_hook(env.vault.address(), Bytes(call));
+
+    let paid = env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap();
+    env.source.sender(alice).set_hook(Address::ZERO, Bytes(Vec::new()));
+
+    assert_eq!(env.source.sender(alice).hook_calls(), U256::from(1));
+    assert!(!env.source.sender(alice).last_hook_ok());
+    assert_eq!(env.source.sender(alice).last_hook_data().0, reentrant_call());
+    assert_eq!(paid, ETH);
+    assert_eq!(env.balance(alice), ETH);
+    assert_eq!(env.balance(thief), U256::ZERO);
+    assert_eq!(env.principal_of(source), ETH);
+    assert_eq!(env.principal(), ETH);
+    assert!(env.value() >= env.principal());
+    env.assert_principal_adds_up(&[alice, source]);
+}
+
+#[test]
+fn source_hook_reentering_deposit_during_withdraw_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH * U256::from(2), 0);
+    let source = env.source.address();
+    env.fund(source, ETH);
+    let call = IReenter::depositCall { assets: ETH, beneficiary: Address::ZERO, lockSeconds: 0 }
+        .abi_encode();
+    env.source.sender(alice).set_hook(env.vault.address(), Bytes(call));
+
+    let paid = env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap();
+    env.source.sender(alice).set_hook(Address::ZERO, Bytes(Vec::new()));
+
+    assert!(!env.source.sender(alice).last_hook_ok());
+    assert_eq!(env.source.sender(alice).last_hook_data().0, reentrant_call());
+    assert_eq!(paid, ETH);
+    assert_eq!(env.principal_of(source), U256::ZERO);
+    assert_eq!(env.principal(), ETH);
+    // (The asset minted to the source is a gain of its holders: the vault.)
+    assert!(env.value() >= ETH);
+    env.assert_principal_adds_up(&[alice, source]);
+}
+
+/// Makes `who` (the source, in these tests) a member with 1 ETH of principal
+/// received from `from`, able to deposit. (Depositing from the source's own
+/// balance would take the asset out of the source's pool.)
+fn make_member(env: &Env, from: Address, who: Address) {
+    assert!(env.vault.sender(from).transfer(who, ETH).motsu_unwrap());
+    env.asset.sender(who).approve(env.vault.address(), U256::MAX).motsu_unwrap();
+}
+
+/// The vault operations a hook runs or re-enters.
+#[derive(Clone, Copy, Debug)]
+enum VaultOp {
+    Deposit,
+    Withdraw,
+    Harvest,
+}
+
+#[test]
+fn source_hook_reentering_any_operation_during_any_other_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
+    for outer in [VaultOp::Deposit, VaultOp::Withdraw, VaultOp::Harvest] {
+        for inner in [VaultOp::Deposit, VaultOp::Withdraw, VaultOp::Harvest] {
+            let env = Env::deploy(&Config::default());
+            env.join(alice, ETH * U256::from(2), 0);
+            // The source, which makes the reentrant call, is itself a member
+            // with funds, so the inner call passes its own checks and meets
+            // the guard.
+            let source = env.source.address();
+            make_member(&env, alice, source);
+            env.vault.sender(alice).harvest().motsu_unwrap();
+            env.gain(ETH / U256::from(10));
+            env.fund(alice, ETH);
+
+            let call = match inner {
+                VaultOp::Deposit => IReenter::depositCall {
+                    assets: one(),
+                    beneficiary: Address::ZERO,
+                    lockSeconds: 0,
+                }
+                .abi_encode(),
+                VaultOp::Withdraw => {
+                    IReenter::withdrawCall { principal: one(), receiver: source }.abi_encode()
+                }
+                VaultOp::Harvest => IReenter::harvestCall {}.abi_encode(),
+            };
+            env.source.sender(alice).set_hook(env.vault.address(), Bytes(call));
+            let before = (env.principal(), env.principal_of(source));
+            match outer {
+                VaultOp::Deposit => {
+                    env.vault.sender(alice).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
+                }
+                VaultOp::Withdraw => {
+                    assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
+                }
+                VaultOp::Harvest => {
+                    let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
+                    assert!(!credits.is_zero());
+                }
+            }
+            env.source.sender(alice).set_hook(Address::ZERO, Bytes(Vec::new()));
+
+            let case = format!("{inner:?} inside {outer:?}");
+            assert!(env.source.sender(alice).hook_calls() >= U256::from(1), "{case}");
+            assert!(!env.source.sender(alice).last_hook_ok(), "{case}");
+            assert_eq!(env.source.sender(alice).last_hook_data().0, reentrant_call(), "{case}");
+            // Only the outer operation happened.
+            let expected_total = match outer {
+                VaultOp::Deposit => before.0 + ETH,
+                VaultOp::Withdraw => before.0 - ETH,
+                VaultOp::Harvest => before.0,
+            };
+            assert_eq!(env.principal(), expected_total, "{case}");
+            assert_eq!(env.principal_of(source), before.1, "{case}");
+            assert!(env.value() >= env.principal(), "{case}");
+            env.assert_principal_adds_up(&[alice, source]);
+            env.assert_backed();
+        }
+    }
+}
+
+#[test]
+fn asset_hook_reentering_during_harvest_is_refused() {
+    let _serial = common::serial();
+    let [alice, keeper, community] = ["alice", "keeper", "community"].map(common::tag);
+    let env = Env::deploy(&Config { fixed: community, ..Config::default() });
+    env.join(alice, ETH, 0);
+    env.gain(ETH / U256::from(10));
+    let asset = env.asset.address();
+
+    // Re-entering the vault's deposit from the asset's transfers in a harvest.
+    let call = IReenter::depositCall { assets: one(), beneficiary: Address::ZERO, lockSeconds: 0 }
+        .abi_encode();
+    env.asset.sender(keeper).set_hook(env.vault.address(), Bytes(call));
+    let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert!(env.asset.sender(keeper).hook_calls() >= U256::from(2));
+    assert!(!env.asset.sender(keeper).last_hook_ok());
+    assert_eq!(env.asset.sender(keeper).last_hook_data().0, reentrant_call());
+    assert_eq!(env.principal_of(asset), U256::ZERO);
+    assert_eq!(env.principal(), ETH);
+    assert!(env.value() >= ETH);
+    assert_eq!(env.spendable(community), credits);
+    assert_eq!(env.balance(keeper), tip);
+    env.assert_backed();
+
+    // Re-entering the ledger's top-up from the ledger's own pull of the
+    // harvest: the last transfer of a harvest is the ledger's pull.
+    env.gain(ETH / U256::from(10));
+    let call = IReenter::topUpCall { to: keeper, amount: one() }.abi_encode();
+    env.asset.sender(keeper).set_hook(env.ledger.address(), Bytes(call));
+    let (more, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.asset.sender(keeper).set_hook(Address::ZERO, Bytes(Vec::new()));
+    assert!(!env.asset.sender(keeper).last_hook_ok());
+    assert_eq!(env.asset.sender(keeper).last_hook_data().0, reentrant_call());
+    assert_eq!(env.spendable(keeper), U256::ZERO);
+    assert_eq!(env.spendable(community), credits + more);
+    let (held, owed) = env.assert_backed();
+    assert_eq!((held, owed), (credits + more, credits + more));
+}
+
+#[test]
+fn claim_reentered_during_harvest_pays_nothing_twice() {
+    let _serial = common::serial();
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
+    env.join(alice, ETH, 0);
+    env.join(bob, ETH, 0);
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.gain(ETH / U256::from(10));
+    let (first, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
+
+    // claim() is not guarded; re-entering it mid-harvest must not pay the
+    // harvest being delivered twice.
+    env.gain(ETH / U256::from(10));
+    let call = IReenter::claimCall { member: alice }.abi_encode();
+    env.asset.sender(keeper).set_hook(env.vault.address(), Bytes(call));
+    let (second, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.asset.sender(keeper).set_hook(Address::ZERO, Bytes(Vec::new()));
+    assert!(env.asset.sender(keeper).last_hook_ok());
+
+    env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    env.vault.sender(keeper).claim(bob).motsu_unwrap();
+    let (a, b) = (env.spendable(alice), env.spendable(bob));
+    let delivered = first + second;
+    assert!(a + b <= delivered, "claims {a} + {b} exceed {delivered}");
+    assert!(delivered - a - b <= U256::from(4));
+    assert!(a.abs_diff(b) <= U256::from(2), "equal principal, equal credits: {a} vs {b}");
+    assert_eq!(env.reserve(), delivered - a - b);
+    env.assert_backed();
+}
+
+#[test]
+fn flash_deposit_before_harvest_earns_nothing() {
+    let _serial = common::serial();
+    let [alice, attacker, keeper] = ["alice", "attacker", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
+    env.join(alice, ETH, 0);
+
+    // Yield accrues to alice; the attacker deposits 1000x right before the
+    // harvest, harvests, and leaves right after.
+    env.gain(ETH / U256::from(10));
+    let yield_before = env.surplus();
+    assert!(!yield_before.is_zero());
+    let huge = ETH * U256::from(1000);
+    env.join(attacker, huge, 0);
+    let (late, _) = env.vault.sender(attacker).harvest().motsu_unwrap();
+    // Everything delivered so far (by the deposit's own harvest and the
+    // attacker's) is the yield that accrued before the attacker came.
+    let delivered = env.reserve();
+    assert!(delivered <= yield_before && yield_before - delivered <= U256::from(2));
+    assert!(late <= U256::from(2), "only rounding was left for the attacker's harvest: {late}");
+
+    let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
+    assert_eq!(attacker_credits, U256::ZERO, "the flash deposit took yield");
+    let alice_credits = env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    assert!(delivered - alice_credits <= one(), "alice got {alice_credits} of {delivered}");
+    assert_eq!(env.vault.sender(attacker).withdraw(huge, attacker).motsu_unwrap(), huge);
+    assert_eq!(env.balance(attacker), huge);
+    assert_eq!(env.spendable(attacker), U256::ZERO);
+    assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
+    env.assert_backed();
+}
+
+#[test]
+fn source_loss_is_reported_and_shared_pro_rata() {
+    let _serial = common::serial();
+    let [alice, bob, carol, keeper] = ["alice", "bob", "carol", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    let members = [(alice, ETH), (bob, ETH * U256::from(2)), (carol, ETH * U256::from(3))];
+    for (m, amount) in members {
+        env.join(m, amount, 0);
+    }
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    let total = ETH * U256::from(6);
+
+    // The source loses 10 %.
+    env.lose(env.source_assets() / U256::from(10));
+    let value = env.value();
+    assert!(value < total);
+    let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert_eq!((credits, tip), (U256::ZERO, U256::ZERO), "nothing is skimmed from a loss");
+    assert!(env.vault.emitted(&LossReported { value, principal: total }));
+    assert_eq!(env.value(), value, "harvest left the source alone");
+    assert_eq!(env.reserve(), U256::ZERO);
+    assert_eq!(env.balance(keeper), U256::ZERO);
+
+    for (m, amount) in members {
+        let w = env.withdrawable(m);
+        assert_eq!(w, amount * value / total, "withdrawable is pro rata");
+        assert!(w < amount);
+    }
+
+    let mut paid_total = U256::ZERO;
+    for (i, (m, amount)) in members.into_iter().enumerate() {
+        let before = env.value();
+        let expected = env.withdrawable(m);
+        let paid = env.vault.sender(m).withdraw(amount, m).motsu_unwrap();
+        assert_eq!(paid, expected);
+        assert_eq!(env.balance(m), paid);
+        // Nobody gets more than their share of the value at the loss.
+        assert!(paid <= amount * value / total + one(), "{m} got {paid}");
+        if i == members.len() - 1 {
+            assert_eq!(paid, before, "the last member gets the remainder");
+        }
+        paid_total += paid;
+    }
+    assert!(paid_total <= value);
+    assert!(value - paid_total <= U256::from(3), "value was lost: {paid_total} of {value}");
+    assert_eq!(env.principal(), U256::ZERO);
+    env.assert_backed();
+}
+
+#[test]
+fn fee_on_transfer_asset_is_refused() {
+    let _serial = common::serial();
+    let alice = common::tag("alice");
+    let env = Env::deploy(&Config::default());
+    env.fund(alice, ETH);
+    env.asset.sender(alice).set_fee_bps(100);
+    let before = env.snapshot(&[alice]);
+
+    let err = env.vault.sender(alice).deposit(ETH, Address::ZERO, 0).motsu_unwrap_err();
+    assert!(matches!(err, vault::Error::AssetShortfall(_)), "{err:?}");
+    assert_eq!(env.snapshot(&[alice]), before);
+    assert_eq!(env.balance(alice), ETH);
+
+    // The ledger credits only what arrives, so its backing holds.
+    let received = env.ledger.sender(alice).top_up(alice, ETH / U256::from(2)).motsu_unwrap();
+    assert_eq!(received, ETH / U256::from(2) * U256::from(99) / U256::from(100));
+    assert_eq!(env.spendable(alice), received);
+    let (held, owed) = env.assert_backed();
+    assert_eq!(held, owed);
+}
+
+/// A regression test: with the earlier epoch design a pending deposit
+/// raised the loss buffer, trapped the yield that accrued before it, and
+/// shared it once it turned active. Deposits now harvest first.
+#[test]
+fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield() {
+    let _serial = common::serial();
+    let [alice, attacker, keeper] = ["alice", "attacker", "keeper"].map(common::tag);
+    // A 1 % loss buffer; alice's 100 ETH earns 2 ETH before the next harvest.
+    let env = Env::deploy(&Config { tip_bps: 0, buffer_bps: 100, ..Config::default() });
+    let hundred = ETH * U256::from(100);
+    env.join(alice, hundred, 0);
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.gain(ETH * U256::from(2));
+    // Without the attacker alice's next harvest would deliver ~1 ETH.
+    let normal = env.surplus();
+    assert!(normal > ETH - U256::from(2) && normal <= ETH);
+
+    // The attacker, in one transaction: deposit 150 ETH (raising the buffer
+    // so that a harvest would skim nothing), harvest, withdraw 100 ETH
+    // (lowering the buffer again), harvest again (hoping to share the
+    // released yield with the attacker's 50 ETH), withdraw the rest.
+    let deposit = ETH * U256::from(150);
+    env.join(attacker, deposit, 0);
+    env.vault.sender(attacker).harvest().motsu_unwrap();
+    env.vault.sender(attacker).withdraw(hundred, attacker).motsu_unwrap();
+    env.vault.sender(attacker).harvest().motsu_unwrap();
+    env.vault.sender(attacker).withdraw(deposit - hundred, attacker).motsu_unwrap();
+    assert_eq!(env.balance(attacker), deposit);
+
+    let stolen = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
+    assert_eq!(stolen, U256::ZERO, "the flash deposit took {stolen} of alice's yield");
+    let alice_credits = env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    assert!(normal - alice_credits <= U256::from(2), "alice got {alice_credits} of {normal}");
+    env.assert_backed();
+}
+
+#[test]
+fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers() {
+    let _serial = common::serial();
+    let [alice, keeper] = ["alice", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH, 0);
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    env.gain(ETH / U256::from(10));
+    env.source.sender(keeper).set_paused_withdrawals(true);
+
+    let source = env.source.address();
+    let err = env.refused(&[alice, keeper], || env.vault.sender(alice).withdraw(ETH, alice));
+    assert!(
+        matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
+        "{err:?}"
+    );
+    let err = env.refused(&[alice, keeper], || env.vault.sender(keeper).harvest());
+    assert!(
+        matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
+        "{err:?}"
+    );
+    // A deposit harvests first, so it cannot go in while there is yield it
+    // cannot skim.
+    env.fund(keeper, ETH);
+    let err =
+        env.refused(&[alice, keeper], || env.vault.sender(keeper).deposit(ETH, Address::ZERO, 0));
+    assert!(
+        matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
+        "{err:?}"
+    );
+
+    env.source.sender(keeper).set_paused_withdrawals(false);
+    let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert!(!credits.is_zero());
+    assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
+    env.assert_backed();
+}

@@ -1,0 +1,14 @@
+//! Prints the contract's Solidity interface (`--features export-abi`),
+//! completed with its event.
+#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+
+#[cfg(not(any(test, feature = "export-abi")))]
+/// Unused: the WASM build takes the library, not this binary.
+#[no_mangle]
+pub extern "C" fn main() {}
+
+#[cfg(feature = "export-abi")]
+fn main() {
+    erc6551_registry::print_from_args();
+    contract_kit::abi_export::print_extra("IERC6551RegistryExtras", &[], include_str!("errors.rs"));
+}
