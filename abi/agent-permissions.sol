@@ -15,29 +15,29 @@ interface IAgentPermissions  {
 
     function execute(address account, address to, uint256 value, bytes calldata data) external returns (bytes memory);
 
-    function remaining(address account, address agent) external view returns (uint256, uint256);
+    function remaining(address account, address agent) external view returns (uint256 valueLeft, uint256 creditsLeft);
 
-    function grantOf(address account, address agent) external view returns (address, uint64, uint64, uint64, bool, address, uint256, uint256);
+    function grantOf(address account, address agent) external view returns (address granter, uint64 epoch, uint64 expiry, uint64 period, bool revoked, address ledger, uint256 valueCap, uint256 creditCap);
 
     function isAllowed(address account, address agent, address target, bytes4 selector) external view returns (bool);
 
-    error AgentNotAllowed(address, address);
+    error AgentNotAllowed(address account, address agent);
 
-    error AgentExpired(address, address, uint64);
+    error AgentExpired(address account, address agent, uint64 expiry);
 
-    error AgentRevoked(address, address);
+    error AgentRevoked(address account, address agent);
 
-    error OwnerChanged(address, address);
+    error OwnerChanged(address granter, address owner);
 
-    error TargetNotAllowed(address, bytes4);
+    error TargetNotAllowed(address target, bytes4 selector);
 
-    error ValueCapExceeded(uint256, uint256);
+    error ValueCapExceeded(uint256 value, uint256 remaining);
 
-    error CreditCapExceeded(uint256, uint256);
+    error CreditCapExceeded(uint256 credits, uint256 remaining);
 
-    error NotAccountOwner(address, address);
+    error NotAccountOwner(address caller, address owner);
 
-    error BadReply(address);
+    error BadReply(address callee);
 
     error ZeroAddress();
 

@@ -17,9 +17,9 @@ interface IAiNft  {
 
     function totalMinted() external view returns (uint256);
 
-    function mint(address to, uint32 model, bytes32 instructions_hash, bytes calldata instructions_uri, address key_collection) external returns (uint256, address);
+    function mint(address to, uint32 model, bytes32 instructions_hash, bytes calldata instructions_uri, address key_collection) external returns (uint256 id, address account);
 
-    function ai(uint256 id) external view returns (uint32, bytes32, address, address);
+    function ai(uint256 id) external view returns (uint32 model, bytes32 instructionsHash, address keyCollection, address account);
 
     function instructionsUri(uint256 id) external view returns (bytes memory);
 
@@ -33,15 +33,15 @@ interface IAiNft  {
 
     error ZeroAddress();
 
-    error NotTokenOwner(address, uint256);
+    error NotTokenOwner(address caller, uint256 id);
 
-    error UnknownAi(uint256);
+    error UnknownAi(uint256 id);
 
     error InvalidSize();
 
     error AccountCreationFailed();
 
-    error InvalidString(bytes32);
+    error InvalidString(bytes32 value);
 
     error ERC721InvalidOwner(address);
 

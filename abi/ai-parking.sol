@@ -23,7 +23,7 @@ interface IAiParking  {
 
     function revokeAgent(address nft, uint256 token_id, address agent) external;
 
-    function parkingOf(address nft, uint256 token_id) external view returns (address, address, bool, uint64, address, uint64);
+    function parkingOf(address nft, uint256 token_id) external view returns (address account, address controller, bool permanent, uint64 delay, address releaseTo, uint64 releaseEta);
 
     function isGuardian(address nft, uint256 token_id, address who) external view returns (bool);
 
@@ -35,31 +35,31 @@ interface IAiParking  {
 
     error ReentrantCall();
 
-    error NotTokenOwner(address, uint256);
+    error NotTokenOwner(address caller, uint256 tokenId);
 
-    error NotParked(address, uint256);
+    error NotParked(address nft, uint256 tokenId);
 
-    error NotController(address);
+    error NotController(address caller);
 
-    error NotGuardian(address);
+    error NotGuardian(address caller);
 
-    error BadGuardians(uint256, uint256);
+    error BadGuardians(uint256 count, uint256 max);
 
-    error DelayTooShort(uint64, uint64);
+    error DelayTooShort(uint64 delay, uint64 min);
 
-    error PermanentlyParked(address, uint256);
+    error PermanentlyParked(address nft, uint256 tokenId);
 
-    error NoPendingRelease(address, uint256);
+    error NoPendingRelease(address nft, uint256 tokenId);
 
-    error NotReady(uint64, uint64);
+    error NotReady(uint64 eta, uint64 now);
 
-    error WrongAccount(address);
+    error WrongAccount(address account);
 
     error BadProposal();
 
-    error UnknownProposal(bytes32);
+    error UnknownProposal(bytes32 id);
 
-    error CallFailed(address);
+    error CallFailed(address callee);
 }
 
 interface IAiParkingExtras {

@@ -31,7 +31,7 @@ interface ICreditLedger  {
 
     function reserveOf(address vault) external view returns (uint256);
 
-    function escrowOf(uint64 id) external view returns (address, address, uint256, bool);
+    function escrowOf(uint64 id) external view returns (address payer, address spender, uint256 remaining, bool open);
 
     function escrowCount() external view returns (uint64);
 
@@ -39,7 +39,7 @@ interface ICreditLedger  {
 
     function totalReserved() external view returns (uint256);
 
-    function backing() external view returns (uint256, uint256);
+    function backing() external view returns (uint256 held, uint256 owed);
 
     function name() external view returns (string memory);
 
@@ -55,23 +55,23 @@ interface ICreditLedger  {
 
     error ZeroAddress();
 
-    error InsufficientCredits(address, uint256, uint256);
+    error InsufficientCredits(address account, uint256 available, uint256 needed);
 
-    error InsufficientEarned(address, uint256, uint256);
+    error InsufficientEarned(address account, uint256 available, uint256 needed);
 
-    error InsufficientReserve(address, uint256, uint256);
+    error InsufficientReserve(address vault, uint256 available, uint256 needed);
 
-    error EscrowNotOpen(uint64);
+    error EscrowNotOpen(uint64 id);
 
-    error NotEscrowSpender(uint64, address);
+    error NotEscrowSpender(uint64 id, address caller);
 
-    error ExceedsEscrow(uint64, uint256, uint256);
+    error ExceedsEscrow(uint64 id, uint256 remaining, uint256 needed);
 
-    error AssetTransferFailed(address);
+    error AssetTransferFailed(address asset);
 
     error ReentrantCall();
 
-    error InvalidString(bytes32);
+    error InvalidString(bytes32 value);
 
     error AccessControlUnauthorizedAccount(address, bytes32);
 

@@ -19,23 +19,23 @@ interface IInferenceAccess  {
 
     function setPolicyModel(address collection, uint32 model, bool allowed) external;
 
-    function policy(address payer, address collection) external view returns (uint256, uint64, bool);
+    function policy(address payer, address collection) external view returns (uint256 quota, uint64 period, bool allModels);
 
     function policyAllows(address payer, address collection, uint32 model) external view returns (bool);
 
     function quotaLeft(address payer, address collection, uint256 token) external view returns (uint256);
 
-    function authorize(address caller, address payer, uint32 model, address collection, uint256 token, uint256 amount) external returns (uint8, uint256, bytes32, uint64);
+    function authorize(address caller, address payer, uint32 model, address collection, uint256 token, uint256 amount) external returns (uint8 verdict, uint256 left, bytes32 record, uint64 period);
 
     function giveBack(bytes32 record, uint64 period, uint256 amount) external;
 
-    function wiring() external view returns (address, address);
+    function wiring() external view returns (address admin, address bridge);
 
     error ZeroAddress();
 
-    error NotAdmin(address);
+    error NotAdmin(address caller);
 
-    error NotBridge(address);
+    error NotBridge(address caller);
 
     error InvalidParams();
 }

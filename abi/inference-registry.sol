@@ -15,9 +15,9 @@ interface IInferenceRegistry  {
 
     function updateModel(uint32 model, uint256 price_in, uint256 price_out, uint32 max_input_tokens, uint32 max_output_tokens, uint8 redundancy, bool active) external;
 
-    function model(uint32 model) external view returns (bytes32, bytes32, uint256, uint256, uint32, uint32, uint8, bool);
+    function model(uint32 model) external view returns (bytes32 name, bytes32 weightsHash, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy, bool active);
 
-    function quote(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256, uint256, uint8);
+    function quote(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
 
     function registerProvider(uint256 bond, bytes32 key, string calldata endpoint) external;
 
@@ -33,35 +33,35 @@ interface IInferenceRegistry  {
 
     function setProviderPaused(address provider, bool paused) external;
 
-    function provider(address provider) external view returns (uint256, uint256, uint64, bytes32, bool);
+    function provider(address provider) external view returns (uint256 bond, uint256 unbonding, uint64 unbondsAt, bytes32 key, bool paused);
 
     function isEligible(address provider, uint32 model) external view returns (bool);
 
     function slash(address provider, address payer, uint64 id) external returns (uint256);
 
-    function wiring() external view returns (address, address, address);
+    function wiring() external view returns (address asset, address bridge, address admin);
 
     error ZeroAmount();
 
     error ZeroAddress();
 
-    error NotAdmin(address);
+    error NotAdmin(address caller);
 
-    error NotBridge(address);
+    error NotBridge(address caller);
 
-    error ModelUnavailable(uint32);
+    error ModelUnavailable(uint32 model);
 
     error InvalidModel();
 
     error InvalidSize();
 
-    error NotProvider(address);
+    error NotProvider(address caller);
 
-    error AlreadyProvider(address);
+    error AlreadyProvider(address provider);
 
-    error InsufficientBond(uint256, uint256);
+    error InsufficientBond(uint256 available, uint256 needed);
 
-    error UnbondingNotReady(uint64);
+    error UnbondingNotReady(uint64 ready_at);
 
     error AssetTransferFailed();
 

@@ -29,13 +29,13 @@ interface IKeyNft  {
 
     error ZeroAddress();
 
-    error NotIssuer(address);
+    error NotIssuer(address caller);
 
-    error NotMinter(address);
+    error NotMinter(address caller);
 
-    error Soulbound(uint256);
+    error Soulbound(uint256 tokenId);
 
-    error InvalidString(bytes32);
+    error InvalidString(bytes32 value);
 
     error ERC721InvalidOwner(address);
 

@@ -23,51 +23,51 @@ interface IOracleBridge  {
 
     function refund(uint64 id) external returns (uint256);
 
-    function requestOf(uint64 id) external view returns (address, uint32, uint8, uint64, uint64, uint8, bytes32);
+    function requestOf(uint64 id) external view returns (address payer, uint32 model, uint8 status, uint64 deadline, uint64 escrow, uint8 results, bytes32 outputHash);
 
-    function result(uint64 id) external view returns (uint8, bytes32);
+    function result(uint64 id) external view returns (uint8 status, bytes32 outputHash);
 
-    function leaseOf(uint64 id, uint8 slot) external view returns (address, uint64, bool, bytes32);
+    function leaseOf(uint64 id, uint8 slot) external view returns (address provider, uint64 expires, bool delivered, bytes32 outputHash);
 
     function disputeEnd(uint64 id) external view returns (uint64);
 
-    function wiring() external view returns (address, address, address);
+    function wiring() external view returns (address ledger, address registry, address access);
 
-    function settings() external view returns (uint64, uint64, uint64, uint64, address);
+    function settings() external view returns (uint64 leaseSeconds, uint64 maxDeadlineSeconds, uint64 callbackGas, uint64 disputeWindow, address arbiter);
 
     error ZeroAddress();
 
-    error ProviderIneligible(address, uint32);
+    error ProviderIneligible(address provider, uint32 model);
 
-    error NotAuthorized(address, address);
+    error NotAuthorized(address caller, address payer);
 
-    error QuotaExceeded(uint256, uint256);
+    error QuotaExceeded(uint256 left, uint256 needed);
 
-    error ModelNotAllowed(uint32);
+    error ModelNotAllowed(uint32 model);
 
     error InvalidSize();
 
-    error InvalidDeadline(uint64);
+    error InvalidDeadline(uint64 deadline);
 
-    error RequestClosed(uint64);
+    error RequestClosed(uint64 id);
 
-    error NotDisputed(uint64);
+    error NotDisputed(uint64 id);
 
-    error NotArbiter(address);
+    error NotArbiter(address caller);
 
-    error DeadlinePassed(uint64);
+    error DeadlinePassed(uint64 id);
 
-    error DeadlineNotReached(uint64);
+    error DeadlineNotReached(uint64 id);
 
-    error NoFreeSlot(uint64);
+    error NoFreeSlot(uint64 id);
 
-    error NoLease(uint64, uint8);
+    error NoLease(uint64 id, uint8 slot);
 
-    error LeaseActive(uint64, uint8);
+    error LeaseActive(uint64 id, uint8 slot);
 
     error LedgerCallFailed();
 
-    error QuoteRefused(uint32);
+    error QuoteRefused(uint32 model);
 
     error RegistryCallFailed();
 

@@ -7,7 +7,7 @@
 pragma solidity ^0.8.23;
 
 interface ITokenBoundAccount  {
-    function token() external view returns (uint256, address, uint256);
+    function token() external view returns (uint256 chainId, address tokenContract, uint256 tokenId);
 
     function state() external view returns (uint256);
 
@@ -41,15 +41,15 @@ interface ITokenBoundAccount  {
 
     function supportsInterface(bytes4 interface_id) external view returns (bool);
 
-    error NotAuthorized(address);
+    error NotAuthorized(address caller);
 
-    error Locked(uint256);
+    error Locked(uint256 until);
 
-    error LockTooLong(uint256, uint256);
+    error LockTooLong(uint256 until, uint256 max);
 
-    error InvalidOperation(uint8);
+    error InvalidOperation(uint8 operation);
 
-    error OwnershipCycle(address, uint256);
+    error OwnershipCycle(address tokenContract, uint256 tokenId);
 }
 
 interface ITokenBoundAccountExtras {

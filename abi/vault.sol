@@ -11,7 +11,7 @@ interface IVault  {
 
     function withdraw(uint256 principal, address receiver) external returns (uint256);
 
-    function harvest() external returns (uint256, uint256);
+    function harvest() external returns (uint256 credits, uint256 tip);
 
     function claim(address member) external returns (uint256);
 
@@ -25,13 +25,13 @@ interface IVault  {
 
     function cancelParams() external;
 
-    function positionOf(address member) external view returns (uint256, uint256, uint256, uint64, address);
+    function positionOf(address member) external view returns (uint256 principal, uint256 withdrawable, uint256 credits, uint64 unlockAt, address beneficiary);
 
-    function state() external view returns (uint256, uint256, uint256, uint64, bool);
+    function state() external view returns (uint256 principal, uint256 sourceValue, uint256 surplus, uint64 lastHarvest, bool paused);
 
-    function params() external view returns (uint16, uint256, uint16, uint256, uint64);
+    function params() external view returns (uint16 tipBps, uint256 maxTip, uint16 bufferBps, uint256 depositCap, uint64 delay);
 
-    function pendingParams() external view returns (uint16, uint256, uint16, uint256, uint64);
+    function pendingParams() external view returns (uint16 tipBps, uint256 maxTip, uint16 bufferBps, uint256 depositCap, uint64 eta);
 
     function name() external view returns (string memory);
 
@@ -39,7 +39,7 @@ interface IVault  {
 
     function decimals() external view returns (uint8);
 
-    function wiring() external view returns (address, address, address, address);
+    function wiring() external view returns (address asset, address source, address ledger, address fixedBeneficiary);
 
     error ZeroAmount();
 
@@ -47,35 +47,35 @@ interface IVault  {
 
     error DepositsPaused();
 
-    error DepositCapExceeded(uint256, uint256);
+    error DepositCapExceeded(uint256 cap, uint256 total);
 
-    error LockTooLong(uint64, uint64);
+    error LockTooLong(uint64 lockSeconds, uint64 max);
 
-    error StillLocked(uint64, uint64);
+    error StillLocked(uint64 unlockAt, uint64 now);
 
-    error InsufficientPrincipal(address, uint256, uint256);
+    error InsufficientPrincipal(address member, uint256 principal, uint256 needed);
 
-    error BeneficiaryFixed(address);
+    error BeneficiaryFixed(address beneficiary);
 
-    error AssetShortfall(uint256, uint256);
+    error AssetShortfall(uint256 expected, uint256 received);
 
-    error ExternalCallFailed(address);
+    error ExternalCallFailed(address target);
 
-    error AssetMismatch(address, address);
+    error AssetMismatch(address target, address asset);
 
-    error TipTooHigh(uint16, uint16);
+    error TipTooHigh(uint16 bps, uint16 max);
 
-    error BufferTooHigh(uint16, uint16);
+    error BufferTooHigh(uint16 bps, uint16 max);
 
-    error DelayTooLong(uint64, uint64);
+    error DelayTooLong(uint64 delay, uint64 max);
 
     error NoPendingChange();
 
-    error ChangeNotReady(uint64, uint64);
+    error ChangeNotReady(uint64 eta, uint64 now);
 
     error ReentrantCall();
 
-    error InvalidString(bytes32);
+    error InvalidString(bytes32 value);
 
     error OwnableUnauthorizedAccount(address);
 

@@ -257,6 +257,8 @@ impl CreditLedger {
     }
 
     /// Escrow `id`: payer, spender, remaining amount, and whether it is open.
+    ///
+    /// Returns: payer, spender, remaining, open
     pub fn escrow_of(&self, id: u64) -> (Address, Address, U256, bool) {
         let e = self.escrows.getter(id);
         (e.payer.get(), e.spender.get(), e.remaining.get(), e.open.get())
@@ -279,6 +281,8 @@ impl CreditLedger {
 
     /// The backing check: the asset held and everything the ledger owes
     /// (spendable + earned + escrowed + reserved). Held is never below owed.
+    ///
+    /// Returns: held, owed
     ///
     /// # Errors
     /// [`AssetTransferFailed`] if the asset's balance cannot be read.

@@ -60,10 +60,25 @@ pub const ACCESS_CONTROL: &str = "    function hasRole(bytes32 role, address acc
     event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender);
 ";
 
-/// The `event ...;` declarations of a Rust source file's `sol!` blocks,
-/// one per line, each written on one line in the source.
-pub fn events_of(source: &str) -> impl Iterator<Item = &str> {
-    source.lines().map(str::trim).filter(|line| line.starts_with("event ") && line.ends_with(';'))
+/// The `event ...;` declarations of a Rust source file's `sol!` blocks, one
+/// per item, a declaration wrapped over several lines joined into one.
+pub fn events_of(source: &str) -> impl Iterator<Item = String> + '_ {
+    let mut lines = source.lines().map(str::trim);
+    core::iter::from_fn(move || loop {
+        let line = lines.next()?;
+        if !line.starts_with("event ") {
+            continue;
+        }
+        let mut event = String::from(line);
+        while !event.ends_with(';') {
+            let next = lines.next()?;
+            if !(event.ends_with('(') || next.starts_with(')')) {
+                event.push(' ');
+            }
+            event.push_str(next);
+        }
+        return Some(event);
+    })
 }
 
 /// A second interface block named `name` holding `standard` (a list of the
@@ -75,7 +90,7 @@ pub fn extra_interface(name: &str, standard: &[&str], source: &str) -> String {
     }
     for event in events_of(source) {
         out.push_str("    ");
-        out.push_str(event);
+        out.push_str(&event);
         out.push('\n');
     }
     out.push_str("}\n");
@@ -96,12 +111,20 @@ mod tests {
 
     #[test]
     fn collects_events_from_sol_blocks() {
-        let src = "sol! {\n    /// doc\n    event A(uint256 x);\n    error E();\n    event B(address indexed y, uint64 z);\n}\n// event not_this\n";
+        let src = "sol! {\n    /// doc\n    event A(uint256 x);\n    error E();\n    event B(address indexed y, uint64 z);\n    event C(\n        address indexed who,\n        uint256 amount\n    );\n}\n// event not_this\n";
         let events: alloc::vec::Vec<_> = events_of(src).collect();
-        assert_eq!(events, ["event A(uint256 x);", "event B(address indexed y, uint64 z);"]);
+        assert_eq!(
+            events,
+            [
+                "event A(uint256 x);",
+                "event B(address indexed y, uint64 z);",
+                "event C(address indexed who, uint256 amount);"
+            ]
+        );
         let text = extra_interface("IX", &[OWNABLE], src);
         assert!(text.starts_with("\ninterface IX {\n"));
         assert!(text.contains("function owner() external view returns (address);"));
-        assert!(text.contains("    event B(address indexed y, uint64 z);\n}\n"));
+        assert!(text.contains("    event B(address indexed y, uint64 z);\n"));
+        assert!(text.ends_with("    event C(address indexed who, uint256 amount);\n}\n"));
     }
 }

@@ -85,7 +85,7 @@ pub async fn create(s: &mut Session, core: &Core, spec: &CommunitySpec) -> Resul
         )
         .await?;
     let nft = IAiNft::new(core.ai_nft, &s.provider);
-    let linked = nft.ai(ai_id).call().await.is_ok_and(|r| r._2 == keys);
+    let linked = nft.ai(ai_id).call().await.is_ok_and(|r| r.keyCollection == keys);
     let call = IAiNft::setKeyCollectionCall { id: ai_id, key_collection: keys };
     s.ensure_call(&format!("{}: aiNft.setKeyCollection", spec.name), core.ai_nft, &call, linked)
         .await?;
@@ -137,16 +137,16 @@ async fn ai(s: &mut Session, core: &Core, spec: &CommunitySpec) -> Result<(U256,
     let minted = nft.call_builder(&call).from(s.from).call().await;
     let label = format!("{}: aiNft.mint (AI and its account)", spec.name);
     if s.dry_run {
-        let (id, account) = minted.map_or((U256::ZERO, Address::ZERO), |m| (m._0, m._1));
+        let (id, account) = minted.map_or((U256::ZERO, Address::ZERO), |m| (m.id, m.account));
         s.ensure_call(&label, core.ai_nft, &call, false).await?;
         return Ok((id, account));
     }
     let minted = minted.context("simulating the AI's mint")?;
     s.ensure_call(&label, core.ai_nft, &call, false).await?;
     // The id is the next one; read the record back rather than trust the simulation.
-    let account = nft.accountOf(minted._0).call().await?;
-    anyhow::ensure!(account == minted._1, "the AI's account is not where the mint said");
-    Ok((minted._0, account))
+    let account = nft.accountOf(minted.id).call().await?;
+    anyhow::ensure!(account == minted.account, "the AI's account is not where the mint said");
+    Ok((minted.id, account))
 }
 
 async fn vault(
@@ -200,7 +200,7 @@ async fn policy(
         .policy(account, keys)
         .call()
         .await
-        .is_ok_and(|p| (p._0, p._1, p._2) == (spec.quota, spec.period, true));
+        .is_ok_and(|p| (p.quota, p.period, p.allModels) == (spec.quota, spec.period, true));
     let inner = IInferenceAccess::setPolicyCall {
         collection: keys,
         quota: spec.quota,

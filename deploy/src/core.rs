@@ -163,11 +163,11 @@ async fn erc6551_registry(s: &mut Session) -> Result<Address> {
 /// may escrow on the ledger.
 async fn wire(s: &mut Session, core: &Core) -> Result<()> {
     let registry = IInferenceRegistry::new(core.registry, &s.provider);
-    let wired = registry.wiring().call().await.is_ok_and(|w| w._1 == core.bridge);
+    let wired = registry.wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
     let call = IInferenceRegistry::setBridgeCall { bridge: core.bridge };
     s.ensure_call("registry.setBridge(bridge)", core.registry, &call, wired).await?;
     let access = IInferenceAccess::new(core.access, &s.provider);
-    let wired = access.wiring().call().await.is_ok_and(|w| w._1 == core.bridge);
+    let wired = access.wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
     let call = IInferenceAccess::setBridgeCall { bridge: core.bridge };
     s.ensure_call("access.setBridge(bridge)", core.access, &call, wired).await?;
     let ledger = IComputeCredits::new(core.ledger, &s.provider);
@@ -224,10 +224,10 @@ async fn find_model(
     let registry = IInferenceRegistry::new(registry, &s.provider);
     for id in 1..=u32::MAX {
         let found = registry.model(id).call().await.context("reading a model")?;
-        if found._0.is_zero() {
+        if found.name.is_zero() {
             return Ok(None);
         }
-        if found._0 == name {
+        if found.name == name {
             return Ok(Some(id));
         }
     }

@@ -214,7 +214,9 @@ impl Vault {
 
     /// Skims the surplus of the source over principal and the loss buffer,
     /// tips the caller and delivers the rest to the ledger as credits.
-    /// Permissionless. Returns `(credits, tip)`.
+    /// Permissionless.
+    ///
+    /// Returns: credits, tip
     ///
     /// # Errors
     /// [`ExternalCallFailed`], [`AssetShortfall`],
@@ -338,6 +340,8 @@ impl Vault {
     /// now, credits accrued and not yet claimed, unlock time, and where its
     /// yield goes.
     ///
+    /// Returns: principal, withdrawable, credits, unlockAt, beneficiary
+    ///
     /// # Errors
     /// [`ExternalCallFailed`] if the source cannot be read.
     pub fn position_of(&self, member: Address) -> Result<(U256, U256, U256, u64, Address), Error> {
@@ -353,6 +357,8 @@ impl Vault {
     /// worth, the surplus a harvest would skim now, the time of the last
     /// harvest, and whether deposits are paused.
     ///
+    /// Returns: principal, sourceValue, surplus, lastHarvest, paused
+    ///
     /// # Errors
     /// [`ExternalCallFailed`] if the source cannot be read.
     pub fn state(&self) -> Result<(U256, U256, U256, u64, bool), Error> {
@@ -364,12 +370,16 @@ impl Vault {
 
     /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit
     /// cap, and the delay (seconds) a change of them waits.
+    ///
+    /// Returns: tipBps, maxTip, bufferBps, depositCap, delay
     pub fn params(&self) -> (u16, U256, u16, U256, u64) {
         let p = self.params.read();
         (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.delay.get().to())
     }
 
     /// The proposed parameters and when they may apply (eta zero: none).
+    ///
+    /// Returns: tipBps, maxTip, bufferBps, depositCap, eta
     pub fn pending_params(&self) -> (u16, U256, u16, U256, u64) {
         let p = self.pending_change.params.read();
         (p.tip_bps, p.max_tip, p.buffer_bps, p.deposit_cap, self.pending_change.eta())
@@ -392,6 +402,8 @@ impl Vault {
 
     /// The asset, the yield source, the ledger, and the fixed beneficiary
     /// (zero if members choose).
+    ///
+    /// Returns: asset, source, ledger, fixedBeneficiary
     pub fn wiring(&self) -> (Address, Address, Address, Address) {
         (self.asset.get(), self.source.get(), self.ledger.get(), self.fixed_beneficiary.get())
     }

@@ -103,7 +103,14 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
     if let Some(license) = &contract.license {
         args.extend(["--license", license]);
     }
-    let sol = print(exe, contract, &args)?;
+    let printed = print(exe, contract, &args)?;
+    let src = contract.dir.join("src");
+    let outputs = crate::names::declared_in(&src)?;
+    let sol = crate::names::name_outputs(&printed, &outputs)
+        .with_context(|| format!("naming the outputs of {}", contract.name))?;
+    let shared = ws.root.join("contract-kit").join("src");
+    let errors = crate::names::error_params_in(&[&src, &shared])?;
+    let sol = crate::names::name_errors(&sol, &errors);
     let constructor = print(exe, contract, &["constructor"])?;
     let abi = crate::solidity::json_abi(&sol, Some(&constructor))
         .with_context(|| format!("converting the interface of {} to a JSON ABI", contract.name))?;
@@ -161,3 +168,6 @@ pub(crate) fn run(ws: &Workspace, names: &[String], check: bool) -> Result<bool>
     );
     Ok(false)
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,6 +11,7 @@
 
 mod abi;
 mod build;
+mod names;
 mod native_keccak;
 mod report;
 mod solidity;

@@ -27,6 +27,8 @@ pub(crate) struct Contract {
     pub(crate) bin_name: Option<String>,
     /// The package's SPDX license, for the exported Solidity header.
     pub(crate) license: Option<String>,
+    /// The package's folder (where its `Cargo.toml` is).
+    pub(crate) dir: PathBuf,
 }
 
 /// The workspace: where it is, where cargo builds, and its contracts.
@@ -50,6 +52,7 @@ struct Metadata {
 #[derive(Deserialize)]
 struct Package {
     name: String,
+    manifest_path: PathBuf,
     license: Option<String>,
     targets: Vec<Target>,
     features: std::collections::BTreeMap<String, Vec<String>>,
@@ -147,5 +150,6 @@ fn contract(package: Package) -> Option<Contract> {
         name: package.name,
         bin_name,
         license: package.license,
+        dir: package.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default(),
     })
 }

@@ -116,35 +116,35 @@ export const agentPermissionsAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "granter",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "epoch",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "expiry",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "period",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "revoked",
         "type": "bool"
       },
       {
-        "name": "",
+        "name": "ledger",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "valueCap",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "creditCap",
         "type": "uint256"
       }
     ],
@@ -194,11 +194,11 @@ export const agentPermissionsAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "valueLeft",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "creditsLeft",
         "type": "uint256"
       }
     ],
@@ -363,15 +363,15 @@ export const agentPermissionsAbi = [
     "name": "AgentExpired",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "agent",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "expiry",
         "type": "uint64"
       }
     ]
@@ -381,11 +381,11 @@ export const agentPermissionsAbi = [
     "name": "AgentNotAllowed",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "agent",
         "type": "address"
       }
     ]
@@ -395,11 +395,11 @@ export const agentPermissionsAbi = [
     "name": "AgentRevoked",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "agent",
         "type": "address"
       }
     ]
@@ -409,7 +409,7 @@ export const agentPermissionsAbi = [
     "name": "BadReply",
     "inputs": [
       {
-        "name": "",
+        "name": "callee",
         "type": "address"
       }
     ]
@@ -419,11 +419,11 @@ export const agentPermissionsAbi = [
     "name": "CreditCapExceeded",
     "inputs": [
       {
-        "name": "",
+        "name": "credits",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "remaining",
         "type": "uint256"
       }
     ]
@@ -433,11 +433,11 @@ export const agentPermissionsAbi = [
     "name": "NotAccountOwner",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "owner",
         "type": "address"
       }
     ]
@@ -447,11 +447,11 @@ export const agentPermissionsAbi = [
     "name": "OwnerChanged",
     "inputs": [
       {
-        "name": "",
+        "name": "granter",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "owner",
         "type": "address"
       }
     ]
@@ -466,11 +466,11 @@ export const agentPermissionsAbi = [
     "name": "TargetNotAllowed",
     "inputs": [
       {
-        "name": "",
+        "name": "target",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "selector",
         "type": "bytes4"
       }
     ]
@@ -480,11 +480,11 @@ export const agentPermissionsAbi = [
     "name": "ValueCapExceeded",
     "inputs": [
       {
-        "name": "",
+        "name": "value",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "remaining",
         "type": "uint256"
       }
     ]
@@ -560,19 +560,19 @@ export const aiNftAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       },
       {
-        "name": "",
+        "name": "instructionsHash",
         "type": "bytes32"
       },
       {
-        "name": "",
+        "name": "keyCollection",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       }
     ],
@@ -693,11 +693,11 @@ export const aiNftAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       }
     ],
@@ -1193,7 +1193,7 @@ export const aiNftAbi = [
     "name": "InvalidString",
     "inputs": [
       {
-        "name": "",
+        "name": "value",
         "type": "bytes32"
       }
     ]
@@ -1203,11 +1203,11 @@ export const aiNftAbi = [
     "name": "NotTokenOwner",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "id",
         "type": "uint256"
       }
     ]
@@ -1217,7 +1217,7 @@ export const aiNftAbi = [
     "name": "UnknownAi",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint256"
       }
     ]
@@ -1389,27 +1389,27 @@ export const aiParkingAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "controller",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "permanent",
         "type": "bool"
       },
       {
-        "name": "",
+        "name": "delay",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "releaseTo",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "releaseEta",
         "type": "uint64"
       }
     ],
@@ -1716,11 +1716,11 @@ export const aiParkingAbi = [
     "name": "BadGuardians",
     "inputs": [
       {
-        "name": "",
+        "name": "count",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint256"
       }
     ]
@@ -1735,7 +1735,7 @@ export const aiParkingAbi = [
     "name": "CallFailed",
     "inputs": [
       {
-        "name": "",
+        "name": "callee",
         "type": "address"
       }
     ]
@@ -1745,11 +1745,11 @@ export const aiParkingAbi = [
     "name": "DelayTooShort",
     "inputs": [
       {
-        "name": "",
+        "name": "delay",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "min",
         "type": "uint64"
       }
     ]
@@ -1759,11 +1759,11 @@ export const aiParkingAbi = [
     "name": "NoPendingRelease",
     "inputs": [
       {
-        "name": "",
+        "name": "nft",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -1773,7 +1773,7 @@ export const aiParkingAbi = [
     "name": "NotController",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -1783,7 +1783,7 @@ export const aiParkingAbi = [
     "name": "NotGuardian",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -1793,11 +1793,11 @@ export const aiParkingAbi = [
     "name": "NotParked",
     "inputs": [
       {
-        "name": "",
+        "name": "nft",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -1807,11 +1807,11 @@ export const aiParkingAbi = [
     "name": "NotReady",
     "inputs": [
       {
-        "name": "",
+        "name": "eta",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "now",
         "type": "uint64"
       }
     ]
@@ -1821,11 +1821,11 @@ export const aiParkingAbi = [
     "name": "NotTokenOwner",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -1835,11 +1835,11 @@ export const aiParkingAbi = [
     "name": "PermanentlyParked",
     "inputs": [
       {
-        "name": "",
+        "name": "nft",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -1854,7 +1854,7 @@ export const aiParkingAbi = [
     "name": "UnknownProposal",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "bytes32"
       }
     ]
@@ -1864,7 +1864,7 @@ export const aiParkingAbi = [
     "name": "WrongAccount",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       }
     ]
@@ -1918,11 +1918,11 @@ export const computeCreditsAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "held",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "owed",
         "type": "uint256"
       }
     ],
@@ -2052,19 +2052,19 @@ export const computeCreditsAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "payer",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "spender",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "remaining",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "open",
         "type": "bool"
       }
     ],
@@ -2616,7 +2616,7 @@ export const computeCreditsAbi = [
     "name": "AssetTransferFailed",
     "inputs": [
       {
-        "name": "",
+        "name": "asset",
         "type": "address"
       }
     ]
@@ -2626,7 +2626,7 @@ export const computeCreditsAbi = [
     "name": "EscrowNotOpen",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -2636,15 +2636,15 @@ export const computeCreditsAbi = [
     "name": "ExceedsEscrow",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "remaining",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -2654,15 +2654,15 @@ export const computeCreditsAbi = [
     "name": "InsufficientCredits",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "available",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -2672,15 +2672,15 @@ export const computeCreditsAbi = [
     "name": "InsufficientEarned",
     "inputs": [
       {
-        "name": "",
+        "name": "account",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "available",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -2690,15 +2690,15 @@ export const computeCreditsAbi = [
     "name": "InsufficientReserve",
     "inputs": [
       {
-        "name": "",
+        "name": "vault",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "available",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -2708,7 +2708,7 @@ export const computeCreditsAbi = [
     "name": "InvalidString",
     "inputs": [
       {
-        "name": "",
+        "name": "value",
         "type": "bytes32"
       }
     ]
@@ -2718,11 +2718,11 @@ export const computeCreditsAbi = [
     "name": "NotEscrowSpender",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -2915,19 +2915,19 @@ export const inferenceAccessAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "verdict",
         "type": "uint8"
       },
       {
-        "name": "",
+        "name": "left",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "record",
         "type": "bytes32"
       },
       {
-        "name": "",
+        "name": "period",
         "type": "uint64"
       }
     ],
@@ -2989,15 +2989,15 @@ export const inferenceAccessAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "quota",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "period",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "allModels",
         "type": "bool"
       }
     ],
@@ -3127,11 +3127,11 @@ export const inferenceAccessAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "admin",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "bridge",
         "type": "address"
       }
     ],
@@ -3252,7 +3252,7 @@ export const inferenceAccessAbi = [
     "name": "NotAdmin",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -3262,7 +3262,7 @@ export const inferenceAccessAbi = [
     "name": "NotBridge",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -3346,35 +3346,35 @@ export const inferenceRegistryAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "name",
         "type": "bytes32"
       },
       {
-        "name": "",
+        "name": "weightsHash",
         "type": "bytes32"
       },
       {
-        "name": "",
+        "name": "priceIn",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "priceOut",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "maxInputTokens",
         "type": "uint32"
       },
       {
-        "name": "",
+        "name": "maxOutputTokens",
         "type": "uint32"
       },
       {
-        "name": "",
+        "name": "redundancy",
         "type": "uint8"
       },
       {
-        "name": "",
+        "name": "active",
         "type": "bool"
       }
     ],
@@ -3391,23 +3391,23 @@ export const inferenceRegistryAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "bond",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "unbonding",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "unbondsAt",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "key",
         "type": "bytes32"
       },
       {
-        "name": "",
+        "name": "paused",
         "type": "bool"
       }
     ],
@@ -3432,15 +3432,15 @@ export const inferenceRegistryAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "priceIn",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "priceOut",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "redundancy",
         "type": "uint8"
       }
     ],
@@ -3658,15 +3658,15 @@ export const inferenceRegistryAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "asset",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "bridge",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "admin",
         "type": "address"
       }
     ],
@@ -3885,7 +3885,7 @@ export const inferenceRegistryAbi = [
     "name": "AlreadyProvider",
     "inputs": [
       {
-        "name": "",
+        "name": "provider",
         "type": "address"
       }
     ]
@@ -3900,11 +3900,11 @@ export const inferenceRegistryAbi = [
     "name": "InsufficientBond",
     "inputs": [
       {
-        "name": "",
+        "name": "available",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -3929,7 +3929,7 @@ export const inferenceRegistryAbi = [
     "name": "ModelUnavailable",
     "inputs": [
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       }
     ]
@@ -3939,7 +3939,7 @@ export const inferenceRegistryAbi = [
     "name": "NotAdmin",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -3949,7 +3949,7 @@ export const inferenceRegistryAbi = [
     "name": "NotBridge",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -3959,7 +3959,7 @@ export const inferenceRegistryAbi = [
     "name": "NotProvider",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -3974,7 +3974,7 @@ export const inferenceRegistryAbi = [
     "name": "UnbondingNotReady",
     "inputs": [
       {
-        "name": "",
+        "name": "ready_at",
         "type": "uint64"
       }
     ]
@@ -4541,7 +4541,7 @@ export const keyNftAbi = [
     "name": "InvalidString",
     "inputs": [
       {
-        "name": "",
+        "name": "value",
         "type": "bytes32"
       }
     ]
@@ -4551,7 +4551,7 @@ export const keyNftAbi = [
     "name": "NotIssuer",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -4561,7 +4561,7 @@ export const keyNftAbi = [
     "name": "NotMinter",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -4571,7 +4571,7 @@ export const keyNftAbi = [
     "name": "Soulbound",
     "inputs": [
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -4733,19 +4733,19 @@ export const oracleBridgeAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "provider",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "expires",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "delivered",
         "type": "bool"
       },
       {
-        "name": "",
+        "name": "outputHash",
         "type": "bytes32"
       }
     ],
@@ -4860,31 +4860,31 @@ export const oracleBridgeAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "payer",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       },
       {
-        "name": "",
+        "name": "status",
         "type": "uint8"
       },
       {
-        "name": "",
+        "name": "deadline",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "escrow",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "results",
         "type": "uint8"
       },
       {
-        "name": "",
+        "name": "outputHash",
         "type": "bytes32"
       }
     ],
@@ -4922,11 +4922,11 @@ export const oracleBridgeAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "status",
         "type": "uint8"
       },
       {
-        "name": "",
+        "name": "outputHash",
         "type": "bytes32"
       }
     ],
@@ -4950,23 +4950,23 @@ export const oracleBridgeAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "leaseSeconds",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "maxDeadlineSeconds",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "callbackGas",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "disputeWindow",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "arbiter",
         "type": "address"
       }
     ],
@@ -4978,15 +4978,15 @@ export const oracleBridgeAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "ledger",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "registry",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "access",
         "type": "address"
       }
     ],
@@ -5253,7 +5253,7 @@ export const oracleBridgeAbi = [
     "name": "DeadlineNotReached",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -5263,7 +5263,7 @@ export const oracleBridgeAbi = [
     "name": "DeadlinePassed",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -5273,7 +5273,7 @@ export const oracleBridgeAbi = [
     "name": "InvalidDeadline",
     "inputs": [
       {
-        "name": "",
+        "name": "deadline",
         "type": "uint64"
       }
     ]
@@ -5293,11 +5293,11 @@ export const oracleBridgeAbi = [
     "name": "LeaseActive",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "slot",
         "type": "uint8"
       }
     ]
@@ -5312,7 +5312,7 @@ export const oracleBridgeAbi = [
     "name": "ModelNotAllowed",
     "inputs": [
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       }
     ]
@@ -5322,7 +5322,7 @@ export const oracleBridgeAbi = [
     "name": "NoFreeSlot",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -5332,11 +5332,11 @@ export const oracleBridgeAbi = [
     "name": "NoLease",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "slot",
         "type": "uint8"
       }
     ]
@@ -5346,7 +5346,7 @@ export const oracleBridgeAbi = [
     "name": "NotArbiter",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -5356,11 +5356,11 @@ export const oracleBridgeAbi = [
     "name": "NotAuthorized",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "payer",
         "type": "address"
       }
     ]
@@ -5370,7 +5370,7 @@ export const oracleBridgeAbi = [
     "name": "NotDisputed",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -5380,11 +5380,11 @@ export const oracleBridgeAbi = [
     "name": "ProviderIneligible",
     "inputs": [
       {
-        "name": "",
+        "name": "provider",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       }
     ]
@@ -5394,11 +5394,11 @@ export const oracleBridgeAbi = [
     "name": "QuotaExceeded",
     "inputs": [
       {
-        "name": "",
+        "name": "left",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -5408,7 +5408,7 @@ export const oracleBridgeAbi = [
     "name": "QuoteRefused",
     "inputs": [
       {
-        "name": "",
+        "name": "model",
         "type": "uint32"
       }
     ]
@@ -5428,7 +5428,7 @@ export const oracleBridgeAbi = [
     "name": "RequestClosed",
     "inputs": [
       {
-        "name": "",
+        "name": "id",
         "type": "uint64"
       }
     ]
@@ -5767,15 +5767,15 @@ export const tokenBoundAccountAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "chainId",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "tokenContract",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -5820,7 +5820,7 @@ export const tokenBoundAccountAbi = [
     "name": "InvalidOperation",
     "inputs": [
       {
-        "name": "",
+        "name": "operation",
         "type": "uint8"
       }
     ]
@@ -5830,11 +5830,11 @@ export const tokenBoundAccountAbi = [
     "name": "LockTooLong",
     "inputs": [
       {
-        "name": "",
+        "name": "until",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint256"
       }
     ]
@@ -5844,7 +5844,7 @@ export const tokenBoundAccountAbi = [
     "name": "Locked",
     "inputs": [
       {
-        "name": "",
+        "name": "until",
         "type": "uint256"
       }
     ]
@@ -5854,7 +5854,7 @@ export const tokenBoundAccountAbi = [
     "name": "NotAuthorized",
     "inputs": [
       {
-        "name": "",
+        "name": "caller",
         "type": "address"
       }
     ]
@@ -5864,11 +5864,11 @@ export const tokenBoundAccountAbi = [
     "name": "OwnershipCycle",
     "inputs": [
       {
-        "name": "",
+        "name": "tokenContract",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "tokenId",
         "type": "uint256"
       }
     ]
@@ -6059,11 +6059,11 @@ export const vaultAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "credits",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "tip",
         "type": "uint256"
       }
     ],
@@ -6099,23 +6099,23 @@ export const vaultAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "tipBps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "maxTip",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "bufferBps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "depositCap",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "delay",
         "type": "uint64"
       }
     ],
@@ -6127,23 +6127,23 @@ export const vaultAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "tipBps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "maxTip",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "bufferBps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "depositCap",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "eta",
         "type": "uint64"
       }
     ],
@@ -6160,23 +6160,23 @@ export const vaultAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "principal",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "withdrawable",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "credits",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "unlockAt",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "beneficiary",
         "type": "address"
       }
     ],
@@ -6248,23 +6248,23 @@ export const vaultAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "principal",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "sourceValue",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "surplus",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "lastHarvest",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "paused",
         "type": "bool"
       }
     ],
@@ -6358,19 +6358,19 @@ export const vaultAbi = [
     "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "asset",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "source",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "ledger",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "fixedBeneficiary",
         "type": "address"
       }
     ],
@@ -6677,11 +6677,11 @@ export const vaultAbi = [
     "name": "AssetMismatch",
     "inputs": [
       {
-        "name": "",
+        "name": "target",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "asset",
         "type": "address"
       }
     ]
@@ -6691,11 +6691,11 @@ export const vaultAbi = [
     "name": "AssetShortfall",
     "inputs": [
       {
-        "name": "",
+        "name": "expected",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "received",
         "type": "uint256"
       }
     ]
@@ -6705,7 +6705,7 @@ export const vaultAbi = [
     "name": "BeneficiaryFixed",
     "inputs": [
       {
-        "name": "",
+        "name": "beneficiary",
         "type": "address"
       }
     ]
@@ -6715,11 +6715,11 @@ export const vaultAbi = [
     "name": "BufferTooHigh",
     "inputs": [
       {
-        "name": "",
+        "name": "bps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint16"
       }
     ]
@@ -6729,11 +6729,11 @@ export const vaultAbi = [
     "name": "ChangeNotReady",
     "inputs": [
       {
-        "name": "",
+        "name": "eta",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "now",
         "type": "uint64"
       }
     ]
@@ -6743,11 +6743,11 @@ export const vaultAbi = [
     "name": "DelayTooLong",
     "inputs": [
       {
-        "name": "",
+        "name": "delay",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint64"
       }
     ]
@@ -6757,11 +6757,11 @@ export const vaultAbi = [
     "name": "DepositCapExceeded",
     "inputs": [
       {
-        "name": "",
+        "name": "cap",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "total",
         "type": "uint256"
       }
     ]
@@ -6852,7 +6852,7 @@ export const vaultAbi = [
     "name": "ExternalCallFailed",
     "inputs": [
       {
-        "name": "",
+        "name": "target",
         "type": "address"
       }
     ]
@@ -6862,15 +6862,15 @@ export const vaultAbi = [
     "name": "InsufficientPrincipal",
     "inputs": [
       {
-        "name": "",
+        "name": "member",
         "type": "address"
       },
       {
-        "name": "",
+        "name": "principal",
         "type": "uint256"
       },
       {
-        "name": "",
+        "name": "needed",
         "type": "uint256"
       }
     ]
@@ -6880,7 +6880,7 @@ export const vaultAbi = [
     "name": "InvalidString",
     "inputs": [
       {
-        "name": "",
+        "name": "value",
         "type": "bytes32"
       }
     ]
@@ -6890,11 +6890,11 @@ export const vaultAbi = [
     "name": "LockTooLong",
     "inputs": [
       {
-        "name": "",
+        "name": "lockSeconds",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint64"
       }
     ]
@@ -6934,11 +6934,11 @@ export const vaultAbi = [
     "name": "StillLocked",
     "inputs": [
       {
-        "name": "",
+        "name": "unlockAt",
         "type": "uint64"
       },
       {
-        "name": "",
+        "name": "now",
         "type": "uint64"
       }
     ]
@@ -6948,11 +6948,11 @@ export const vaultAbi = [
     "name": "TipTooHigh",
     "inputs": [
       {
-        "name": "",
+        "name": "bps",
         "type": "uint16"
       },
       {
-        "name": "",
+        "name": "max",
         "type": "uint16"
       }
     ]

@@ -4,6 +4,7 @@ import { computeCreditsAbi, inferenceAccessAbi, inferenceRegistryAbi, keyNftAbi,
 import { signer, submit, type ComputeFi } from "./client.js";
 import type { Community } from "./deployments.js";
 import { attempt, ComputeFiError } from "./errors.js";
+import { named } from "./outputs.js";
 import { Keypair, promptContext, seal } from "./sealing.js";
 
 /** What a key holder asks a community's AI. */
@@ -130,7 +131,7 @@ export async function providerKey(cf: ComputeFi, provider: Address, model: numbe
       }),
     ]),
   );
-  const key = record[3];
+  const { key } = named(inferenceRegistryAbi, "provider", record);
   if (!eligible) {
     throw new ComputeFiError("input", `provider ${provider} may not serve model ${model} (not bonded, paused or not serving it)`, {
       context,

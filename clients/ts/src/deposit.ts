@@ -3,6 +3,7 @@ import { erc20Abi, zeroAddress, type Address, type Hex } from "viem";
 import { vaultAbi } from "./abis.js";
 import { signer, submit, type ComputeFi } from "./client.js";
 import { attempt as read, ComputeFiError } from "./errors.js";
+import { named } from "./outputs.js";
 
 /** A member's position in a vault (`positionOf`). */
 export interface Position {
@@ -44,8 +45,12 @@ export async function deposit(cf: ComputeFi, options: DepositOptions): Promise<D
   const { vault, amount } = options;
   const context = { vault, member, amount };
   if (amount <= 0n) throw new ComputeFiError("input", "a deposit must be positive", { context });
-  const [asset] = await read("vault.wiring", context, () =>
-    cf.publicClient.readContract({ address: vault, abi: vaultAbi, functionName: "wiring" }),
+  const { asset } = named(
+    vaultAbi,
+    "wiring",
+    await read("vault.wiring", context, () =>
+      cf.publicClient.readContract({ address: vault, abi: vaultAbi, functionName: "wiring" }),
+    ),
   );
   const [balance, allowance] = await read("reading the asset", { ...context, asset }, () =>
     Promise.all([
@@ -86,10 +91,9 @@ export async function deposit(cf: ComputeFi, options: DepositOptions): Promise<D
 
 /** A member's position in `vault`. */
 export async function positionOf(cf: ComputeFi, vault: Address, member: Address): Promise<Position> {
-  const [principal, withdrawable, pendingCredits, unlockAt, beneficiary] = await read(
-    "vault.positionOf",
-    { vault, member },
-    () => cf.publicClient.readContract({ address: vault, abi: vaultAbi, functionName: "positionOf", args: [member] }),
+  const position = await read("vault.positionOf", { vault, member }, () =>
+    cf.publicClient.readContract({ address: vault, abi: vaultAbi, functionName: "positionOf", args: [member] }),
   );
-  return { principal, withdrawable, pendingCredits, unlockAt, beneficiary };
+  const { principal, withdrawable, credits, unlockAt, beneficiary } = named(vaultAbi, "positionOf", position);
+  return { principal, withdrawable, pendingCredits: credits, unlockAt, beneficiary };
 }

@@ -11,5 +11,6 @@ export * from "./credits.js";
 export * from "./deployments.js";
 export * from "./deposit.js";
 export * from "./errors.js";
+export * from "./outputs.js";
 export * from "./sealing.js";
 export * from "./watch.js";

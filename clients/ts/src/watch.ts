@@ -5,6 +5,7 @@ import type { Address, Hex } from "viem";
 import { oracleBridgeAbi } from "./abis.js";
 import type { ComputeFi } from "./client.js";
 import { attempt, ComputeFiError } from "./errors.js";
+import { named } from "./outputs.js";
 import { answerContext, type Keypair } from "./sealing.js";
 
 /**
@@ -317,7 +318,7 @@ async function findDelivery(
   const request = await attempt("bridge.requestOf", { bridge, id }, () =>
     cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "requestOf", args: [id] }),
   );
-  const results = request[5];
+  const { results } = named(oracleBridgeAbi, "requestOf", request);
   const found = [...seen];
   for (let to = below - 1n; to >= floor && found.length < results; ) {
     const from = to - range + 1n > floor ? to - range + 1n : floor;
@@ -335,10 +336,11 @@ async function findDelivery(
 /** Request `id`'s status and output hash, from the bridge's `result(id)`. */
 async function readResult(cf: ComputeFi, id: bigint): Promise<{ status: RequestStatus; outputHash: Hex }> {
   const bridge = cf.core.bridge;
-  const [code, outputHash] = await attempt("bridge.result", { bridge, id }, () =>
+  const result = await attempt("bridge.result", { bridge, id }, () =>
     cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "result", args: [id] }),
   );
-  return { status: requestStatus(code), outputHash };
+  const { status, outputHash } = named(oracleBridgeAbi, "result", result);
+  return { status: requestStatus(status), outputHash };
 }
 
 /**

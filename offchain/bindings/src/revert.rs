@@ -56,8 +56,12 @@ mod tests {
     #[test]
     fn typed_errors_are_named() {
         let data =
-            IOracleBridge::NotAuthorized { _0: Address::ZERO, _1: Address::ZERO }.abi_encode();
-        assert!(describe_revert(&data).contains("NotAuthorized"), "{}", describe_revert(&data));
+            IOracleBridge::NotAuthorized { caller: Address::ZERO, payer: Address::repeat_byte(1) }
+                .abi_encode();
+        let words = describe_revert(&data);
+        assert!(words.contains("NotAuthorized"), "{words}");
+        // Error parameters carry the names the contract's source declares.
+        assert!(words.contains("payer"), "{words}");
         let nested = IStylusDeployer::ContractInitializationError {
             newContract: Address::ZERO,
             data: data.clone().into(),

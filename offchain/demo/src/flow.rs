@@ -119,7 +119,7 @@ async fn deposits(w: &World, f: &mut Figures) -> Result<()> {
         }
     }
     let state = IVault::new(w.community.vault, &w.admin.provider).state().call().await?;
-    f.principal = state._0;
+    f.principal = state.principal;
     println!("      vault principal: {} tWETH", format_ether(f.principal));
     Ok(())
 }

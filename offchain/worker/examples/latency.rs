@@ -12,7 +12,9 @@
 //! polls every 50 ms with no confirmation depth here; on a real chain the
 //! block time and the confirmation depth come on top.
 
-#[path = "../tests/common/mod.rs"]
+// The test harness's world, shared by path; the example uses part of it.
+#[allow(dead_code)]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -23,20 +23,18 @@ pub async fn register(
     seal_key: B256,
     endpoint: &str,
 ) -> Result<()> {
-    let (_, registry) = {
-        let w = IOracleBridge::new(bridge, reader)
-            .wiring()
-            .call()
-            .await
-            .context("reading the bridge's wiring")?;
-        (w._0, w._1)
-    };
+    let registry = IOracleBridge::new(bridge, reader)
+        .wiring()
+        .call()
+        .await
+        .context("reading the bridge's wiring")?
+        .registry;
     let reg = IInferenceRegistry::new(registry, reader);
-    let asset = reg.wiring().call().await.context("reading the registry's wiring")?._0;
+    let asset = reg.wiring().call().await.context("reading the registry's wiring")?.asset;
     let me = txm.from();
     let provider = IInferenceRegistry::providerCall { provider: me };
     let record = reg.call_builder(&provider).call().await.context("reading the provider record")?;
-    if record._0.is_zero() {
+    if record.bond.is_zero() {
         let approve = IERC20::approveCall { spender: registry, amount: bond };
         txm.send(asset, approve.abi_encode().into(), "approve the bond").await?;
         let call = IInferenceRegistry::registerProviderCall {
@@ -45,7 +43,7 @@ pub async fn register(
             endpoint: endpoint.to_owned(),
         };
         txm.send(registry, call.abi_encode().into(), "register as provider").await?;
-    } else if record._3 != seal_key {
+    } else if record.key != seal_key {
         let call = IInferenceRegistry::setProviderKeyCall { key: seal_key };
         txm.send(registry, call.abi_encode().into(), "publish the seal key").await?;
     }

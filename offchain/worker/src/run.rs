@@ -66,7 +66,7 @@ pub async fn worker(
         let settings = bridge.settings().call().await.with_context(|| {
             format!("reading the lease length from the bridge at {}", config.chain.bridge)
         })?;
-        settings._0
+        settings.leaseSeconds
     };
     let parts = Parts {
         reader,

@@ -221,11 +221,11 @@ impl Worker {
                 || async move { b.call_builder(r).call().await },
             )
             .await?;
-        if lease._0 != self.me {
+        if lease.provider != self.me {
             self.tracker.set_phase(id, Phase::New);
             return Ok("lease-gone");
         }
-        if lease._2 {
+        if lease.delivered {
             self.tracker.set_phase(id, Phase::Delivered);
             return Ok("already-delivered");
         }

@@ -131,6 +131,8 @@ impl InferenceAccess {
 
     /// `payer`'s policy for `collection`: quota per period, period in
     /// seconds, and whether every model is allowed.
+    ///
+    /// Returns: quota, period, allModels
     pub fn policy(&self, payer: Address, collection: Address) -> (U256, u64, bool) {
         let of_payer = self.policies.get(payer);
         let policy = of_payer.get(collection);
@@ -154,6 +156,8 @@ impl InferenceAccess {
     /// the key's quota. Returns the verdict (see
     /// [`contract_kit::calls::verdict`]), the quota left when it is too
     /// small, and the booking to give back to (zero when none).
+    ///
+    /// Returns: verdict, left, record, period
     ///
     /// # Errors
     /// [`NotBridge`].
@@ -183,6 +187,8 @@ impl InferenceAccess {
     }
 
     /// The admin and the bridge.
+    ///
+    /// Returns: admin, bridge
     pub fn wiring(&self) -> (Address, Address) {
         (self.wiring.admin(), self.wiring.bridge())
     }

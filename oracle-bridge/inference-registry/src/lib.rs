@@ -167,11 +167,15 @@ impl InferenceRegistry {
 
     /// Model `model`: name, weights hash, input and output prices, max input
     /// and output tokens, redundancy, and whether it takes requests.
+    ///
+    /// Returns: name, weightsHash, priceIn, priceOut, maxInputTokens, maxOutputTokens, redundancy, active
     pub fn model(&self, model: u32) -> (B256, B256, U256, U256, u32, u32, u8, bool) {
         self.model_view(model)
     }
 
     /// Prices a request now: input price, output price, redundancy.
+    ///
+    /// Returns: priceIn, priceOut, redundancy
     ///
     /// # Errors
     /// [`ModelUnavailable`], [`InvalidSize`] (tokens over the model's limits).
@@ -253,6 +257,8 @@ impl InferenceRegistry {
 
     /// Provider `provider`: bond, amount unbonding, when it unbonds, key,
     /// paused.
+    ///
+    /// Returns: bond, unbonding, unbondsAt, key, paused
     pub fn provider(&self, provider: Address) -> (U256, U256, u64, B256, bool) {
         self.provider_view(provider)
     }
@@ -275,6 +281,8 @@ impl InferenceRegistry {
     }
 
     /// The bond asset, the bridge, and the admin.
+    ///
+    /// Returns: asset, bridge, admin
     pub fn wiring(&self) -> (Address, Address, Address) {
         (self.asset.get(), self.wiring.bridge(), self.wiring.admin())
     }

@@ -1,6 +1,6 @@
 //! motsu tests of the registry's model administration. Bonds and slashing
 //! need the asset and the bridge: they are tested on the devnode
-//! (`offchain/devnode/tests/bridge.rs`) with the real contracts.
+//! (`offchain/e2e/tests/it/bridge.rs`) with the real contracts.
 
 use alloy_primitives::{Address, B256, U256};
 use motsu::prelude::*;

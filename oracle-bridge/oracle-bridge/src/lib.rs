@@ -290,6 +290,8 @@ impl OracleBridge {
     /// Request `id`: payer, model, status (0 none, 1 open, 2 settled, 3
     /// refunded, 4 disputed), deadline, ledger escrow id, results in, and
     /// the first result's hash (the agreed one once settled).
+    ///
+    /// Returns: payer, model, status, deadline, escrow, results, outputHash
     pub fn request_of(&self, id: u64) -> (Address, u32, u8, u64, u64, u8, B256) {
         self.request_view(id)
     }
@@ -297,6 +299,8 @@ impl OracleBridge {
     /// The result of request `id`: status and output hash (settled: the
     /// agreed one; its text is in the `Fulfilled` events of request `id`
     /// that carry this hash, when delivered inline).
+    ///
+    /// Returns: status, outputHash
     pub fn result(&self, id: u64) -> (u8, B256) {
         let r = self.requests.get(id);
         (r.status.get().to(), r.output_hash.get())
@@ -304,6 +308,8 @@ impl OracleBridge {
 
     /// Slot `slot` of request `id`: provider, lease end, whether it
     /// delivered, and the hash it delivered.
+    ///
+    /// Returns: provider, expires, delivered, outputHash
     pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, bool, B256) {
         self.lease_view(id, slot)
     }
@@ -314,12 +320,16 @@ impl OracleBridge {
     }
 
     /// The credit ledger, the inference registry and the access contract.
+    ///
+    /// Returns: ledger, registry, access
     pub fn wiring(&self) -> (Address, Address, Address) {
         (self.ledger.get(), self.registry.get(), self.access.get())
     }
 
     /// Lease length, furthest deadline, callback gas and dispute window (all
     /// seconds but the gas), and the arbiter.
+    ///
+    /// Returns: leaseSeconds, maxDeadlineSeconds, callbackGas, disputeWindow, arbiter
     pub fn settings(&self) -> (u64, u64, u64, u64, Address) {
         let s = &self.settings;
         (

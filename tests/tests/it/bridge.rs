@@ -8,7 +8,7 @@
 //!
 //! motsu's clock stands still, so what needs time to pass (expiry, missed
 //! leases, a dispute window running out) is tested on the devnode
-//! (`offchain/devnode/tests/bridge.rs`) and in the pure time rules
+//! (`offchain/e2e/tests/it/bridge.rs`) and in the pure time rules
 //! (`contract_kit::fees`).
 
 use crate::common::{self, Config, Env, ETH};

@@ -256,6 +256,8 @@ impl AgentPermissions {
 
     /// What `agent` may still spend on `account` now: ETH and credits left
     /// in this period (zero when it may not act at all).
+    ///
+    /// Returns: valueLeft, creditsLeft
     pub fn remaining(&self, account: Address, agent: Address) -> (U256, U256) {
         let g = self.grants.getter(grant_key(account, agent));
         let now = block::timestamp();
@@ -278,6 +280,8 @@ impl AgentPermissions {
 
     /// The grant of `agent` on `account`: granter, epoch, expiry, period,
     /// revoked, ledger, value cap, credit cap.
+    ///
+    /// Returns: granter, epoch, expiry, period, revoked, ledger, valueCap, creditCap
     pub fn grant_of(
         &self,
         account: Address,

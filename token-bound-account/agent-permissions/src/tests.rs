@@ -1,6 +1,6 @@
 //! motsu tests of agent permissions with a stand-in account (the real
 //! account behind the registry's proxy runs on the devnode, in
-//! `offchain/devnode/tests/agent.rs`) and a stand-in credit ledger; proptests of the
+//! `offchain/e2e/tests/it/agent.rs`) and a stand-in credit ledger; proptests of the
 //! period caps.
 #![allow(clippy::unreadable_literal)]
 

@@ -144,6 +144,8 @@ impl AiNft {
     /// `key_collection` may be zero (no keys yet: the collection usually
     /// names the AI's account as its issuer, so it comes after the AI).
     ///
+    /// Returns: id, account
+    ///
     /// # Errors
     /// [`InvalidSize`], [`AccountCreationFailed`], and the ERC-721 errors
     /// of minting (zero receiver).
@@ -204,6 +206,8 @@ impl AiNft {
     /// account. The instructions URI has its own view,
     /// [`Self::instructions_uri`] (stylus-sdk 0.9 wraps a returned tuple
     /// that holds `bytes` in an extra offset, which Solidity decoders reject).
+    ///
+    /// Returns: model, instructionsHash, keyCollection, account
     ///
     /// # Errors
     /// [`UnknownAi`].

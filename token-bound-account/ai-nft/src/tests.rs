@@ -7,7 +7,7 @@
 //! and the registry returns it as it returns any account that already
 //! exists. The real CREATE2 of the proxy, and a registry call that fails
 //! (`AccountCreationFailed`, the whole mint undone), run on the devnode
-//! (`offchain/devnode/tests/ai_nft.rs`).
+//! (`offchain/e2e/tests/it/ai_nft.rs`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -28,7 +28,7 @@ use crate::{
 const CHAIN: u64 = 42_161;
 
 /// Serialises the tests of this binary (motsu keeps one global state; see
-/// `tests/tests/common/mod.rs`).
+/// `tests/tests/it/common/mod.rs`).
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)

@@ -286,6 +286,8 @@ impl AiParking {
 
     /// The parking of a token: account (zero: not parked), controller,
     /// permanent, delay, pending release's address and time (zero: none).
+    ///
+    /// Returns: account, controller, permanent, delay, releaseTo, releaseEta
     pub fn parking_of(
         &self,
         nft: Address,

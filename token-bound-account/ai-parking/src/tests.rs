@@ -1,7 +1,7 @@
 //! motsu tests of the parking with stand-in NFT and account (the real ones
 //! run on the devnode) and the real agent-permissions contract. motsu's
 //! clock stands still, so what happens after a delay is tested through the
-//! pure rules and on the devnode (`offchain/devnode/tests/agent.rs`).
+//! pure rules and on the devnode (`offchain/e2e/tests/it/agent.rs`).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

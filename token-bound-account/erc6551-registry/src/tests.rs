@@ -1,6 +1,6 @@
 //! Unit tests of the registry on motsu. motsu models neither CREATE2 nor
 //! account code, so `createAccount` itself is tested on the devnode
-//! (`offchain/devnode/tests/registry.rs`); here the view derives addresses from the
+//! (`offchain/e2e/tests/it/registry.rs`); here the view derives addresses from the
 //! registry's own address exactly as the standard does.
 
 use alloy_primitives::{address, Address, B256, U256};

@@ -94,6 +94,8 @@ impl TokenBoundAccount {
     /// The bound token: chain id, token contract and token id, read from the
     /// account proxy's bytecode footer; all zero when called on code that
     /// is not an ERC-6551 account proxy (the implementation itself).
+    ///
+    /// Returns: chainId, tokenContract, tokenId
     pub fn token(&self) -> (U256, Address, U256) {
         let t = bound_token().unwrap_or_default();
         (t.chain_id, t.token_contract, t.token_id)

@@ -1,7 +1,7 @@
 //! Unit tests of the account on motsu, with the exact proxy bytecode the
 //! registry deploys standing in for the account's code (motsu has no
 //! account code; the real footer path runs on the devnode, in
-//! `offchain/devnode/tests/token_bound_account.rs`), plus the pure rules.
+//! `offchain/e2e/tests/it/token_bound_account.rs`), plus the pure rules.
 #![allow(clippy::unreadable_literal)]
 
 mod doubles;
@@ -39,7 +39,7 @@ fn set_code(account: Address, token: &BoundToken) {
 }
 
 /// Serialises the tests of this binary (motsu keeps one global state; see
-/// `tests/tests/common/mod.rs`).
+/// `tests/tests/it/common/mod.rs`).
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)

@@ -1,5 +1,5 @@
 // viem against the devnode, as a dApp frontend would use it. Run by
-// offchain/devnode/tests/clients.rs, which deploys the contracts first and checks
+// offchain/devnode/tests/it/clients.rs, which deploys the contracts first and checks
 // every number printed here against the node itself.
 //
 // Usage: node viem-smoke.mjs <rpc-url> <private-key> <token> <ledger>

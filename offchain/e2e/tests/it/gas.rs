@@ -1,0 +1,110 @@
+//! "No per-member loop anywhere": on the devnode, the gas of every vault
+//! call is the same with a handful of members or many. Prints the figures
+//! (`cargo test --test gas -- --nocapture`).
+
+use alloy_primitives::{keccak256, Address, TxKind, U256};
+use alloy_sol_types::{sol, SolValue};
+use e2e::{constructor_call, fixture, word, Chain, ALICE};
+
+sol! {
+    interface IToken {
+        function mint(address to, uint256 amount) external;
+        function approve(address spender, uint256 amount) external returns (bool);
+    }
+    interface ISource {
+        function simulateGain(uint256 amount) external;
+    }
+    interface ILedger {
+        function grantRole(bytes32 role, address account) external;
+    }
+    interface IVault {
+        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
+        function withdraw(uint256 principal, address receiver) external returns (uint256);
+        function harvest() external returns (uint256, uint256);
+        function claim(address member) external returns (uint256);
+    }
+}
+
+const STAKE: u128 = 100_000_000_000_000_000;
+
+fn member(n: u64) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0xAC;
+    bytes[12..].copy_from_slice(&n.to_be_bytes());
+    Address::from(bytes)
+}
+
+/// Gas of each vault call, measured on a vault with `members` members.
+#[derive(Debug, PartialEq, Eq)]
+struct Figures {
+    deposit: u64,
+    harvest: u64,
+    claim: u64,
+    withdraw: u64,
+}
+
+fn measure(members: u64) -> Figures {
+    let mut chain = Chain::new();
+    let token = chain.deploy(ALICE, fixture("TestToken"));
+    let mut source_init = fixture("TestYieldSource");
+    source_init.extend_from_slice(&token.into_word().0);
+    let source = chain.deploy(ALICE, source_init);
+    let ledger = chain.deploy_stylus(ALICE, "compute-credits");
+    let args = (token, ALICE, word("Credits"), word("CC")).abi_encode_params();
+    assert!(chain.send(ALICE, TxKind::Call(ledger), constructor_call(&args), U256::ZERO).success);
+    let vault = chain.deploy_stylus(ALICE, "vault");
+    let args = (
+        token,
+        source,
+        ledger,
+        ALICE,
+        Address::ZERO,
+        word("Vault"),
+        word("VLT"),
+        10u16,
+        U256::from(STAKE),
+        0u16,
+        U256::ZERO,
+        0u64,
+    )
+        .abi_encode_params();
+    assert!(chain.send(ALICE, TxKind::Call(vault), constructor_call(&args), U256::ZERO).success);
+    chain.exec(
+        ALICE,
+        ledger,
+        &ILedger::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
+    );
+
+    let stake = U256::from(STAKE);
+    let mut deposit = 0;
+    for n in 1..=members {
+        let who = member(n);
+        chain.send(ALICE, TxKind::Call(who), vec![], U256::from(10u128.pow(18)));
+        chain.exec(ALICE, token, &IToken::mintCall { to: who, amount: stake });
+        chain.exec(who, token, &IToken::approveCall { spender: vault, amount: stake });
+        let call = IVault::depositCall { assets: stake, beneficiary: who, lock_seconds: 0 };
+        deposit = chain.exec(who, vault, &call).gas_used;
+    }
+    // Two rounds of yield; measure the second, when every slot is warm-started.
+    let gain = stake * U256::from(members) / U256::from(20);
+    let mut harvest = 0;
+    for _ in 0..2 {
+        chain.exec(ALICE, source, &ISource::simulateGainCall { amount: gain });
+        harvest = chain.exec(ALICE, vault, &IVault::harvestCall {}).gas_used;
+    }
+    let last = member(members);
+    let claim = chain.exec(ALICE, vault, &IVault::claimCall { member: last }).gas_used;
+    let withdraw = chain
+        .exec(last, vault, &IVault::withdrawCall { principal: stake, receiver: last })
+        .gas_used;
+    Figures { deposit, harvest, claim, withdraw }
+}
+
+#[test]
+fn vault_gas_does_not_grow_with_members() {
+    let few = measure(3);
+    let many = measure(60);
+    println!("gas with 3 members:  {few:?}");
+    println!("gas with 60 members: {many:?}");
+    assert_eq!(few, many, "a call's gas must not depend on the number of members");
+}
