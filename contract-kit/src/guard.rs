@@ -60,6 +60,9 @@ pub trait Guarded: Sized {
     /// # Errors
     /// [`ReentrantCall`] when the lock is already held; otherwise what
     /// `body` returns.
+    // Always inlined: one generic copy per entry point, each called once,
+    // would cost contract bytes for nothing.
+    #[inline(always)]
     fn guarded<T, E: From<ReentrantCall>>(
         &mut self,
         body: impl FnOnce(&mut Self) -> Result<T, E>,
