@@ -7,7 +7,7 @@
 pragma solidity ^0.8.23;
 
 interface IAgentPermissions  {
-    function grant(address account, address agent, uint64 expiry, uint64 period, uint256 value_cap, uint256 credit_cap, address ledger) external returns (uint64);
+    function grant(address account, address agent, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger) external returns (uint64);
 
     function allow(address account, address agent, address target, bytes4 selector, bool allowed) external;
 

@@ -17,7 +17,7 @@ interface IAiNft  {
 
     function totalMinted() external view returns (uint256);
 
-    function mint(address to, uint32 model, bytes32 instructions_hash, bytes calldata instructions_uri, address key_collection) external returns (uint256 id, address account);
+    function mint(address to, uint32 model, bytes32 instructionsHash, bytes calldata instructionsUri, address keyCollection) external returns (uint256 id, address account);
 
     function ai(uint256 id) external view returns (uint32 model, bytes32 instructionsHash, address keyCollection, address account);
 
@@ -25,11 +25,11 @@ interface IAiNft  {
 
     function accountOf(uint256 id) external view returns (address);
 
-    function setInstructions(uint256 id, bytes32 instructions_hash, bytes calldata instructions_uri) external;
+    function setInstructions(uint256 id, bytes32 instructionsHash, bytes calldata instructionsUri) external;
 
     function setModel(uint256 id, uint32 model) external;
 
-    function setKeyCollection(uint256 id, address key_collection) external;
+    function setKeyCollection(uint256 id, address keyCollection) external;
 
     error ZeroAddress();
 

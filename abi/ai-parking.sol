@@ -7,27 +7,27 @@
 pragma solidity ^0.8.23;
 
 interface IAiParking  {
-    function park(address nft, uint256 token_id, address account, address controller, address[] memory guardians, uint64 delay, bool permanent) external;
+    function park(address nft, uint256 tokenId, address account, address controller, address[] memory guardians, uint64 delay, bool permanent) external;
 
-    function requestRelease(address nft, uint256 token_id, address to) external returns (uint64);
+    function requestRelease(address nft, uint256 tokenId, address to) external returns (uint64);
 
-    function cancelRelease(address nft, uint256 token_id) external;
+    function cancelRelease(address nft, uint256 tokenId) external;
 
-    function executeRelease(address nft, uint256 token_id) external;
+    function executeRelease(address nft, uint256 tokenId) external;
 
-    function propose(address nft, uint256 token_id, bytes calldata data) external returns (bytes32);
+    function propose(address nft, uint256 tokenId, bytes calldata data) external returns (bytes32);
 
-    function cancelProposal(address nft, uint256 token_id, bytes calldata data) external;
+    function cancelProposal(address nft, uint256 tokenId, bytes calldata data) external;
 
-    function executeProposal(address nft, uint256 token_id, bytes calldata data) external;
+    function executeProposal(address nft, uint256 tokenId, bytes calldata data) external;
 
-    function revokeAgent(address nft, uint256 token_id, address agent) external;
+    function revokeAgent(address nft, uint256 tokenId, address agent) external;
 
-    function parkingOf(address nft, uint256 token_id) external view returns (address account, address controller, bool permanent, uint64 delay, address releaseTo, uint64 releaseEta);
+    function parkingOf(address nft, uint256 tokenId) external view returns (address account, address controller, bool permanent, uint64 delay, address releaseTo, uint64 releaseEta);
 
-    function isGuardian(address nft, uint256 token_id, address who) external view returns (bool);
+    function isGuardian(address nft, uint256 tokenId, address who) external view returns (bool);
 
-    function proposalEta(address nft, uint256 token_id, bytes calldata data) external view returns (uint64);
+    function proposalEta(address nft, uint256 tokenId, bytes calldata data) external view returns (uint64);
 
     function permissions() external view returns (address);
 

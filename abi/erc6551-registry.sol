@@ -7,9 +7,9 @@
 pragma solidity ^0.8.23;
 
 interface IErc6551Registry  {
-    function createAccount(address implementation, bytes32 salt, uint256 chain_id, address token_contract, uint256 token_id) external returns (address);
+    function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
 
-    function account(address implementation, bytes32 salt, uint256 chain_id, address token_contract, uint256 token_id) external view returns (address);
+    function account(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external view returns (address);
 
     error AccountCreationFailed();
 }

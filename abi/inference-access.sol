@@ -15,7 +15,7 @@ interface IInferenceAccess  {
 
     function isApproved(address payer, address requester) external view returns (bool);
 
-    function setPolicy(address collection, uint256 quota, uint64 period, bool all_models) external;
+    function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
 
     function setPolicyModel(address collection, uint32 model, bool allowed) external;
 

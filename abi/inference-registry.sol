@@ -11,13 +11,13 @@ interface IInferenceRegistry  {
 
     function transferAdmin(address admin) external;
 
-    function registerModel(bytes32 name, bytes32 weights_hash, string calldata weights_uri, uint256 price_in, uint256 price_out, uint32 max_input_tokens, uint32 max_output_tokens, uint8 redundancy) external returns (uint32);
+    function registerModel(bytes32 name, bytes32 weightsHash, string calldata weightsUri, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy) external returns (uint32);
 
-    function updateModel(uint32 model, uint256 price_in, uint256 price_out, uint32 max_input_tokens, uint32 max_output_tokens, uint8 redundancy, bool active) external;
+    function updateModel(uint32 model, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy, bool active) external;
 
     function model(uint32 model) external view returns (bytes32 name, bytes32 weightsHash, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy, bool active);
 
-    function quote(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
+    function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
 
     function registerProvider(uint256 bond, bytes32 key, string calldata endpoint) external;
 

@@ -25,7 +25,7 @@ interface IKeyNft  {
 
     function issue(address to) external returns (uint256);
 
-    function revoke(uint256 token_id) external;
+    function revoke(uint256 tokenId) external;
 
     error ZeroAddress();
 

@@ -9,15 +9,15 @@ pragma solidity ^0.8.23;
 interface IOracleBridge  {
     function setArbiter(address arbiter) external;
 
-    function estimateFee(uint32 model, uint32 input_tokens, uint32 max_output_tokens) external view returns (uint256);
+    function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
 
-    function request(uint32 model, address payer, bytes calldata prompt, bytes32 prompt_hash, bytes calldata prompt_uri, uint32 input_tokens, uint32 max_output_tokens, uint64 deadline, bool encrypted, bytes32 requester_key, address callback, address key_collection, uint256 key_token) external returns (uint64);
+    function request(uint32 model, address payer, bytes calldata prompt, bytes32 promptHash, bytes calldata promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
 
     function claim(uint64 id) external returns (uint8);
 
-    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 output_hash, bytes calldata output_uri, uint32 input_tokens, uint32 output_tokens) external;
+    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 outputHash, bytes calldata outputUri, uint32 inputTokens, uint32 outputTokens) external;
 
-    function resolve(uint64 id, bytes32 output_hash) external returns (uint8);
+    function resolve(uint64 id, bytes32 outputHash) external returns (uint8);
 
     function reopen(uint64 id, uint8 slot) external;
 

@@ -33,13 +33,13 @@ interface ITokenBoundAccount  {
 
     function lockedUntil() external view returns (uint256);
 
-    function onERC721Received(address operator, address from, uint256 token_id, bytes calldata data) external returns (bytes4);
+    function onERC721Received(address operator, address from, uint256 tokenId, bytes calldata data) external returns (bytes4);
 
     function onERC1155Received(address operator, address from, uint256 id, uint256 value, bytes calldata data) external returns (bytes4);
 
     function onERC1155BatchReceived(address operator, address from, uint256[] memory ids, uint256[] memory values, bytes calldata data) external returns (bytes4);
 
-    function supportsInterface(bytes4 interface_id) external view returns (bool);
+    function supportsInterface(bytes4 interfaceId) external view returns (bool);
 
     error NotAuthorized(address caller);
 

@@ -7,7 +7,7 @@
 pragma solidity ^0.8.23;
 
 interface IVault  {
-    function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
+    function deposit(uint256 assets, address beneficiary, uint64 lockSeconds) external;
 
     function withdraw(uint256 principal, address receiver) external returns (uint256);
 
@@ -19,7 +19,7 @@ interface IVault  {
 
     function setPaused(bool paused) external;
 
-    function proposeParams(uint16 tip_bps, uint256 max_tip, uint16 buffer_bps, uint256 deposit_cap) external returns (uint64);
+    function proposeParams(uint16 tipBps, uint256 maxTip, uint16 bufferBps, uint256 depositCap) external returns (uint64);
 
     function executeParams() external;
 

@@ -86,7 +86,7 @@ pub async fn create(s: &mut Session, core: &Core, spec: &CommunitySpec) -> Resul
         .await?;
     let nft = IAiNft::new(core.ai_nft, &s.provider);
     let linked = nft.ai(ai_id).call().await.is_ok_and(|r| r.keyCollection == keys);
-    let call = IAiNft::setKeyCollectionCall { id: ai_id, key_collection: keys };
+    let call = IAiNft::setKeyCollectionCall { id: ai_id, keyCollection: keys };
     s.ensure_call(&format!("{}: aiNft.setKeyCollection", spec.name), core.ai_nft, &call, linked)
         .await?;
     let vault = vault(s, core, spec, account).await?;
@@ -129,9 +129,9 @@ async fn ai(s: &mut Session, core: &Core, spec: &CommunitySpec) -> Result<(U256,
     let call = IAiNft::mintCall {
         to: s.from,
         model: spec.model,
-        instructions_hash: keccak256(spec.instructions.as_bytes()),
-        instructions_uri: Bytes::from(spec.instructions_uri.clone().into_bytes()),
-        key_collection: Address::ZERO,
+        instructionsHash: keccak256(spec.instructions.as_bytes()),
+        instructionsUri: Bytes::from(spec.instructions_uri.clone().into_bytes()),
+        keyCollection: Address::ZERO,
     };
     let nft = IAiNft::new(core.ai_nft, s.provider.clone());
     let minted = nft.call_builder(&call).from(s.from).call().await;
@@ -205,7 +205,7 @@ async fn policy(
         collection: keys,
         quota: spec.quota,
         period: spec.period,
-        all_models: true,
+        allModels: true,
     };
     let call = execute(core.access, &inner);
     s.ensure_call(&format!("{}: account.execute(access.setPolicy)", spec.name), account, &call, set)

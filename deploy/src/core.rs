@@ -192,12 +192,12 @@ async fn register_model(s: &mut Session, core: &Core, model: &ModelConfig) -> Re
     }
     let call = IInferenceRegistry::registerModelCall {
         name,
-        weights_hash: model.weights_hash,
-        weights_uri: model.weights_uri.clone(),
-        price_in: model.price_in,
-        price_out: model.price_out,
-        max_input_tokens: model.max_input_tokens,
-        max_output_tokens: model.max_output_tokens,
+        weightsHash: model.weights_hash,
+        weightsUri: model.weights_uri.clone(),
+        priceIn: model.price_in,
+        priceOut: model.price_out,
+        maxInputTokens: model.max_input_tokens,
+        maxOutputTokens: model.max_output_tokens,
         redundancy: model.redundancy,
     };
     s.ensure_call(&format!("registry.registerModel({})", model.name), core.registry, &call, false)

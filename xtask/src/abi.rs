@@ -110,8 +110,8 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
         .with_context(|| format!("naming the outputs of {}", contract.name))?;
     let shared = ws.root.join("contract-kit").join("src");
     let errors = crate::names::error_params_in(&[&src, &shared])?;
-    let sol = crate::names::name_errors(&sol, &errors);
-    let constructor = print(exe, contract, &["constructor"])?;
+    let sol = crate::names::camel_params(&crate::names::name_errors(&sol, &errors));
+    let constructor = crate::names::camel_params(&print(exe, contract, &["constructor"])?);
     let abi = crate::solidity::json_abi(&sol, Some(&constructor))
         .with_context(|| format!("converting the interface of {} to a JSON ABI", contract.name))?;
     if abi.functions.is_empty() {

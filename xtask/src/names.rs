@@ -22,6 +22,11 @@
 //! declarations in the sources (`error StillLocked(uint64 unlockAt, uint64
 //! now);`), so bindings and clients get `unlockAt` instead of `_0`. Errors
 //! the sources do not declare (`OpenZeppelin`'s) keep bare types.
+//!
+//! And function parameters are printed with their Rust names
+//! (`lock_seconds`); [`camel_params`] gives them the `lowerCamelCase` names
+//! Solidity interfaces use (`lockSeconds`), as the SDK already does for the
+//! function names themselves.
 
 use std::{collections::BTreeMap, fmt, fs, path::Path};
 
@@ -75,7 +80,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// `snake_case` as stylus-sdk exports it (`lowerCamelCase`).
-fn camel(snake: &str) -> String {
+pub(crate) fn camel(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
     let mut upper = false;
     for c in snake.chars() {
@@ -315,6 +320,45 @@ pub(crate) fn name_outputs(interface: &str, names: &Names) -> Result<String, Err
     Ok(out)
 }
 
+/// `interface` with the parameter names of its functions (and constructor)
+/// in `lowerCamelCase`.
+pub(crate) fn camel_params(interface: &str) -> String {
+    let mut out = String::with_capacity(interface.len());
+    for line in interface.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let declaration =
+            trimmed.strip_prefix("function ").or_else(|| trimmed.strip_prefix("constructor"));
+        let renamed = declaration.and_then(|rest| {
+            let open = line.len() - rest.len() + rest.find('(')? + 1;
+            let close = open + top_level_end(&line[open..])?;
+            let params: Vec<String> = top_level(&line[open..close])
+                .into_iter()
+                .map(|param| match param.rsplit_once(' ') {
+                    Some((ty, name)) => format!("{ty} {}", camel(name)),
+                    None => param.to_owned(),
+                })
+                .collect();
+            Some(format!("{}{}{}", &line[..open], params.join(", "), &line[close..]))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+    }
+    out
+}
+
+/// Where the parenthesis opened just before `text` closes.
+fn top_level_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some(i),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +485,19 @@ mod tests {
     fn an_error_declared_with_other_types_keeps_bare_types() {
         let params = error_params("error Late(uint256 at);\n");
         assert_eq!(name_errors("    error Late(uint64);\n", &params), "    error Late(uint64);\n");
+    }
+
+    #[test]
+    fn parameters_are_named_in_lower_camel_case() {
+        let printed = "    function park(address nft, uint256 token_id, address[] memory guardians, (address,uint256,bytes,uint8)[] memory operations) external;\n    function lock(uint256 until) external;\n    error E(uint64 x_y);\n";
+        assert_eq!(
+            camel_params(printed),
+            "    function park(address nft, uint256 tokenId, address[] memory guardians, (address,uint256,bytes,uint8)[] memory operations) external;\n    function lock(uint256 until) external;\n    error E(uint64 x_y);\n"
+        );
+        assert_eq!(
+            camel_params("constructor(address asset_address, uint64 delay)"),
+            "constructor(address assetAddress, uint64 delay)"
+        );
     }
 
     #[test]

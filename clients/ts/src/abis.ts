@@ -81,11 +81,11 @@ export const agentPermissionsAbi = [
         "type": "uint64"
       },
       {
-        "name": "value_cap",
+        "name": "valueCap",
         "type": "uint256"
       },
       {
-        "name": "credit_cap",
+        "name": "creditCap",
         "type": "uint256"
       },
       {
@@ -679,15 +679,15 @@ export const aiNftAbi = [
         "type": "uint32"
       },
       {
-        "name": "instructions_hash",
+        "name": "instructionsHash",
         "type": "bytes32"
       },
       {
-        "name": "instructions_uri",
+        "name": "instructionsUri",
         "type": "bytes"
       },
       {
-        "name": "key_collection",
+        "name": "keyCollection",
         "type": "address"
       }
     ],
@@ -813,11 +813,11 @@ export const aiNftAbi = [
         "type": "uint256"
       },
       {
-        "name": "instructions_hash",
+        "name": "instructionsHash",
         "type": "bytes32"
       },
       {
-        "name": "instructions_uri",
+        "name": "instructionsUri",
         "type": "bytes"
       }
     ],
@@ -833,7 +833,7 @@ export const aiNftAbi = [
         "type": "uint256"
       },
       {
-        "name": "key_collection",
+        "name": "keyCollection",
         "type": "address"
       }
     ],
@@ -1250,7 +1250,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1270,7 +1270,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -1286,7 +1286,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1306,7 +1306,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -1322,7 +1322,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1347,7 +1347,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1383,7 +1383,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -1436,7 +1436,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1461,7 +1461,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1486,7 +1486,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -1511,7 +1511,7 @@ export const aiParkingAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -2759,15 +2759,15 @@ export const erc6551RegistryAbi = [
         "type": "bytes32"
       },
       {
-        "name": "chain_id",
+        "name": "chainId",
         "type": "uint256"
       },
       {
-        "name": "token_contract",
+        "name": "tokenContract",
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -2792,15 +2792,15 @@ export const erc6551RegistryAbi = [
         "type": "bytes32"
       },
       {
-        "name": "chain_id",
+        "name": "chainId",
         "type": "uint256"
       },
       {
-        "name": "token_contract",
+        "name": "tokenContract",
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -3082,7 +3082,7 @@ export const inferenceAccessAbi = [
         "type": "uint64"
       },
       {
-        "name": "all_models",
+        "name": "allModels",
         "type": "bool"
       }
     ],
@@ -3288,15 +3288,15 @@ export const inferenceRegistryAbi = [
         "type": "address"
       },
       {
-        "name": "unbond_delay",
+        "name": "unbondDelay",
         "type": "uint64"
       },
       {
-        "name": "slash_bps",
+        "name": "slashBps",
         "type": "uint64"
       },
       {
-        "name": "min_bond",
+        "name": "minBond",
         "type": "uint256"
       }
     ],
@@ -3422,11 +3422,11 @@ export const inferenceRegistryAbi = [
         "type": "uint32"
       },
       {
-        "name": "input_tokens",
+        "name": "inputTokens",
         "type": "uint32"
       },
       {
-        "name": "max_output_tokens",
+        "name": "maxOutputTokens",
         "type": "uint32"
       }
     ],
@@ -3455,27 +3455,27 @@ export const inferenceRegistryAbi = [
         "type": "bytes32"
       },
       {
-        "name": "weights_hash",
+        "name": "weightsHash",
         "type": "bytes32"
       },
       {
-        "name": "weights_uri",
+        "name": "weightsUri",
         "type": "string"
       },
       {
-        "name": "price_in",
+        "name": "priceIn",
         "type": "uint256"
       },
       {
-        "name": "price_out",
+        "name": "priceOut",
         "type": "uint256"
       },
       {
-        "name": "max_input_tokens",
+        "name": "maxInputTokens",
         "type": "uint32"
       },
       {
-        "name": "max_output_tokens",
+        "name": "maxOutputTokens",
         "type": "uint32"
       },
       {
@@ -3625,19 +3625,19 @@ export const inferenceRegistryAbi = [
         "type": "uint32"
       },
       {
-        "name": "price_in",
+        "name": "priceIn",
         "type": "uint256"
       },
       {
-        "name": "price_out",
+        "name": "priceOut",
         "type": "uint256"
       },
       {
-        "name": "max_input_tokens",
+        "name": "maxInputTokens",
         "type": "uint32"
       },
       {
-        "name": "max_output_tokens",
+        "name": "maxOutputTokens",
         "type": "uint32"
       },
       {
@@ -4178,7 +4178,7 @@ export const keyNftAbi = [
     "name": "revoke",
     "inputs": [
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       }
     ],
@@ -4601,15 +4601,15 @@ export const oracleBridgeAbi = [
         "type": "address"
       },
       {
-        "name": "lease_seconds",
+        "name": "leaseSeconds",
         "type": "uint64"
       },
       {
-        "name": "max_deadline",
+        "name": "maxDeadline",
         "type": "uint64"
       },
       {
-        "name": "callback_gas",
+        "name": "callbackGas",
         "type": "uint64"
       },
       {
@@ -4617,7 +4617,7 @@ export const oracleBridgeAbi = [
         "type": "address"
       },
       {
-        "name": "dispute_window",
+        "name": "disputeWindow",
         "type": "uint64"
       }
     ],
@@ -4666,11 +4666,11 @@ export const oracleBridgeAbi = [
         "type": "uint32"
       },
       {
-        "name": "input_tokens",
+        "name": "inputTokens",
         "type": "uint32"
       },
       {
-        "name": "max_output_tokens",
+        "name": "maxOutputTokens",
         "type": "uint32"
       }
     ],
@@ -4699,19 +4699,19 @@ export const oracleBridgeAbi = [
         "type": "bytes"
       },
       {
-        "name": "output_hash",
+        "name": "outputHash",
         "type": "bytes32"
       },
       {
-        "name": "output_uri",
+        "name": "outputUri",
         "type": "bytes"
       },
       {
-        "name": "input_tokens",
+        "name": "inputTokens",
         "type": "uint32"
       },
       {
-        "name": "output_tokens",
+        "name": "outputTokens",
         "type": "uint32"
       }
     ],
@@ -4801,19 +4801,19 @@ export const oracleBridgeAbi = [
         "type": "bytes"
       },
       {
-        "name": "prompt_hash",
+        "name": "promptHash",
         "type": "bytes32"
       },
       {
-        "name": "prompt_uri",
+        "name": "promptUri",
         "type": "bytes"
       },
       {
-        "name": "input_tokens",
+        "name": "inputTokens",
         "type": "uint32"
       },
       {
-        "name": "max_output_tokens",
+        "name": "maxOutputTokens",
         "type": "uint32"
       },
       {
@@ -4825,7 +4825,7 @@ export const oracleBridgeAbi = [
         "type": "bool"
       },
       {
-        "name": "requester_key",
+        "name": "requesterKey",
         "type": "bytes32"
       },
       {
@@ -4833,11 +4833,11 @@ export const oracleBridgeAbi = [
         "type": "address"
       },
       {
-        "name": "key_collection",
+        "name": "keyCollection",
         "type": "address"
       },
       {
-        "name": "key_token",
+        "name": "keyToken",
         "type": "uint256"
       }
     ],
@@ -4899,7 +4899,7 @@ export const oracleBridgeAbi = [
         "type": "uint64"
       },
       {
-        "name": "output_hash",
+        "name": "outputHash",
         "type": "bytes32"
       }
     ],
@@ -5675,7 +5675,7 @@ export const tokenBoundAccountAbi = [
         "type": "address"
       },
       {
-        "name": "token_id",
+        "name": "tokenId",
         "type": "uint256"
       },
       {
@@ -5749,7 +5749,7 @@ export const tokenBoundAccountAbi = [
     "name": "supportsInterface",
     "inputs": [
       {
-        "name": "interface_id",
+        "name": "interfaceId",
         "type": "bytes4"
       }
     ],
@@ -5897,7 +5897,7 @@ export const vaultAbi = [
         "type": "address"
       },
       {
-        "name": "fixed_beneficiary",
+        "name": "fixedBeneficiary",
         "type": "address"
       },
       {
@@ -5909,19 +5909,19 @@ export const vaultAbi = [
         "type": "bytes32"
       },
       {
-        "name": "tip_bps",
+        "name": "tipBps",
         "type": "uint16"
       },
       {
-        "name": "max_tip",
+        "name": "maxTip",
         "type": "uint256"
       },
       {
-        "name": "buffer_bps",
+        "name": "bufferBps",
         "type": "uint16"
       },
       {
-        "name": "deposit_cap",
+        "name": "depositCap",
         "type": "uint256"
       },
       {
@@ -6039,7 +6039,7 @@ export const vaultAbi = [
         "type": "address"
       },
       {
-        "name": "lock_seconds",
+        "name": "lockSeconds",
         "type": "uint64"
       }
     ],
@@ -6187,19 +6187,19 @@ export const vaultAbi = [
     "name": "proposeParams",
     "inputs": [
       {
-        "name": "tip_bps",
+        "name": "tipBps",
         "type": "uint16"
       },
       {
-        "name": "max_tip",
+        "name": "maxTip",
         "type": "uint256"
       },
       {
-        "name": "buffer_bps",
+        "name": "bufferBps",
         "type": "uint16"
       },
       {
-        "name": "deposit_cap",
+        "name": "depositCap",
         "type": "uint256"
       }
     ],

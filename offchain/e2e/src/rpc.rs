@@ -6,17 +6,11 @@ use alloy::{
     primitives::{Address, Bytes, U256},
     providers::Provider,
     rpc::types::{TransactionReceipt, TransactionRequest},
-    sol,
 };
 
-use super::{constructor_call, contract_wasm, stylus_init_code};
+pub use bindings::IArbWasm;
 
-sol! {
-    #[sol(rpc)]
-    interface IArbWasm {
-        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
-    }
-}
+use super::{constructor_call, contract_wasm, stylus_init_code};
 
 /// Sends `tx` and waits for its successful receipt.
 pub async fn mined(provider: &impl Provider, tx: TransactionRequest) -> TransactionReceipt {

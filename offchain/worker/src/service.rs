@@ -246,10 +246,10 @@ impl Worker {
             id,
             slot,
             output,
-            output_hash: B256::ZERO,
-            output_uri: Bytes::new(),
-            input_tokens: completion.input_tokens,
-            output_tokens: completion.output_tokens,
+            outputHash: B256::ZERO,
+            outputUri: Bytes::new(),
+            inputTokens: completion.input_tokens,
+            outputTokens: completion.output_tokens,
         };
         match self
             .parts

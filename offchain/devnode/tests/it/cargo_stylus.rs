@@ -26,17 +26,10 @@ use alloy::{
     primitives::{address, Address, Bytes, B256, U256},
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
-    sol,
 };
+use bindings::IErc6551Registry;
 use devnode::{accounts::NITRO_DEV_KEY, Config};
 use e2e::command::{run, succeeded};
-
-sol! {
-    #[sol(rpc)]
-    interface IErc6551Registry {
-        function account(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external view returns (address);
-    }
-}
 
 /// The registry the devnode serves from genesis at the standard's address.
 const CANONICAL_REGISTRY: Address = address!("000000006551c19487814612e58FE06813775758");

@@ -23,6 +23,7 @@ use alloy::{
     sol,
     sol_types::{SolEvent, SolValue},
 };
+use bindings::IComputeCredits;
 use devnode::{Config, Node};
 use e2e::{
     command::{run, succeeded, Ran},
@@ -49,11 +50,6 @@ sol! {
     interface IToken {
         function balanceOf(address who) external view returns (uint256);
         event Transfer(address indexed from, address indexed to, uint256 value);
-    }
-    #[sol(rpc)]
-    interface ILedger {
-        function spendableOf(address account) external view returns (uint256);
-        error InsufficientEarned(address account, uint256 available, uint256 needed);
     }
 }
 
@@ -266,8 +262,11 @@ async fn viem_signs_reads_filters_and_decodes_stylus_errors() {
 
     // viem's reads agree with the node's state, which moved as intended.
     let left = IToken::new(token, &provider).balanceOf(me).call().await.expect("balanceOf");
-    let credits =
-        ILedger::new(ledger, &provider).spendableOf(recipient).call().await.expect("spendableOf");
+    let credits = IComputeCredits::new(ledger, &provider)
+        .spendableOf(recipient)
+        .call()
+        .await
+        .expect("spendableOf");
     assert_eq!((left, credits), (mint - top_up, top_up));
     assert_eq!((report.balance, report.spendable), (left.to_string(), credits.to_string()));
 

@@ -4,7 +4,8 @@
 //! ledger and the `TestToken` fixture as its asset.
 
 use alloy_primitives::{keccak256, Address, Bytes, Log, TxKind, B256, U256};
-use alloy_sol_types::{sol, Panic, PanicKind, SolCall, SolError, SolEvent, SolValue};
+use alloy_sol_types::{Panic, PanicKind, SolCall, SolError, SolEvent, SolValue};
+use bindings::IComputeCredits;
 use devnode::{
     exec::{Db, Executor},
     precompiles::{arbwasm::IArbWasm, ARBWASM},
@@ -14,14 +15,6 @@ use e2e::{
     constructor_call, contract_wasm, fixture, stylus_init_code, word, Chain, Receipt, ALICE,
 };
 use revm::{state::AccountInfo, DatabaseRef};
-
-sol! {
-    interface ICreditLedger {
-        function name() external view returns (string);
-        function symbol() external view returns (string);
-        error ZeroAddress();
-    }
-}
 
 const ETH: u128 = 1_000_000_000_000_000_000;
 
@@ -125,8 +118,8 @@ fn one_transaction_deploys_activates_and_constructs_a_program() {
     assert!(!chain.view(STYLUS_DEPLOYER, &requires));
 
     // The constructor ran with the given arguments.
-    assert_eq!(chain.view(ledger, &ICreditLedger::nameCall {}), "Compute Credits");
-    assert_eq!(chain.view(ledger, &ICreditLedger::symbolCall {}), "CC");
+    assert_eq!(chain.view(ledger, &IComputeCredits::nameCall {}), "Compute Credits");
+    assert_eq!(chain.view(ledger, &IComputeCredits::symbolCall {}), "CC");
 
     // Of the 1 ETH only the data fee was spent (gas is free in the test
     // chain); it sits with ArbWasm and nothing stays in the deployer.
@@ -151,7 +144,7 @@ fn a_failing_constructor_reverts_the_deploy_with_its_error_inside() {
     assert_eq!(&r.output[..4], [0x88, 0xd8, 0xf5, 0x7d], "Arbitrum's selector");
     let err = IStylusDeployer::ContractInitializationError::abi_decode(&r.output).unwrap();
     assert_eq!(err.newContract, would_be);
-    assert_eq!(err.data.as_ref(), ICreditLedger::ZeroAddress {}.abi_encode());
+    assert_eq!(err.data.as_ref(), IComputeCredits::ZeroAddress {}.abi_encode());
 
     // All of it was undone: no code, no activation, no fee taken.
     assert_eq!(code_hash(&chain, would_be), B256::ZERO, "nothing deployed");
@@ -183,7 +176,7 @@ fn a_salt_deploys_with_create2_at_the_init_salt_address() {
     let ledger = deployed(&r);
     assert_eq!(ledger, expected);
     assert_ne!(ledger, STYLUS_DEPLOYER.create(1), "not CREATE");
-    assert_eq!(chain.view(ledger, &ICreditLedger::nameCall {}), "Salted");
+    assert_eq!(chain.view(ledger, &IComputeCredits::nameCall {}), "Salted");
 
     // The same salt and init data again collide with the first contract.
     let again = deploy_via(&mut chain, init_code.clone(), init_data, salt, ETH);
@@ -197,7 +190,7 @@ fn a_salt_deploys_with_create2_at_the_init_salt_address() {
     let r = deploy_via(&mut chain, init_code, other, salt, ETH);
     let second = deployed(&r);
     assert_ne!(second, ledger);
-    assert_eq!(chain.view(second, &ICreditLedger::nameCall {}), "Other");
+    assert_eq!(chain.view(second, &IComputeCredits::nameCall {}), "Other");
 }
 
 #[test]
@@ -229,7 +222,7 @@ fn already_active_code_is_not_activated_again() {
     assert!(activations(&r.logs).is_empty(), "no ProgramActivated");
     assert_eq!(chain.balance(ALICE), alice_before, "all of the value refunded");
     assert_eq!(chain.balance(ARBWASM), arbwasm_before, "no data fee");
-    assert_eq!(chain.view(second, &ICreditLedger::nameCall {}), "Second");
+    assert_eq!(chain.view(second, &IComputeCredits::nameCall {}), "Second");
 
     // And it needs no value at all.
     let r = deploy_via(
@@ -240,7 +233,7 @@ fn already_active_code_is_not_activated_again() {
         0,
     );
     let third = deployed(&r);
-    assert_eq!(chain.view(third, &ICreditLedger::nameCall {}), "Third");
+    assert_eq!(chain.view(third, &IComputeCredits::nameCall {}), "Third");
 }
 
 #[test]

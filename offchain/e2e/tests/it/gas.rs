@@ -4,6 +4,7 @@
 
 use alloy_primitives::{keccak256, Address, TxKind, U256};
 use alloy_sol_types::{sol, SolValue};
+use bindings::{IComputeCredits, IVault};
 use e2e::{constructor_call, fixture, word, Chain, ALICE};
 
 sol! {
@@ -13,15 +14,6 @@ sol! {
     }
     interface ISource {
         function simulateGain(uint256 amount) external;
-    }
-    interface ILedger {
-        function grantRole(bytes32 role, address account) external;
-    }
-    interface IVault {
-        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
-        function withdraw(uint256 principal, address receiver) external returns (uint256);
-        function harvest() external returns (uint256, uint256);
-        function claim(address member) external returns (uint256);
     }
 }
 
@@ -72,7 +64,7 @@ fn measure(members: u64) -> Figures {
     chain.exec(
         ALICE,
         ledger,
-        &ILedger::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
+        &IComputeCredits::grantRoleCall { role: keccak256("VAULT_ROLE"), account: vault },
     );
 
     let stake = U256::from(STAKE);
@@ -82,7 +74,7 @@ fn measure(members: u64) -> Figures {
         chain.send(ALICE, TxKind::Call(who), vec![], U256::from(10u128.pow(18)));
         chain.exec(ALICE, token, &IToken::mintCall { to: who, amount: stake });
         chain.exec(who, token, &IToken::approveCall { spender: vault, amount: stake });
-        let call = IVault::depositCall { assets: stake, beneficiary: who, lock_seconds: 0 };
+        let call = IVault::depositCall { assets: stake, beneficiary: who, lockSeconds: 0 };
         deposit = chain.exec(who, vault, &call).gas_used;
     }
     // Two rounds of yield; measure the second, when every slot is warm-started.

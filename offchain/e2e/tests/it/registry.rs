@@ -3,16 +3,10 @@
 //! it): same proxy bytecode, same address derivation, same idempotence.
 
 use alloy_primitives::{b256, keccak256, Address, B256, U256};
-use alloy_sol_types::{sol, SolCall};
+use alloy_sol_types::SolCall;
+use bindings::IErc6551Registry;
 use e2e::{fixture, Chain, ALICE, BOB, CHAIN_ID};
 use revm::DatabaseRef;
-
-sol! {
-    interface IERC6551Registry {
-        function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
-        function account(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external view returns (address);
-    }
-}
 
 /// The deployed code at `who`.
 fn code_at(chain: &Chain, who: Address) -> Vec<u8> {
@@ -51,8 +45,8 @@ fn create(
     chain_id: U256,
     token: Address,
     id: U256,
-) -> IERC6551Registry::createAccountCall {
-    IERC6551Registry::createAccountCall {
+) -> IErc6551Registry::createAccountCall {
+    IErc6551Registry::createAccountCall {
         implementation,
         salt,
         chainId: chain_id,
@@ -67,8 +61,8 @@ fn query(
     chain_id: U256,
     token: Address,
     id: U256,
-) -> IERC6551Registry::accountCall {
-    IERC6551Registry::accountCall {
+) -> IErc6551Registry::accountCall {
+    IErc6551Registry::accountCall {
         implementation,
         salt,
         chainId: chain_id,
@@ -88,7 +82,7 @@ fn the_stylus_registry_creates_the_standard_proxy_once() {
     let predicted: Address =
         chain.view(registry, &query(implementation, salt, chain_id, token, id));
     let r = chain.exec(BOB, registry, &create(implementation, salt, chain_id, token, id));
-    let created = IERC6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap();
+    let created = IErc6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap();
     assert_eq!(created, predicted);
     // CREATE2 from the registry with the caller's salt over the init code.
     let mut init = alloy_primitives::hex!("3d60ad80600a3d3981f3").to_vec();
@@ -114,7 +108,7 @@ fn the_stylus_registry_creates_the_standard_proxy_once() {
     // A second create returns the same account, deploys nothing, emits nothing.
     let again = chain.exec(ALICE, registry, &create(implementation, salt, chain_id, token, id));
     assert_eq!(
-        IERC6551Registry::createAccountCall::abi_decode_returns(&again.output).unwrap(),
+        IErc6551Registry::createAccountCall::abi_decode_returns(&again.output).unwrap(),
         created
     );
     assert!(again.logs.is_empty());
@@ -177,7 +171,7 @@ async fn the_node_serves_the_project_registry_at_the_canonical_address() {
         .to(ERC6551_REGISTRY)
         .input(call.abi_encode().into());
     let reply = provider.call(request).await.expect("activated and answering");
-    let account = IERC6551Registry::accountCall::abi_decode_returns(&reply).unwrap();
+    let account = IErc6551Registry::accountCall::abi_decode_returns(&reply).unwrap();
     let init = {
         let mut code = alloy_primitives::hex!("3d60ad80600a3d3981f3").to_vec();
         code.extend(expected_code(implementation, salt, U256::from(CHAIN_ID), token, id));

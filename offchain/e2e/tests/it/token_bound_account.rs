@@ -8,28 +8,10 @@ use alloy::signers::SignerSync;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{sol, SolCall, SolError};
+use bindings::{IErc6551Registry, ITokenBoundAccount};
 use e2e::{fixture, Chain, ALICE, BOB, CHAIN_ID};
 
 sol! {
-    interface IERC6551Registry {
-        function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
-    }
-    interface IAccount {
-        function token() external view returns (uint256 chainId, address tokenContract, uint256 tokenId);
-        function state() external view returns (uint256);
-        function owner() external view returns (address);
-        function execute(address to, uint256 value, bytes data, uint8 operation) external payable returns (bytes);
-        function lock(uint256 until) external;
-        function isLocked() external view returns (bool);
-        function isValidSigner(address signer, bytes context) external view returns (bytes4);
-        function isValidSignature(bytes32 hash, bytes signature) external view returns (bytes4);
-        function replaySafeHash(bytes32 hash) external view returns (bytes32);
-        function supportsInterface(bytes4 id) external view returns (bool);
-        error NotAuthorized(address caller);
-        error Locked(uint256 until);
-        error InvalidOperation(uint8 operation);
-        error OwnershipCycle(address tokenContract, uint256 tokenId);
-    }
     interface ITestNft {
         function mint(address to, uint256 id) external;
         function ownerOf(uint256 id) external view returns (address);
@@ -57,7 +39,7 @@ impl Env {
     fn account(&mut self, holder: Address, id: u64) -> Address {
         let id = U256::from(id);
         self.chain.exec(ALICE, self.nft, &ITestNft::mintCall { to: holder, id });
-        let call = IERC6551Registry::createAccountCall {
+        let call = IErc6551Registry::createAccountCall {
             implementation: self.implementation,
             salt: B256::ZERO,
             chainId: U256::from(CHAIN_ID),
@@ -65,7 +47,7 @@ impl Env {
             tokenId: id,
         };
         let r = self.chain.exec(BOB, self.registry, &call);
-        IERC6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap()
+        IErc6551Registry::createAccountCall::abi_decode_returns(&r.output).unwrap()
     }
 
     fn execute(
@@ -77,7 +59,7 @@ impl Env {
         data: Vec<u8>,
         op: u8,
     ) -> Result<Bytes, Bytes> {
-        let call = IAccount::executeCall { to, value, data: data.into(), operation: op };
+        let call = ITokenBoundAccount::executeCall { to, value, data: data.into(), operation: op };
         let r = self.chain.send(from, TxKind::Call(account), call.abi_encode(), U256::ZERO);
         if r.success {
             Ok(r.output)
@@ -91,18 +73,19 @@ impl Env {
 fn the_holder_controls_the_account_through_the_registry_proxy() {
     let mut env = Env::new();
     let account = env.account(ALICE, 1);
-    let token = env.chain.view(account, &IAccount::tokenCall {});
+    let token = env.chain.view(account, &ITokenBoundAccount::tokenCall {});
     assert_eq!(
         (token.chainId, token.tokenContract, token.tokenId),
         (U256::from(CHAIN_ID), env.nft, U256::from(1))
     );
-    assert_eq!(env.chain.view(account, &IAccount::ownerCall {}), ALICE);
+    assert_eq!(env.chain.view(account, &ITokenBoundAccount::ownerCall {}), ALICE);
     // The implementation itself is bound to nothing.
-    let bare = env.chain.view(env.implementation, &IAccount::tokenCall {});
+    let bare = env.chain.view(env.implementation, &ITokenBoundAccount::tokenCall {});
     assert_eq!(bare.tokenContract, Address::ZERO);
-    assert!(env
-        .chain
-        .view(account, &IAccount::supportsInterfaceCall { id: [0x6f, 0xaf, 0xf5, 0xf1].into() }));
+    assert!(env.chain.view(
+        account,
+        &ITokenBoundAccount::supportsInterfaceCall { interfaceId: [0x6f, 0xaf, 0xf5, 0xf1].into() }
+    ));
 
     // ETH in (receive), then out by the holder.
     let one = U256::from(10u128.pow(18));
@@ -111,13 +94,13 @@ fn the_holder_controls_the_account_through_the_registry_proxy() {
     let payee = Address::repeat_byte(0x77);
     env.execute(ALICE, account, payee, one / U256::from(4), vec![], 0).expect("holder executes");
     assert_eq!(env.chain.balance(payee), one / U256::from(4));
-    assert_eq!(env.chain.view(account, &IAccount::stateCall {}), U256::from(1));
+    assert_eq!(env.chain.view(account, &ITokenBoundAccount::stateCall {}), U256::from(1));
 
     // Everyone else, and every other operation, is refused with its error.
     let r = env.execute(BOB, account, payee, U256::from(1), vec![], 0);
-    assert_eq!(r, Err(IAccount::NotAuthorized { caller: BOB }.abi_encode().into()));
+    assert_eq!(r, Err(ITokenBoundAccount::NotAuthorized { caller: BOB }.abi_encode().into()));
     let r = env.execute(ALICE, account, payee, U256::from(1), vec![], 1);
-    assert_eq!(r, Err(IAccount::InvalidOperation { operation: 1 }.abi_encode().into()));
+    assert_eq!(r, Err(ITokenBoundAccount::InvalidOperation { operation: 1 }.abi_encode().into()));
     assert_eq!(env.chain.balance(payee), one / U256::from(4));
 
     // The account follows the token.
@@ -132,14 +115,14 @@ fn a_lock_holds_until_its_time() {
     let mut env = Env::new();
     let account = env.account(ALICE, 1);
     let until = U256::from(env.chain.timestamp + 100);
-    env.chain.exec(ALICE, account, &IAccount::lockCall { until });
-    assert!(env.chain.view(account, &IAccount::isLockedCall {}));
+    env.chain.exec(ALICE, account, &ITokenBoundAccount::lockCall { until });
+    assert!(env.chain.view(account, &ITokenBoundAccount::isLockedCall {}));
     let r = env.execute(ALICE, account, env.nft, U256::ZERO, vec![], 0);
-    assert_eq!(r, Err(IAccount::Locked { until }.abi_encode().into()));
-    let signer = IAccount::isValidSignerCall { signer: ALICE, context: Bytes::new() };
+    assert_eq!(r, Err(ITokenBoundAccount::Locked { until }.abi_encode().into()));
+    let signer = ITokenBoundAccount::isValidSignerCall { signer: ALICE, context: Bytes::new() };
     assert_eq!(env.chain.view(account, &signer), [0u8; 4]);
     env.chain.timestamp += 200;
-    assert!(!env.chain.view(account, &IAccount::isLockedCall {}));
+    assert!(!env.chain.view(account, &ITokenBoundAccount::isLockedCall {}));
     assert_eq!(env.chain.view(account, &signer), [0x52, 0x3e, 0x32, 0x60]);
     let mint = ITestNft::mintCall { to: BOB, id: U256::from(9) }.abi_encode();
     env.execute(ALICE, account, env.nft, U256::ZERO, mint, 0).expect("unlocked again");
@@ -152,7 +135,8 @@ fn ownership_cycles_are_refused_and_reentrant_receipts_accepted() {
     // Its own token: refused, and the transfer is undone.
     let own = ITestNft::safeTransferFromCall { from: ALICE, to: a, id: U256::from(1) };
     let r = env.chain.send(ALICE, TxKind::Call(env.nft), own.abi_encode(), U256::ZERO);
-    let refusal = IAccount::OwnershipCycle { tokenContract: env.nft, tokenId: U256::from(1) };
+    let refusal =
+        ITokenBoundAccount::OwnershipCycle { tokenContract: env.nft, tokenId: U256::from(1) };
     assert_eq!((r.success, r.output.to_vec()), (false, refusal.abi_encode()));
     assert_eq!(env.chain.view(env.nft, &ITestNft::ownerOfCall { id: U256::from(1) }), ALICE);
 
@@ -163,10 +147,11 @@ fn ownership_cycles_are_refused_and_reentrant_receipts_accepted() {
         env.nft,
         &ITestNft::safeTransferFromCall { from: ALICE, to: b, id: U256::from(1) },
     );
-    assert_eq!(env.chain.view(a, &IAccount::ownerCall {}), b);
+    assert_eq!(env.chain.view(a, &ITokenBoundAccount::ownerCall {}), b);
     let cycle = ITestNft::safeTransferFromCall { from: ALICE, to: a, id: U256::from(2) };
     let r = env.chain.send(ALICE, TxKind::Call(env.nft), cycle.abi_encode(), U256::ZERO);
-    let refusal = IAccount::OwnershipCycle { tokenContract: env.nft, tokenId: U256::from(2) };
+    let refusal =
+        ITokenBoundAccount::OwnershipCycle { tokenContract: env.nft, tokenId: U256::from(2) };
     assert_eq!((r.success, r.output.to_vec()), (false, refusal.abi_encode()), "one hop");
     assert_eq!(env.chain.view(env.nft, &ITestNft::ownerOfCall { id: U256::from(2) }), ALICE);
 
@@ -189,9 +174,12 @@ fn signatures_from_the_holder_key_are_valid_only_for_its_account() {
     let mine = env.account(key.address(), 1);
     let other = env.account(key.address(), 2);
     let hash = B256::repeat_byte(0x5a);
-    let digest = env.chain.view(mine, &IAccount::replaySafeHashCall { hash });
+    let digest = env.chain.view(mine, &ITokenBoundAccount::replaySafeHashCall { hash });
     let sig = key.sign_hash_sync(&digest).unwrap();
-    let check = IAccount::isValidSignatureCall { hash, signature: sig.as_bytes().to_vec().into() };
+    let check = ITokenBoundAccount::isValidSignatureCall {
+        hash,
+        signature: sig.as_bytes().to_vec().into(),
+    };
     assert_eq!(env.chain.view(mine, &check), [0x16, 0x26, 0xba, 0x7e]);
     assert_ne!(
         env.chain.view(other, &check),
@@ -199,7 +187,9 @@ fn signatures_from_the_holder_key_are_valid_only_for_its_account() {
         "no replay across accounts"
     );
     let raw = key.sign_hash_sync(&hash).unwrap();
-    let raw_check =
-        IAccount::isValidSignatureCall { hash, signature: raw.as_bytes().to_vec().into() };
+    let raw_check = ITokenBoundAccount::isValidSignatureCall {
+        hash,
+        signature: raw.as_bytes().to_vec().into(),
+    };
     assert_ne!(env.chain.view(mine, &raw_check), [0x16, 0x26, 0xba, 0x7e]);
 }

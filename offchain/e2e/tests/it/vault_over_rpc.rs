@@ -12,6 +12,7 @@ use alloy::{
     sol,
     sol_types::{SolCall, SolError, SolEvent, SolValue},
 };
+use bindings::{IComputeCredits, IVault};
 use devnode::{Config, Node};
 use e2e::{
     fixture,
@@ -29,21 +30,6 @@ sol! {
     #[sol(rpc)]
     interface ISource {
         function simulateGain(uint256 amount) external;
-    }
-    #[sol(rpc)]
-    interface ILedger {
-        function grantRole(bytes32 role, address account) external;
-        function spendableOf(address account) external view returns (uint256);
-        event CreditsMinted(address indexed vault, address indexed to, uint256 amount);
-    }
-    #[sol(rpc)]
-    interface IVault {
-        function deposit(uint256 assets, address beneficiary, uint64 lock_seconds) external;
-        function withdraw(uint256 principal, address receiver) external returns (uint256);
-        function harvest() external returns (uint256, uint256);
-        function claim(address member) external returns (uint256);
-        function balanceOf(address account) external view returns (uint256);
-        error StillLocked(uint64 now, uint64 unlock_at);
     }
 }
 
@@ -97,7 +83,7 @@ async fn vault_and_ledger_through_json_rpc() {
     let vault = deploy_stylus(&provider, "vault", &vault_args).await;
 
     let token_c = IToken::new(token, &provider);
-    let ledger_c = ILedger::new(ledger, &provider);
+    let ledger_c = IComputeCredits::new(ledger, &provider);
     let vault_c = IVault::new(vault, &provider);
     mined(&provider, ledger_c.grantRole(keccak256("VAULT_ROLE"), vault).into_transaction_request())
         .await;
@@ -135,12 +121,12 @@ async fn vault_and_ledger_through_json_rpc() {
     // The credits were minted by an event a frontend can filter for.
     let filter = Filter::new()
         .address(ledger)
-        .event_signature(ILedger::CreditsMinted::SIGNATURE_HASH)
+        .event_signature(IComputeCredits::CreditsMinted::SIGNATURE_HASH)
         .from_block(0);
     let logs = provider.get_logs(&filter).await.unwrap();
     let minted: U256 = logs
         .iter()
-        .map(|l| ILedger::CreditsMinted::decode_log_data(l.data()).unwrap().amount)
+        .map(|l| IComputeCredits::CreditsMinted::decode_log_data(l.data()).unwrap().amount)
         .sum();
     assert!(minted >= credits, "minted {minted} vs spendable {credits}");
 
