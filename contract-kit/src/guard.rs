@@ -61,7 +61,9 @@ pub trait Guarded: Sized {
     /// [`ReentrantCall`] when the lock is already held; otherwise what
     /// `body` returns.
     // Always inlined: one generic copy per entry point, each called once,
-    // would cost contract bytes for nothing.
+    // cost contract bytes for nothing (measured: compute-credits 330 B,
+    // ai-parking 211 B, oracle-bridge 101 B brotli).
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     fn guarded<T, E: From<ReentrantCall>>(
         &mut self,

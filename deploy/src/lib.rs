@@ -13,6 +13,7 @@ pub mod artifacts;
 pub mod community;
 pub mod config;
 pub mod core;
+pub mod local;
 pub mod manifest;
 pub mod plan;
 pub mod session;

@@ -25,14 +25,7 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use bindings::{IComputeCredits, IKeyNft, IOracleBridge, IVault};
-use deploy::{
-    artifacts::Artifacts,
-    community::{self, CommunitySpec},
-    config::Config,
-    core,
-    manifest::Manifest,
-    session::Session,
-};
+use deploy::{community::CommunitySpec, core::Core, local, manifest::Manifest};
 use devnode::accounts::DevAccount;
 use e2e::command::{run, succeeded};
 use sealing::{Context, Keypair, Purpose};
@@ -260,18 +253,10 @@ async fn key_holder_flow_on_the_devnode() {
     let dir = tempfile::tempdir().unwrap();
     let signer =
         alloy::signers::local::PrivateKeySigner::from_bytes(&accounts[0].key).expect("dev key");
-    let mut s = Session::connect(
-        &node.url(),
-        signer,
-        Artifacts::from_build(),
-        dir.path().to_path_buf(),
-        false,
-    )
-    .await
-    .expect("connects");
-    let core = core::deploy(&mut s, &Config::load(None).unwrap()).await.expect("core deploys");
-    let c = community::create(&mut s, &core, &spec()).await.expect("community");
-    community::issue_key(&mut s, &c, holder.address).await.expect("key issued");
+    let local::Local { session: s, core, community: c } =
+        local::community(&node.url(), signer, dir.path().to_path_buf(), &spec(), holder.address)
+            .await
+            .expect("a community");
     let file = s.save().unwrap().expect("a deployments file");
     assert_eq!(Manifest::load(dir.path(), s.chain_id).unwrap().communities[COMMUNITY], c);
 
@@ -359,7 +344,7 @@ async fn key_holder_flow_on_the_devnode() {
 struct World {
     url: String,
     file: PathBuf,
-    core: core::Core,
+    core: Core,
     community: deploy::manifest::Community,
     /// The deployer's provider (account 0 signs).
     deployer: DynProvider,

@@ -10,14 +10,7 @@ use alloy::{
 };
 use anyhow::{bail, ensure, Context, Result};
 use bindings::{IComputeCredits, IOracleBridge, ITestDoubles, IVault, IERC20};
-use deploy::{
-    artifacts::Artifacts,
-    community::{self, CommunitySpec},
-    config::Config as DeployConfig,
-    core::{self, Core},
-    manifest::Community,
-    session::Session,
-};
+use deploy::{community::CommunitySpec, core::Core, local, manifest::Community};
 use tokio::sync::watch;
 
 use crate::{
@@ -80,25 +73,21 @@ async fn setup(f: &mut Figures) -> Result<World> {
     let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&node.accounts()[0].key)?;
     let admin = Actor::new(&node.url(), signer.clone())?;
     let out = tempfile::tempdir()?;
-    let mut s =
-        Session::connect(&node.url(), signer, Artifacts::from_build(), out.path().into(), false)
-            .await?;
-    let core = core::deploy(&mut s, &DeployConfig::load(None)?).await?;
     let spec = CommunitySpec {
         instructions: SYSTEM_PROMPT.into(),
         instructions_uri: "ipfs://demo-instructions".into(),
         soulbound: true,
         ..CommunitySpec::new("Demo community", 1)
     };
-    let community = community::create(&mut s, &core, &spec).await?;
-    print!("{}", s.plan);
+    let members =
+        (0..MEMBERS).map(|i| Actor::member(&node.url(), i)).collect::<Result<Vec<_>>>()?;
+    let local::Local { session, core, community } =
+        local::community(&node.url(), signer, out.path().into(), &spec, members[0].address).await?;
+    print!("{}", session.plan);
     println!(
         "      AI #{} · its account {} · vault {} · keys {}",
         community.ai_id, community.account, community.vault, community.keys
     );
-    let members =
-        (0..MEMBERS).map(|i| Actor::member(&node.url(), i)).collect::<Result<Vec<_>>>()?;
-    community::issue_key(&mut s, &community, members[0].address).await?;
     println!("      member 1 ({}) holds key #1: the key to the community's AI", members[0].address);
     f.deposit = U256::from(10u64.pow(17));
     Ok(World { node, admin, core, community, members })

@@ -15,14 +15,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bindings::{IComputeCredits, IOracleBridge, ITestDoubles, IERC20};
-use deploy::{
-    artifacts::Artifacts,
-    community::{self, CommunitySpec},
-    config::Config as DeployConfig,
-    core::{self, Core},
-    manifest::Community,
-    session::Session,
-};
+use deploy::{community::CommunitySpec, core::Core, local, manifest::Community};
 use devnode::Node;
 use inference::{Backend, CpuBackend, CpuConfig};
 use worker::{config::Config, metrics::Metrics, service::Worker};
@@ -65,23 +58,15 @@ pub async fn world() -> World {
         .await
         .expect("node");
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Session::connect(
-        &node.url(),
-        signer(&node, 0),
-        Artifacts::from_build(),
-        dir.path().into(),
-        false,
-    )
-    .await
-    .expect("session");
-    let core = core::deploy(&mut s, &DeployConfig::load(None).unwrap()).await.expect("core");
     let spec = CommunitySpec {
         quota: U256::from(10u128.pow(17)),
         ..CommunitySpec::new("Worker test", MODEL)
     };
-    let community = community::create(&mut s, &core, &spec).await.expect("community");
-    let holder_address = node.accounts()[2].address;
-    community::issue_key(&mut s, &community, holder_address).await.expect("key");
+    let holder = node.accounts()[2].address;
+    let local::Local { session: s, core, community } =
+        local::community(&node.url(), signer(&node, 0), dir.path().into(), &spec, holder)
+            .await
+            .expect("a community");
     let admin = wallet_provider(&node, 0);
     let credits = U256::from(10u128.pow(18));
     let token = ITestDoubles::new(core.asset, &admin);
