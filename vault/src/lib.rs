@@ -26,7 +26,9 @@ extern crate alloc;
 
 pub mod accrual;
 mod errors;
+mod flows;
 pub mod member;
+mod owner;
 pub mod params;
 mod shares;
 
@@ -406,23 +408,6 @@ impl Vault {
     /// Returns: asset, source, ledger, fixedBeneficiary
     pub fn wiring(&self) -> (Address, Address, Address, Address) {
         (self.asset.get(), self.source.get(), self.ledger.get(), self.fixed_beneficiary.get())
-    }
-}
-
-mod flows;
-
-#[public]
-impl IOwnable for Vault {
-    fn owner(&self) -> Address {
-        self.ownable.owner()
-    }
-
-    fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        Ok(self.ownable.transfer_ownership(new_owner)?)
-    }
-
-    fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        Ok(self.ownable.renounce_ownership()?)
     }
 }
 
