@@ -150,7 +150,7 @@ pub(crate) fn declared(source: &str) -> Result<Names, Error> {
 }
 
 /// Every `.rs` file under `dir`, in path order, with its text.
-fn rust_sources(dir: &Path) -> anyhow::Result<Vec<(std::path::PathBuf, String)>> {
+pub(crate) fn rust_sources(dir: &Path) -> anyhow::Result<Vec<(std::path::PathBuf, String)>> {
     let mut files = Vec::new();
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(fs::DirEntry::path);

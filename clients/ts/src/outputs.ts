@@ -6,14 +6,11 @@
 // ABIs names its outputs (`cargo xtask abi` takes the names from the
 // contracts' sources), and `named` turns the array into an object with those
 // names, typed from the `as const` ABI.
-import type { Abi, AbiParameterToPrimitiveType, ExtractAbiItem } from "viem";
+import type { Abi, AbiParameterToPrimitiveType, ContractFunctionName, ExtractAbiItem } from "viem";
 import { ComputeFiError } from "./errors.js";
 
-/** The function names of `abi`. */
-type FunctionName<abi extends Abi> = Extract<abi[number], { type: "function" }>["name"];
-
 /** The outputs of `fn` of `abi` as an object keyed by their ABI names. */
-export type NamedOutputs<abi extends Abi, fn extends FunctionName<abi>> = {
+export type NamedOutputs<abi extends Abi, fn extends ContractFunctionName<abi>> = {
   [P in Extract<ExtractAbiItem<abi, fn>, { type: "function" }>["outputs"][number] as P["name"] &
     string]: AbiParameterToPrimitiveType<P>;
 };
@@ -25,7 +22,7 @@ export type NamedOutputs<abi extends Abi, fn extends FunctionName<abi>> = {
  * @throws ComputeFiError ("input") when the function is not in the ABI, an
  * output has no name, or the number of values differs from the outputs.
  */
-export function named<const abi extends Abi, fn extends FunctionName<abi>>(
+export function named<const abi extends Abi, fn extends ContractFunctionName<abi>>(
   abi: abi,
   functionName: fn,
   values: readonly unknown[],

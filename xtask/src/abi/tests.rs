@@ -1,7 +1,7 @@
 //! The committed `abi/*.json` against the contracts' Rust sources, without
 //! building anything: every event and error a contract declares reaches its
 //! exported ABI, and every output name the ABI carries is the one the source
-//! declares (see `outputs`). `cargo xtask abi --check` compares the whole
+//! declares (see `names`). `cargo xtask abi --check` compares the whole
 //! files after building the printers; these tests say what is wrong in
 //! words, and run with the contract tests.
 
@@ -15,21 +15,14 @@ use crate::{names, workspace::Workspace};
 /// comments removed.
 fn sources(dir: &Path) -> String {
     let mut text = String::new();
-    let mut stack = vec![dir.join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if name != "tests" {
-                    stack.push(path);
-                }
-            } else if path.extension().is_some_and(|e| e == "rs") && name != "tests.rs" {
-                for line in fs::read_to_string(&path).unwrap().lines() {
-                    text.push_str(line.split("//").next().unwrap_or_default());
-                    text.push('\n');
-                }
-            }
+    for (path, source) in names::rust_sources(&dir.join("src")).unwrap() {
+        let is_test = |part: &std::ffi::OsStr| part == "tests" || part == "tests.rs";
+        if path.strip_prefix(dir).unwrap().iter().any(is_test) {
+            continue;
+        }
+        for line in source.lines() {
+            text.push_str(line.split("//").next().unwrap_or_default());
+            text.push('\n');
         }
     }
     text
