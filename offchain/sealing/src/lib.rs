@@ -17,9 +17,12 @@
 //! The HPKE `info` names what is sealed ([`Purpose`]) so that a sealed
 //! prompt can never be opened as an answer or the other way round, and the
 //! AEAD's associated data binds it to its place on chain ([`Context`]): a
-//! prompt to the chain, the bridge and the model; an answer to the chain,
-//! the bridge and the request id. A sealed message copied anywhere else
-//! fails to open.
+//! prompt to the chain, the bridge, the model, the payer, the requester,
+//! the requester key and the deadline ([`PromptPlace`]); an answer to the
+//! chain, the bridge and the request id. A sealed message copied anywhere
+//! else fails to open. A copy into a request with the very same binding can
+//! only come from the requester itself; providers refuse an `enc` seen
+//! before ([`enc_of`]).
 //!
 //! [RFC 9180]: https://www.rfc-editor.org/rfc/rfc9180
 
@@ -58,14 +61,58 @@ impl Purpose {
     }
 }
 
+/// Everything a sealed prompt is bound to: where it is sent and the request
+/// it belongs to, all of which the provider reads from the bridge's
+/// `Requested` event.
+///
+/// Binding the requester, the payer and the requester key means a prompt
+/// copied into another request (whose answer would be sealed to someone
+/// else's key, or paid by someone else) does not open; the deadline ties it
+/// to one request of that requester. The HPKE `enc`, fresh per seal, is the
+/// nonce: a provider refuses an `enc` it has already seen in another request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PromptPlace {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The oracle bridge.
+    pub bridge: [u8; 20],
+    /// The model asked.
+    pub model: u32,
+    /// Who pays for the request.
+    pub payer: [u8; 20],
+    /// Who sends the request (`requester` in the `Requested` event).
+    pub requester: [u8; 20],
+    /// The X25519 key the answer is sealed to (`requesterKey`).
+    pub requester_key: [u8; 32],
+    /// The request's deadline (unix seconds).
+    pub deadline: u64,
+}
+
+/// Length of a prompt's associated data ([`Context::prompt`]).
+pub const PROMPT_CONTEXT_LEN: usize = 8 + 20 + 4 + 20 + 20 + 32 + 8;
+
 /// Where a sealed message belongs on chain; the AEAD's associated data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context(Vec<u8>);
 
 impl Context {
-    /// A prompt for `model` on the bridge at `bridge` on chain `chain_id`.
-    pub fn prompt(chain_id: u64, bridge: [u8; 20], model: u32) -> Self {
-        Self([&chain_id.to_be_bytes()[..], &bridge, &model.to_be_bytes()].concat())
+    /// A prompt for the request described by `place`:
+    /// `chain_id (u64 BE) || bridge || model (u32 BE) || payer || requester
+    /// || requester_key || deadline (u64 BE)`. Every field has a fixed
+    /// width, so no two places give the same bytes.
+    pub fn prompt(place: &PromptPlace) -> Self {
+        let bytes = [
+            &place.chain_id.to_be_bytes()[..],
+            &place.bridge,
+            &place.model.to_be_bytes(),
+            &place.payer,
+            &place.requester,
+            &place.requester_key,
+            &place.deadline.to_be_bytes(),
+        ]
+        .concat();
+        debug_assert_eq!(bytes.len(), PROMPT_CONTEXT_LEN);
+        Self(bytes)
     }
 
     /// The answer to request `id` on the bridge at `bridge` on chain `chain_id`.
@@ -166,6 +213,16 @@ impl Keypair {
         )
         .map_err(|_| SealError::Unopenable)
     }
+}
+
+/// The encapsulated key of a sealed message: fresh for every seal, so a
+/// provider that has seen it before is looking at a copy. `None` when the
+/// message is too short or of another version.
+pub fn enc_of(sealed: &[u8]) -> Option<[u8; ENC_LEN]> {
+    if sealed.len() < MIN_SEALED_LEN || sealed[0] != VERSION {
+        return None;
+    }
+    sealed[1..=ENC_LEN].try_into().ok()
 }
 
 /// Seals `plaintext` to the X25519 public key `recipient` for `purpose` in

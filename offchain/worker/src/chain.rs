@@ -160,6 +160,7 @@ pub fn decode(log: &Log) -> Option<Event> {
                     id: e.id,
                     model: e.model,
                     payer: e.payer,
+                    requester: e.requester,
                     input_tokens: e.inputTokens,
                     max_output_tokens: e.maxOutputTokens,
                     deadline: e.deadline,

@@ -285,8 +285,15 @@ impl Worker {
         }
         let bytes = if r.encrypted {
             let key = self.parts.seal_key.as_ref()?;
-            let context =
-                sealing::Context::prompt(self.chain_id, self.parts.bridge.into(), r.model);
+            let context = sealing::Context::prompt(&sealing::PromptPlace {
+                chain_id: self.chain_id,
+                bridge: self.parts.bridge.into(),
+                model: r.model,
+                payer: r.payer.into(),
+                requester: r.requester.into(),
+                requester_key: r.requester_key.0,
+                deadline: r.deadline,
+            });
             key.open(Purpose::Prompt, &context, &r.prompt).ok()?
         } else {
             r.prompt.to_vec()

@@ -28,6 +28,8 @@ pub struct Request {
     pub model: u32,
     /// Who pays.
     pub payer: Address,
+    /// Who sent the request.
+    pub requester: Address,
     /// Prompt tokens the requester declared.
     pub input_tokens: u32,
     /// Most answer tokens paid for.

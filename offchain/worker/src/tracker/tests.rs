@@ -11,6 +11,7 @@ fn request(id: u64, model: u32, block: u64) -> Event {
         id,
         model,
         payer: Address::ZERO,
+        requester: Address::ZERO,
         input_tokens: 10,
         max_output_tokens: 50,
         deadline: 1_000,
