@@ -50,10 +50,18 @@ export interface Asked {
   requesterKey?: Keypair;
 }
 
-/** A rough upper estimate of a prompt's tokens: a third of its UTF-8 bytes plus a chat template's overhead. */
+/**
+ * Room for what a worker adds to the prompt before counting it: the chat
+ * template and its system prompt. Workers refuse a request that declares
+ * fewer input tokens than they count, and settle on the real count, so
+ * declaring more only raises the escrow, never the cost.
+ */
+export const TEMPLATE_TOKENS = 96;
+
+/** A rough upper estimate of a prompt's tokens: a third of its UTF-8 bytes plus the chat template and system prompt ({@link TEMPLATE_TOKENS}). */
 export function estimateInputTokens(prompt: string | Uint8Array): number {
   const length = typeof prompt === "string" ? new TextEncoder().encode(prompt).length : prompt.length;
-  return Math.ceil(length / 3) + 16;
+  return Math.ceil(length / 3) + TEMPLATE_TOKENS;
 }
 
 /** What a request for `inputTokens` and at most `maxOutputTokens` escrows on `model`. */
@@ -191,17 +199,20 @@ export async function ask(cf: ComputeFi, options: AskOptions): Promise<Asked> {
     });
   }
 
+  // The deadline and the requester key are sealed into the prompt (with the
+  // payer and the sender), so both are fixed before sealing.
+  const now = await attempt("reading the chain's time", context, () => cf.publicClient.getBlock({ blockTag: "latest" }));
+  const deadline = now.timestamp + BigInt(options.deadlineSeconds ?? 3_600);
   let prompt = typeof options.prompt === "string" ? new TextEncoder().encode(options.prompt) : options.prompt;
   let requesterKey: Keypair | undefined;
   if (options.sealTo !== undefined) {
     const key = await providerKey(cf, options.sealTo, model);
-    prompt = await seal(key, "prompt", promptContext(cf.chain.id, bridge, model), prompt);
     requesterKey = options.requesterKey ?? (await Keypair.generate());
+    const place = { chainId: cf.chain.id, bridge, model, payer, requester: holder, requesterKey: requesterKey.publicKey, deadline };
+    prompt = await seal(key, "prompt", promptContext(place), prompt);
   }
   const encrypted = requesterKey !== undefined;
 
-  const now = await attempt("reading the chain's time", context, () => cf.publicClient.getBlock({ blockTag: "latest" }));
-  const deadline = now.timestamp + BigInt(options.deadlineSeconds ?? 3_600);
   const { request } = await attempt("bridge.request", context, () =>
     cf.publicClient.simulateContract({
       account: wallet.account,

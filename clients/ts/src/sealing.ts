@@ -6,9 +6,15 @@
  * ```text
  * sealed = 0x01 || enc (32 bytes) || ciphertext || tag (16 bytes)
  * info   = "compute-fi/v1/prompt" | "compute-fi/v1/answer"
- * aad    = prompt: chainId (u64 BE) || bridge (20 bytes) || model (u32 BE)
+ * aad    = prompt: chainId (u64 BE) || bridge (20 bytes) || model (u32 BE) || payer (20 bytes)
+ *                  || requester (20 bytes) || requesterKey (32 bytes) || deadline (u64 BE)
  *          answer: chainId (u64 BE) || bridge (20 bytes) || request id (u64 BE)
  * ```
+ *
+ * A prompt is bound to the request it is sent in (payer, requester, the key
+ * the answer is sealed to, deadline): copied into another request, it does
+ * not open. `offchain/sealing/vectors/prompt-v1.json` holds a vector both
+ * languages check.
  */
 import { Chacha20Poly1305 } from "@hpke/chacha20poly1305";
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
@@ -76,19 +82,54 @@ function uintBytes(value: number | bigint, size: 4 | 8, what: string): Uint8Arra
   return out;
 }
 
-function bridgeBytes(bridge: Address): Uint8Array {
-  if (!isAddress(bridge, { strict: false })) {
-    throw new ComputeFiError("input", `bridge ${String(bridge)} is not an address`, { context: { bridge } });
+function addressBytes(address: Address, what: string): Uint8Array {
+  if (!isAddress(address, { strict: false })) {
+    throw new ComputeFiError("input", `${what} ${String(address)} is not an address`, { context: { [what]: address } });
   }
-  return hexToBytes(bridge);
+  return hexToBytes(address);
+}
+
+function bridgeBytes(bridge: Address): Uint8Array {
+  return addressBytes(bridge, "bridge");
+}
+
+function keyBytes(key: BytesLike): Uint8Array {
+  const out = bytes(key, "requesterKey");
+  if (out.length !== 32) {
+    throw new ComputeFiError("input", `requesterKey is 32 bytes, not ${out.length}`, { context: { length: out.length } });
+  }
+  return out;
 }
 
 /** Where a sealed message belongs on chain: the AEAD's associated data. */
 export type SealContext = Uint8Array;
 
-/** The context of a prompt for `model` on the bridge at `bridge` on chain `chainId`. */
-export function promptContext(chainId: number | bigint, bridge: Address, model: number): SealContext {
-  return concat(uintBytes(chainId, 8, "chainId"), bridgeBytes(bridge), uintBytes(model, 4, "model"));
+/** The request a prompt is sealed for: every field is in the bridge's `Requested` event (the Rust crate's `PromptPlace`). */
+export interface PromptPlace {
+  chainId: number | bigint;
+  bridge: Address;
+  model: number;
+  /** Who pays for the request. */
+  payer: Address;
+  /** Who sends the request (`requester` in the `Requested` event). */
+  requester: Address;
+  /** The X25519 key the answer is sealed to (`requesterKey`). */
+  requesterKey: BytesLike;
+  /** The request's deadline, unix seconds. */
+  deadline: number | bigint;
+}
+
+/** The context of a prompt sent in the request described by `place`. */
+export function promptContext(place: PromptPlace): SealContext {
+  return concat(
+    uintBytes(place.chainId, 8, "chainId"),
+    bridgeBytes(place.bridge),
+    uintBytes(place.model, 4, "model"),
+    addressBytes(place.payer, "payer"),
+    addressBytes(place.requester, "requester"),
+    keyBytes(place.requesterKey),
+    uintBytes(place.deadline, 8, "deadline"),
+  );
 }
 
 /** The context of the answer to request `id` on the bridge at `bridge` on chain `chainId`. */

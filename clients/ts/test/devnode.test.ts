@@ -162,7 +162,18 @@ test(
     assert.equal(r.requesterKey, requesterKey.publicKey);
     assert.equal(r.encrypted, true);
     assert.ok(r.prompt !== undefined && r.inputTokens !== undefined);
-    const opened = await providerKey.openText("prompt", promptContext(base.chain.id, bridge, c.model), r.prompt);
+    assert.ok(r.payer !== undefined && r.requester !== undefined && r.deadline !== undefined);
+    // The provider opens with the request's own place, read from the event.
+    const place = {
+      chainId: base.chain.id,
+      bridge,
+      model: c.model,
+      payer: r.payer,
+      requester: r.requester,
+      requesterKey: r.requesterKey,
+      deadline: r.deadline,
+    };
+    const opened = await providerKey.openText("prompt", promptContext(place), r.prompt);
     assert.equal(opened, PROMPT);
     const claimed = await call(provider, "bridge.claim", { address: bridge, abi: oracleBridgeAbi, functionName: "claim", args: [asked.id] });
     const slot = claimed.result as number;

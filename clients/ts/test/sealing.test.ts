@@ -1,7 +1,9 @@
 // Sealing: round trips and refusals like the Rust crate's tests, and the
-// cross-language check. With COMPUTE_FI_VECTORS set to a directory (done by
-// deploy/tests/ts_client.rs), this opens `rust.json` (sealed by the Rust
-// crate) and writes `ts.json` (sealed here, for the Rust crate to open).
+// cross-language checks: the prompt vector committed with the Rust crate
+// (offchain/sealing/vectors/prompt-v1.json), and, with COMPUTE_FI_VECTORS
+// set to a directory (done by deploy/tests/ts_client.rs), opening
+// `rust.json` (sealed by the Rust crate) and writing `ts.json` (sealed
+// here, for the Rust crate to open).
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,10 +19,21 @@ import {
   seal,
   SealError,
   VERSION,
+  type PromptPlace,
 } from "../src/index.js";
 
 const BRIDGE: Address = `0x${"b7".repeat(20)}`;
 const CHAIN = 412_346;
+/** The place of the Rust crate's tests (`place()` in offchain/sealing/src/tests.rs). */
+const PLACE: PromptPlace = {
+  chainId: CHAIN,
+  bridge: BRIDGE,
+  model: 1,
+  payer: `0x${"a1".repeat(20)}`,
+  requester: `0x${"a2".repeat(20)}`,
+  requesterKey: `0x${"a3".repeat(32)}`,
+  deadline: 1_900_000_000,
+};
 
 async function rejectsWith(p: Promise<unknown>, kind: SealError["kind"]): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof SealError && e.kind === kind && e.code === "sealing");
@@ -28,7 +41,7 @@ async function rejectsWith(p: Promise<unknown>, kind: SealError["kind"]): Promis
 
 test("a sealed prompt opens with the provider's key only", async () => {
   const provider = await Keypair.generate();
-  const context = promptContext(CHAIN, BRIDGE, 1);
+  const context = promptContext(PLACE);
   const sealed = await seal(provider.publicKey, "prompt", context, "What is yield?");
   assert.equal(sealed[0], VERSION);
   assert.equal(sealed.length, MIN_SEALED_LEN + "What is yield?".length);
@@ -47,7 +60,7 @@ test("a sealed message is bound to its purpose and place", async () => {
     answerContext(CHAIN, BRIDGE, 43n),
     answerContext(1, BRIDGE, 42n),
     answerContext(CHAIN, `0x${"00".repeat(20)}`, 42n),
-    promptContext(CHAIN, BRIDGE, 42),
+    promptContext({ ...PLACE, model: 42 }),
   ]) {
     await rejectsWith(key.open("answer", other, sealed), "unopenable");
   }
@@ -55,7 +68,7 @@ test("a sealed message is bound to its purpose and place", async () => {
 
 test("tampered or malformed messages are rejected", async () => {
   const key = await Keypair.generate();
-  const context = promptContext(CHAIN, BRIDGE, 1);
+  const context = promptContext(PLACE);
   const sealed = await seal(key.publicKey, "prompt", context, "secret");
   for (const at of [1, 32, 33, sealed.length - 1]) {
     const tampered = sealed.slice();
@@ -71,12 +84,18 @@ test("tampered or malformed messages are rejected", async () => {
 });
 
 test("contexts are laid out as in the Rust crate", () => {
-  const prompt = bytesToHex(promptContext(CHAIN, BRIDGE, 1));
-  assert.equal(prompt, `0x${"0000000000064aba"}${"b7".repeat(20)}00000001`);
+  const prompt = bytesToHex(promptContext(PLACE));
+  assert.equal(
+    prompt,
+    `0x${"0000000000064aba"}${"b7".repeat(20)}00000001${"a1".repeat(20)}${"a2".repeat(20)}${"a3".repeat(32)}00000000713fb300`,
+  );
   const answer = bytesToHex(answerContext(CHAIN, BRIDGE, 2n ** 64n - 1n));
   assert.equal(answer, `0x${"0000000000064aba"}${"b7".repeat(20)}${"ff".repeat(8)}`);
   assert.throws(() => answerContext(CHAIN, BRIDGE, 2n ** 64n), { code: "input" });
-  assert.throws(() => promptContext(CHAIN, BRIDGE, 2 ** 32), { code: "input" });
+  assert.throws(() => promptContext({ ...PLACE, model: 2 ** 32 }), { code: "input" });
+  assert.throws(() => promptContext({ ...PLACE, deadline: 2n ** 64n }), { code: "input" });
+  assert.throws(() => promptContext({ ...PLACE, payer: "0x1234" }), { code: "input" });
+  assert.throws(() => promptContext({ ...PLACE, requesterKey: "0x1234" }), { code: "input" });
 });
 
 test("seeds give stable keys and sealing is randomised", async () => {
@@ -85,7 +104,7 @@ test("seeds give stable keys and sealing is randomised", async () => {
   const c = await Keypair.fromSeed(new Uint8Array(32).fill(2));
   assert.equal(a.publicKey, b.publicKey);
   assert.notEqual(a.publicKey, c.publicKey);
-  const context = promptContext(CHAIN, BRIDGE, 1);
+  const context = promptContext(PLACE);
   const once = await seal(a.publicKey, "prompt", context, "same");
   const twice = await seal(a.publicKey, "prompt", context, "same");
   assert.notDeepEqual(once, twice);
@@ -93,12 +112,11 @@ test("seeds give stable keys and sealing is randomised", async () => {
 });
 
 /** What deploy/tests/ts_client.rs writes to `rust.json`. */
-interface RustVectors {
+interface RustVectors extends Omit<PromptPlace, "chainId" | "deadline"> {
   seed: Hex;
   publicKey: Hex;
   chainId: number;
-  bridge: Address;
-  model: number;
+  deadline: number;
   id: string;
   prompt: { plaintext: Hex; sealed: Hex };
   answer: { plaintext: Hex; sealed: Hex };
@@ -114,7 +132,7 @@ test(
     const rust = JSON.parse(await readFile(join(dir, "rust.json"), "utf8")) as RustVectors;
     const key = await Keypair.fromSeed(rust.seed);
     assert.equal(key.publicKey, rust.publicKey, "RFC 9180 DeriveKeyPair agrees with the Rust crate");
-    const prompt = promptContext(rust.chainId, rust.bridge, rust.model);
+    const prompt = promptContext(rust);
     const answer = answerContext(rust.chainId, rust.bridge, BigInt(rust.id));
     assert.equal(bytesToHex(await key.open("prompt", prompt, rust.prompt.sealed)), rust.prompt.plaintext);
     assert.equal(bytesToHex(await key.open("answer", answer, rust.answer.sealed)), rust.answer.plaintext);
@@ -135,3 +153,46 @@ test(
     await writeFile(join(dir, "ts.json"), JSON.stringify(out, null, 2));
   },
 );
+
+test("m3: a prompt copied into another request does not open", async () => {
+  const provider = await Keypair.fromSeed(new Uint8Array(32).fill(5));
+  const sealed = await seal(provider.publicKey, "prompt", promptContext(PLACE), "Alice's secret");
+  assert.equal(await provider.openText("prompt", promptContext(PLACE), sealed), "Alice's secret");
+  const other: Address = `0x${"ee".repeat(20)}`;
+  for (const elsewhere of [
+    { ...PLACE, requester: other },
+    { ...PLACE, payer: other },
+    { ...PLACE, requesterKey: `0x${"ee".repeat(32)}` as Hex },
+    { ...PLACE, deadline: 1_900_000_001 },
+  ]) {
+    await rejectsWith(provider.open("prompt", promptContext(elsewhere), sealed), "unopenable");
+  }
+});
+
+/** offchain/sealing/vectors/prompt-v1.json, written by the Rust crate. */
+interface PromptVector {
+  seed: Hex;
+  publicKey: Hex;
+  chainId: number;
+  bridge: Address;
+  model: number;
+  payer: Address;
+  requester: Address;
+  requesterKey: Hex;
+  deadline: number;
+  context: Hex;
+  plaintext: Hex;
+  sealed: Hex;
+}
+
+test("m3: the prompt vector of the Rust crate gives the same context and opens", async () => {
+  // dist/test/ -> the repository root.
+  const file = new URL("../../../../offchain/sealing/vectors/prompt-v1.json", import.meta.url);
+  const v = JSON.parse(await readFile(file, "utf8")) as PromptVector;
+  const key = await Keypair.fromSeed(v.seed);
+  assert.equal(key.publicKey, v.publicKey);
+  const context = promptContext(v);
+  assert.equal(bytesToHex(context), v.context);
+  assert.equal(bytesToHex(await key.open("prompt", context, v.sealed)), v.plaintext);
+  await rejectsWith(key.open("prompt", promptContext({ ...v, deadline: v.deadline + 1 }), v.sealed), "unopenable");
+});
