@@ -26,6 +26,9 @@ pub struct Config {
     /// Transaction sending.
     #[serde(default)]
     pub tx: TxConfig,
+    /// Reading prompts given by URI.
+    #[serde(default)]
+    pub prompts: PromptsConfig,
     /// Where state is kept.
     pub state_dir: PathBuf,
     /// The metrics and health endpoint.
@@ -132,6 +135,39 @@ impl Default for TxConfig {
     }
 }
 
+/// How prompts given by URI are fetched (before any claim).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptsConfig {
+    /// Most bytes fetched; default the bridge's cap on an inline prompt.
+    pub max_uri_bytes: usize,
+    /// Time allowed for one fetch, in milliseconds.
+    pub fetch_timeout_ms: u64,
+    /// Whether loopback and private addresses may be fetched (off: the URI
+    /// is the requester's, and must not reach into the operator's network).
+    pub allow_private_hosts: bool,
+}
+
+/// The bridge's cap on an inline prompt (`oracle_bridge::MAX_PROMPT_BYTES`).
+pub const MAX_PROMPT_BYTES: usize = 8 * 1024;
+
+impl Default for PromptsConfig {
+    fn default() -> Self {
+        Self {
+            max_uri_bytes: MAX_PROMPT_BYTES,
+            fetch_timeout_ms: 5_000,
+            allow_private_hosts: false,
+        }
+    }
+}
+
+impl PromptsConfig {
+    /// The time allowed for one fetch.
+    pub fn fetch_timeout(&self) -> Duration {
+        Duration::from_millis(self.fetch_timeout_ms)
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9464))
 }
@@ -232,6 +268,11 @@ backend = { kind = "embedded" }
         assert_eq!(c.chain.max_block_range, 2_000);
         assert!(matches!(c.model.backend, BackendConfig::Embedded { threads: 2, .. }));
         assert_eq!(c.tx.max_bumps, 3);
+        assert_eq!(c.prompts.max_uri_bytes, 8 * 1024);
+        assert!(!c.prompts.allow_private_hosts);
+        let env =
+            [("COMPUTEFI_WORKER__PROMPTS__ALLOW_PRIVATE_HOSTS".to_owned(), "true".to_owned())];
+        assert!(Config::parse(TEXT, env).unwrap().prompts.allow_private_hosts);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! It reads the bridge's events with `eth_getLogs` in bounded ranges behind
 //! a confirmation depth ([`chain`]), keeps a persisted cursor with block
 //! hashes to notice reorganisations ([`cursor`]), decides per request with
-//! a state machine rebuilt from the chain on restart ([`tracker`]), claims
-//! a lease only when the model can answer before it ends, runs the model
+//! a state machine rebuilt from the chain on restart ([`tracker`]), reads
+//! every prompt before claiming ([`prompt`]: fetched by URI with
+//! [`fetch`], opened, counted; sealed prompts' encs in [`seen`]), claims a
+//! lease only when the model can answer it after everything it holds before
+//! it ends, runs the model
 //! ([`inference`]: embedded GGUF on CPU or an OpenAI-compatible server),
 //! opens sealed prompts and seals answers ([`sealing`]), and sends every
 //! transaction through one manager that simulates first, keeps nonces and
@@ -14,10 +17,13 @@
 pub mod chain;
 pub mod config;
 pub mod cursor;
+pub mod fetch;
 pub mod keys;
 pub mod metrics;
+pub mod prompt;
 pub mod register;
 pub mod run;
+pub mod seen;
 pub mod service;
 pub mod tracker;
 pub mod txm;

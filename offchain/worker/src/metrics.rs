@@ -40,6 +40,11 @@ pub struct Metrics {
     pub claims: Family<Outcome, Counter>,
     /// Fulfilments by outcome.
     pub fulfilments: Family<Outcome, Counter>,
+    /// Prompts read before claiming, by outcome (`ok`, `unreadable`,
+    /// `under-declared`, `replayed`).
+    pub prompts: Family<Outcome, Counter>,
+    /// Held leases given up because they could no longer be served in time.
+    pub abandoned: Counter,
     /// Tokens generated.
     pub tokens_generated: Counter,
     /// Seconds per inference.
@@ -72,6 +77,8 @@ impl Metrics {
             events: Counter::default(),
             claims: Family::default(),
             fulfilments: Family::default(),
+            prompts: Family::default(),
+            abandoned: Counter::default(),
             tokens_generated: Counter::default(),
             inference_seconds: Histogram::new(seconds_buckets()),
             request_to_fulfilment_seconds: Histogram::new(seconds_buckets()),
@@ -98,6 +105,12 @@ impl Metrics {
         registry.register("events", "Bridge events read", self.events.clone());
         registry.register("claims", "Lease claims by outcome", self.claims.clone());
         registry.register("fulfilments", "Fulfilments by outcome", self.fulfilments.clone());
+        registry.register(
+            "prompts",
+            "Prompts read before claiming, by outcome",
+            self.prompts.clone(),
+        );
+        registry.register("abandoned", "Held leases given up", self.abandoned.clone());
         registry.register("tokens_generated", "Tokens generated", self.tokens_generated.clone());
         registry.register(
             "inference_seconds",

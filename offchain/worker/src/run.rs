@@ -13,6 +13,7 @@ use crate::{
     chain,
     config::{BackendConfig, Config},
     cursor::CursorFile,
+    fetch::Fetcher,
     metrics::Metrics,
     service::{Parts, Worker},
     txm::TxManager,
@@ -79,6 +80,14 @@ pub async fn worker(
         cursor_file: CursorFile::new(
             config.state_dir.join(format!("cursor-{chain_id}-{}.json", config.chain.bridge)),
         ),
+        seen_file: config
+            .state_dir
+            .join(format!("seen-encs-{chain_id}-{}.json", config.chain.bridge)),
+        fetcher: Fetcher::new(
+            config.prompts.max_uri_bytes,
+            config.prompts.fetch_timeout(),
+            config.prompts.allow_private_hosts,
+        )?,
         start_block: config.chain.start_block,
         confirmations: config.chain.confirmations,
         max_block_range: config.chain.max_block_range,

@@ -1,8 +1,9 @@
-//! The worker's loop: read the bridge's confirmed events, decide with the
-//! tracker, claim leases it can serve in time, answer with the model and
-//! fulfil, persisting its cursor after every step.
+//! The worker's loop: read the bridge's confirmed events, read the prompts
+//! of new requests, decide with the tracker, claim leases it can serve in
+//! time after what it holds, answer with the model and fulfil, persisting
+//! its cursor (and the sealed prompts' encs) after every step.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Instant};
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -12,14 +13,17 @@ use alloy::{
 };
 use anyhow::{Context, Result};
 use bindings::IOracleBridge;
-use inference::{Backend, ChatRequest};
+use inference::Backend;
 use sealing::{Keypair, Purpose};
 
 use crate::{
     chain::{Poll, Poller},
     cursor::{Cursor, CursorFile},
+    fetch::Fetcher,
     metrics::{Metrics, Outcome},
-    tracker::{Action, Phase, Request, Skip, Tracker},
+    prompt::{by_uri, Read, Reader},
+    seen::SeenEncs,
+    tracker::{Action, Budget, Phase, Request, Skip, Tracker},
     txm::{TxError, TxManager},
 };
 
@@ -44,6 +48,10 @@ pub struct Parts {
     pub seal_key: Option<Keypair>,
     /// Where the cursor is saved.
     pub cursor_file: CursorFile,
+    /// Where the encs of opened sealed prompts are saved (next to the cursor).
+    pub seen_file: PathBuf,
+    /// Fetches prompts given by URI.
+    pub fetcher: Fetcher,
     /// Where to start without a saved cursor.
     pub start_block: u64,
     /// Confirmations before acting on a log.
@@ -66,13 +74,15 @@ pub struct Worker {
     poller: Poller,
     tracker: Tracker,
     cursor: Cursor,
+    reader: Reader,
+    seen: SeenEncs,
     seen_at: HashMap<u64, Instant>,
 }
 
 impl Worker {
     /// Loads the saved cursor (reading again from the earliest request that
     /// was open, so the tracker is rebuilt from the chain) and connects.
-    pub async fn new(parts: Parts) -> Result<Self> {
+    pub async fn new(mut parts: Parts) -> Result<Self> {
         let chain_id = parts.reader.get_chain_id().await.context("reading the chain id")?;
         let me = parts.txm.from();
         let cursor = match parts.cursor_file.load()? {
@@ -87,7 +97,26 @@ impl Worker {
             parts.max_block_range,
         );
         let tracker = Tracker::new(me, parts.model);
-        Ok(Self { parts, me, chain_id, poller, tracker, cursor, seen_at: HashMap::new() })
+        let reader = Reader {
+            chain_id,
+            bridge: parts.bridge,
+            system_prompt: parts.system_prompt.clone(),
+            backend: parts.backend.clone(),
+            seal_key: parts.seal_key.take(),
+            fetcher: parts.fetcher.clone(),
+        };
+        let seen = SeenEncs::load(&parts.seen_file)?;
+        Ok(Self {
+            parts,
+            me,
+            chain_id,
+            poller,
+            tracker,
+            cursor,
+            reader,
+            seen,
+            seen_at: HashMap::new(),
+        })
     }
 
     /// Requests tracked.
@@ -119,6 +148,7 @@ impl Worker {
             }
             Ok(Poll::Reorg { from }) => {
                 self.tracker.forget_after(from.saturating_sub(1));
+                self.seen.forget_after(from.saturating_sub(1));
                 self.parts.metrics.reorgs.inc();
                 busy = true;
             }
@@ -133,26 +163,84 @@ impl Worker {
         let tracker = &self.tracker;
         self.seen_at.retain(|id, _| tracker.get(*id).is_some());
         let now = self.chain_time().await?;
-        let fit = Fit {
-            backend: self.parts.backend.clone(),
-            can_open: self.parts.seal_key.is_some(),
-            margin: self.parts.margin_seconds,
-            lease: self.parts.lease_seconds,
+        self.read_prompts(now).await;
+        self.seen.prune(now);
+        let budget = Budget { lease: self.parts.lease_seconds, margin: self.parts.margin_seconds };
+        let backend = self.parts.backend.clone();
+        let cost = |r: &Request, tokens: u32| {
+            let d = backend.estimate(tokens, r.max_output_tokens);
+            d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
         };
-        let actions = self.tracker.actions(now, |r, now| fit.fits(r, now));
-        for action in actions {
+        for action in self.tracker.actions(now, budget, cost) {
             busy = true;
             match action {
                 Action::Claim(id) if accepting => self.claim(id).await,
                 Action::Claim(_) => {}
                 Action::Serve { id, slot } => self.serve(id, slot).await,
+                Action::Abandon { id, slot } => self.abandon(id, slot),
             }
         }
         self.cursor.open_from = self.tracker.open_from();
         self.parts.cursor_file.save(&self.cursor)?;
+        self.seen.save()?;
         self.parts.metrics.tracked.set(i64::try_from(self.tracker.len()).unwrap_or(i64::MAX));
         self.parts.metrics.set_ready(true);
         Ok(busy)
+    }
+
+    /// Reads the prompts of requests not read yet (URIs fetched at once),
+    /// so that nothing is claimed that cannot be run.
+    async fn read_prompts(&mut self, now: u64) {
+        let unread: Vec<Request> =
+            self.tracker.unread().into_iter().filter(|r| now < r.deadline).collect();
+        if unread.is_empty() {
+            return;
+        }
+        let mut fetched = self.reader.fetch_all(&unread).await;
+        for r in &unread {
+            let bytes = if by_uri(r) {
+                // Past the fetches of this step: read on the next one.
+                let Some(bytes) = fetched.remove(&r.id) else { continue };
+                bytes
+            } else if r.prompt.is_empty() {
+                Err(anyhow::anyhow!("no inline prompt, and no URI with a hash"))
+            } else {
+                Ok(r.prompt.to_vec())
+            };
+            let outcome = match self.reader.read(r, bytes, &mut self.seen).await {
+                Read::Ready(prompt) => {
+                    tracing::debug!(id = r.id, tokens = prompt.input_tokens, "prompt read");
+                    self.tracker.set_prompt(r.id, prompt);
+                    "ok"
+                }
+                Read::Refused(why, detail) => {
+                    tracing::info!(id = r.id, ?why, "not serving: {detail}");
+                    self.tracker.refuse(r.id, why);
+                    match why {
+                        Skip::UnderDeclared => "under-declared",
+                        Skip::Replayed => "replayed",
+                        _ => "unreadable",
+                    }
+                }
+                Read::Later(e) => {
+                    tracing::warn!(id = r.id, "reading the prompt: {e:#}");
+                    "later"
+                }
+            };
+            self.parts.metrics.prompts.get_or_create(&Outcome::of(outcome)).inc();
+        }
+    }
+
+    /// Gives back the lease on `slot` of request `id`, which can no longer
+    /// be served before it ends, so that it does not hold up the others.
+    ///
+    /// The bridge's `abandon(uint64 id, uint8 slot)` lands with the
+    /// contracts' H-1 fix; until the bindings have it this sends nothing,
+    /// only logs, and the lease lapses on chain (and may be reopened). The
+    /// tracker has already stopped serving it either way.
+    fn abandon(&self, id: u64, slot: u8) {
+        tracing::warn!(id, slot, "abandoning a lease it can no longer serve in time (not sent: the bridge has no abandon yet)");
+        self.parts.metrics.abandoned.inc();
     }
 
     async fn chain_time(&self) -> Result<u64> {
@@ -229,15 +317,11 @@ impl Worker {
             self.tracker.set_phase(id, Phase::Delivered);
             return Ok("already-delivered");
         }
-        let Some(user) = self.prompt_text(&request) else {
-            self.tracker.set_phase(id, Phase::Skipped(Skip::Refused));
-            return Ok("unreadable-prompt");
+        // Claimed only once read; after a restart it is read again first.
+        let Some(prompt) = self.tracker.prompt(id) else {
+            return Ok("unread-prompt");
         };
-        let chat = ChatRequest {
-            system: self.parts.system_prompt.clone(),
-            user,
-            max_output_tokens: request.max_output_tokens,
-        };
+        let chat = self.reader.chat(&request, prompt.user.clone());
         let completion = self.parts.backend.complete(&chat).await.context("inference")?;
         self.parts.metrics.inference_seconds.observe(completion.elapsed.as_secs_f64());
         self.parts.metrics.tokens_generated.inc_by(u64::from(completion.output_tokens));
@@ -277,30 +361,6 @@ impl Worker {
         }
     }
 
-    /// The prompt as text: inline, opened when sealed. `None` when it is
-    /// not inline, does not open, or is not UTF-8.
-    fn prompt_text(&self, r: &Request) -> Option<String> {
-        if r.prompt.is_empty() {
-            return None;
-        }
-        let bytes = if r.encrypted {
-            let key = self.parts.seal_key.as_ref()?;
-            let context = sealing::Context::prompt(&sealing::PromptPlace {
-                chain_id: self.chain_id,
-                bridge: self.parts.bridge.into(),
-                model: r.model,
-                payer: r.payer.into(),
-                requester: r.requester.into(),
-                requester_key: r.requester_key.0,
-                deadline: r.deadline,
-            });
-            key.open(Purpose::Prompt, &context, &r.prompt).ok()?
-        } else {
-            r.prompt.to_vec()
-        };
-        String::from_utf8(bytes).ok()
-    }
-
     /// The answer as it goes on chain: sealed to the requester when the
     /// request is sealed, and cut to the bridge's cap (at a character).
     fn output_bytes(&self, r: &Request, text: &str) -> Result<Bytes> {
@@ -313,28 +373,6 @@ impl Worker {
         let sealed = sealing::seal(&r.requester_key.0, Purpose::Answer, &context, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("sealing the answer: {e}"))?;
         Ok(sealed.into())
-    }
-}
-
-/// Whether a request can be answered in time.
-struct Fit {
-    backend: Arc<dyn Backend>,
-    can_open: bool,
-    margin: u64,
-    lease: u64,
-}
-
-impl Fit {
-    /// Whether the model can answer `r` before a lease taken now and the
-    /// deadline run out, with the margin in hand.
-    fn fits(&self, r: &Request, now: u64) -> bool {
-        if r.encrypted && !self.can_open {
-            return false;
-        }
-        let needed =
-            self.backend.estimate(r.input_tokens, r.max_output_tokens).as_secs() + self.margin;
-        let until = r.deadline.min(now + self.lease);
-        now + needed < until
     }
 }
 

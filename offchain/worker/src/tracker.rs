@@ -10,10 +10,16 @@
 //!            Requested                 claim mined              fulfil mined
 //!  (none) ─────────────▶ New ─────────────────────▶ Leased ─────────────────▶ Delivered
 //!                         │  ▲   LeaseReopened (ours)  │                          │
-//!                         │  └─────────────────────────┘                          │ Ended
-//!                         │ cannot serve in time / slots full / closed            ▼
+//!                         │  └─────────────────────────┤ falls behind             │ Ended
+//!                         │ unreadable / under-declared / cannot serve in time /  ▼ (Abandon)
+//!                         │ slots full / closed                                  Skipped ...
 //!                         └──────────────────────────────────────────▶ Skipped   (removed)
 //! ```
+//!
+//! A request is claimed only once its prompt has been read, opened,
+//! decoded and counted ([`Prompt`], kept here so it is read once), and only
+//! while everything already held, served one after another, still ends
+//! before its lease does ([`Tracker::actions`], in `plan`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -123,6 +129,36 @@ pub enum Skip {
     SlotsTaken,
     /// The chain refused the claim or the fulfilment.
     Refused,
+    /// The prompt could not be read: its URI does not answer or does not
+    /// match its hash, it is sealed to another key or context, or it is
+    /// not UTF-8.
+    Unreadable,
+    /// The requester declared fewer input tokens than the prompt takes.
+    UnderDeclared,
+    /// The sealed prompt's `enc` was already seen in another request.
+    Replayed,
+    /// Held, but it could no longer be served before its lease ends.
+    Abandoned,
+}
+
+/// A prompt read, opened, decoded and counted before any claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// The user's message, as the model gets it.
+    pub user: String,
+    /// Its tokens after the chat template (what the worker runs and reports).
+    pub input_tokens: u32,
+}
+
+/// What is known of a tracked request's prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reading {
+    /// Not read yet (or reading failed for a reason that may pass).
+    Unread,
+    /// Ready to run.
+    Ready(Prompt),
+    /// Never to be served, for this reason.
+    Refused(Skip),
 }
 
 /// What the service should do next.
@@ -137,6 +173,14 @@ pub enum Action {
         /// Our slot.
         slot: u8,
     },
+    /// Give back our lease on `slot` of request `id`: it can no longer be
+    /// served before the lease ends.
+    Abandon {
+        /// The request.
+        id: u64,
+        /// Our slot.
+        slot: u8,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +190,7 @@ struct Tracked {
     /// Slots others hold or delivered (a set, so that reading an event
     /// twice counts it once).
     taken: BTreeSet<u8>,
+    reading: Reading,
 }
 
 /// Every request this worker still cares about.
@@ -175,6 +220,7 @@ impl Tracker {
                     request: (**request).clone(),
                     phase,
                     taken: BTreeSet::new(),
+                    reading: Reading::Unread,
                 });
             }
             Event::LeaseClaimed { id, slot, provider, expires } => {
@@ -226,25 +272,42 @@ impl Tracker {
         self.requests.retain(|_, t| t.request.block <= block);
     }
 
-    /// What to do now, at unix time `now`; `fits(request, now)` says
-    /// whether the model can answer it before its lease and deadline end.
-    pub fn actions(&mut self, now: u64, fits: impl Fn(&Request, u64) -> bool) -> Vec<Action> {
-        let mut actions = Vec::new();
-        for (id, t) in &mut self.requests {
-            match t.phase {
-                Phase::New if now < t.request.deadline && fits(&t.request, now) => {
-                    actions.push(Action::Claim(*id));
-                }
-                Phase::Leased { slot, expires } if now < expires.min(t.request.deadline) => {
-                    actions.push(Action::Serve { id: *id, slot });
-                }
-                // Too late to answer, or our lease ran out (anyone may
-                // reopen it, and slash us).
-                Phase::New | Phase::Leased { .. } => t.phase = Phase::Skipped(Skip::NoTime),
-                Phase::Delivered | Phase::Skipped(_) => {}
+    /// Requests whose prompt is still to be read: new ones, and leases
+    /// held without it (after a restart), earliest first.
+    pub fn unread(&self) -> Vec<Request> {
+        self.requests
+            .values()
+            .filter(|t| matches!(t.phase, Phase::New | Phase::Leased { .. }))
+            .filter(|t| t.reading == Reading::Unread)
+            .map(|t| t.request.clone())
+            .collect()
+    }
+
+    /// Records request `id`'s prompt, read and counted.
+    pub fn set_prompt(&mut self, id: u64, prompt: Prompt) {
+        if let Some(t) = self.requests.get_mut(&id) {
+            t.reading = Reading::Ready(prompt);
+        }
+    }
+
+    /// Records that request `id` will never be served, for `why`. A new
+    /// request is skipped at once; a held lease is abandoned by the next
+    /// [`Tracker::actions`].
+    pub fn refuse(&mut self, id: u64, why: Skip) {
+        if let Some(t) = self.requests.get_mut(&id) {
+            t.reading = Reading::Refused(why);
+            if t.phase == Phase::New {
+                t.phase = Phase::Skipped(why);
             }
         }
-        actions
+    }
+
+    /// Request `id`'s prompt, once read.
+    pub fn prompt(&self, id: u64) -> Option<&Prompt> {
+        match &self.requests.get(&id)?.reading {
+            Reading::Ready(prompt) => Some(prompt),
+            Reading::Unread | Reading::Refused(_) => None,
+        }
     }
 
     /// Records the outcome of an action the service took.
@@ -280,6 +343,9 @@ impl Tracker {
         self.requests.is_empty()
     }
 }
+
+mod plan;
+pub use plan::Budget;
 
 #[cfg(test)]
 mod tests;
