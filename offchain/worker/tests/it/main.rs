@@ -5,3 +5,4 @@
 mod common;
 mod on_devnode;
 mod process;
+mod reading;

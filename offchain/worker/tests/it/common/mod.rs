@@ -150,6 +150,20 @@ pub async fn worker(
     if let Some(rpc) = rpc {
         config.chain.rpc_url = rpc.to_owned();
     }
+    worker_with(w, index, config, None, backend()).await
+}
+
+/// A registered worker with dev account `index`, `config`, the X25519 key
+/// of `seal_seed` (published in the registry) and `backend`.
+pub async fn worker_with(
+    w: &World,
+    index: usize,
+    config: Config,
+    seal_seed: Option<[u8; 32]>,
+    backend: Arc<dyn Backend>,
+) -> (Worker, Arc<Metrics>) {
+    let seal_key = seal_seed.map(|seed| sealing::Keypair::from_seed(&seed));
+    let published = seal_key.as_ref().map_or(B256::ZERO, |k| B256::from(k.public_key()));
     let me = w.node.accounts()[index].address;
     fund(w, me, U256::from(BOND)).await;
     let reader =
@@ -167,17 +181,123 @@ pub async fn worker(
         w.core.bridge,
         MODEL,
         U256::from(BOND),
-        B256::ZERO,
+        published,
         "test",
     )
     .await
     .expect("registered");
     let metrics = Arc::new(Metrics::new());
     let worker =
-        worker::run::worker(&config, signer(&w.node, index), None, backend(), metrics.clone())
+        worker::run::worker(&config, signer(&w.node, index), seal_key, backend, metrics.clone())
             .await
             .expect("worker");
     (worker, metrics)
+}
+
+/// The chain's time now.
+pub async fn now(w: &World) -> u64 {
+    let latest = w.admin.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await;
+    latest.unwrap().unwrap().header.timestamp
+}
+
+/// A request as the key holder (dev account 2) sends it.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub prompt: Bytes,
+    pub prompt_hash: B256,
+    pub prompt_uri: Bytes,
+    pub input_tokens: u32,
+    pub max_output_tokens: u32,
+    pub deadline: u64,
+    pub encrypted: bool,
+    pub requester_key: B256,
+}
+
+impl Ask {
+    /// An inline prompt with room for the template, 48 answer tokens.
+    pub fn inline(prompt: impl Into<Bytes>, deadline: u64) -> Self {
+        Self {
+            prompt: prompt.into(),
+            prompt_hash: B256::ZERO,
+            prompt_uri: Bytes::new(),
+            input_tokens: 64,
+            max_output_tokens: 48,
+            deadline,
+            encrypted: false,
+            requester_key: B256::ZERO,
+        }
+    }
+
+    /// A prompt given by `uri` with `hash`.
+    pub fn by_uri(uri: &str, hash: B256, deadline: u64) -> Self {
+        Self {
+            prompt_hash: hash,
+            prompt_uri: Bytes::copy_from_slice(uri.as_bytes()),
+            ..Self::inline(Bytes::new(), deadline)
+        }
+    }
+
+    /// Where a prompt sealed for this request belongs (the key holder
+    /// sends it, the AI's account pays).
+    pub fn place(&self, w: &World) -> sealing::PromptPlace {
+        sealing::PromptPlace {
+            chain_id: 412_346,
+            bridge: w.core.bridge.into(),
+            model: MODEL,
+            payer: w.community.account.into(),
+            requester: w.node.accounts()[2].address.into(),
+            requester_key: self.requester_key.0,
+            deadline: self.deadline,
+        }
+    }
+
+    /// `text` sealed to `provider` for this request, answered to `requester_key`.
+    pub fn sealed(
+        mut self,
+        w: &World,
+        provider: &[u8; 32],
+        text: &str,
+        requester_key: B256,
+    ) -> Self {
+        self.encrypted = true;
+        self.requester_key = requester_key;
+        let context = sealing::Context::prompt(&self.place(w));
+        let sealed =
+            sealing::seal(provider, sealing::Purpose::Prompt, &context, text.as_bytes()).unwrap();
+        self.prompt = sealed.into();
+        self
+    }
+}
+
+/// The key holder sends `a`; returns the request id.
+pub async fn request(w: &World, a: &Ask) -> u64 {
+    let holder = wallet_provider(&w.node, 2);
+    let bridge = IOracleBridge::new(w.core.bridge, &holder);
+    let call = bridge.request(
+        MODEL,
+        w.community.account,
+        a.prompt.clone(),
+        a.prompt_hash,
+        a.prompt_uri.clone(),
+        a.input_tokens,
+        a.max_output_tokens,
+        a.deadline,
+        a.encrypted,
+        a.requester_key,
+        Address::ZERO,
+        w.community.keys,
+        U256::from(1),
+    );
+    let id = call.call().await.expect("request simulates");
+    let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    id
+}
+
+/// Who holds slot 0 of request `id` (zero when nobody ever claimed it or
+/// it was reopened).
+pub async fn leaseholder(w: &World, id: u64) -> Address {
+    IOracleBridge::new(w.core.bridge, &w.admin).leaseOf(id, 0).call().await.unwrap().provider
 }
 
 /// The key holder asks `prompt`; returns the request id.
@@ -232,7 +352,7 @@ pub async fn status(w: &World, id: u64) -> u8 {
 }
 
 /// Request `id`'s `Fulfilled` events.
-async fn fulfilled(w: &World, id: u64) -> Vec<IOracleBridge::Fulfilled> {
+pub async fn fulfilled(w: &World, id: u64) -> Vec<IOracleBridge::Fulfilled> {
     use alloy::{rpc::types::Filter, sol_types::SolEvent};
     let filter = Filter::new()
         .address(w.core.bridge)
