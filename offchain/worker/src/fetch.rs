@@ -136,3 +136,66 @@ impl Resolve for PublicOnly {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::{routing::get, Router};
+
+    use super::*;
+
+    async fn server() -> String {
+        let app = Router::new()
+            .route("/p", get(|| async { "a prompt" }))
+            .route("/big", get(|| async { "x".repeat(100) }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn h1_fetches_are_bounded_and_checked_against_the_hash() {
+        let base = server().await;
+        let fetcher = Fetcher::new(64, Duration::from_secs(2), true).unwrap();
+        let get = |path: &str, hash| {
+            let (fetcher, uri) = (fetcher.clone(), format!("{base}{path}"));
+            async move { fetcher.fetch(uri.as_bytes(), hash).await }
+        };
+        assert_eq!(get("/p", keccak256("a prompt")).await.unwrap(), b"a prompt");
+        let err = get("/p", keccak256("another")).await.unwrap_err().to_string();
+        assert!(err.contains("promptHash"), "{err}");
+        let err = get("/missing", keccak256("a prompt")).await.unwrap_err().to_string();
+        assert!(err.contains("404"), "{err}");
+        let err = get("/big", keccak256("x".repeat(100))).await.unwrap_err().to_string();
+        assert!(err.contains("larger than 64"), "{err}");
+        assert!(fetcher.fetch(b"ftp://example.com/p", B256::ZERO).await.is_err());
+        assert!(fetcher.fetch(&[0xff, 0xfe], B256::ZERO).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn h1_private_hosts_are_refused_unless_allowed() {
+        let base = server().await;
+        let public_only = Fetcher::new(64, Duration::from_secs(2), false).unwrap();
+        let err = public_only.fetch(format!("{base}/p").as_bytes(), keccak256("a prompt")).await;
+        assert!(err.unwrap_err().to_string().contains("non-public"));
+        let by_name = base.replace("127.0.0.1", "localhost");
+        let err = public_only.fetch(format!("{by_name}/p").as_bytes(), keccak256("a prompt")).await;
+        assert!(err.is_err(), "a name resolving to loopback is not connected to");
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
