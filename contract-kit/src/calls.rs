@@ -47,12 +47,16 @@ sol! {
     }
 
     /// The calls the oracle bridge makes on the inference registry (models
-    /// and bonded providers).
+    /// and bonded providers): `lock` reserves collateral for a lease (false:
+    /// the provider may not take it), `unlock` ends the lease with one of
+    /// [`crate::market::outcome`] and returns what it took.
     interface IInferenceRegistry {
         function asset() external view returns (address);
-        function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
-        function isEligible(address provider, uint32 model) external view returns (bool);
-        function slash(address provider, address payer, uint64 id) external returns (uint256);
+        function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy, uint256 escrow);
+        function unbondDelay() external view returns (uint64);
+        function arbiter() external view returns (address);
+        function lock(address provider, uint32 model, uint256 cost) external returns (bool);
+        function unlock(address provider, uint256 cost, uint8 outcome, uint64 id) external returns (uint256);
     }
 
     /// The calls the oracle bridge makes on the inference access contract
@@ -120,7 +124,19 @@ pub fn view<C: SolCall>(target: Address, call: &C) -> Result<Vec<u8>, CallFailed
 /// # Errors
 /// [`CallFailed`] if the reply is shorter than one word.
 pub fn uint(reply: &[u8]) -> Result<U256, CallFailed> {
-    reply.get(..32).map(U256::from_be_slice).ok_or(CallFailed)
+    word(reply, 0)
+}
+
+/// Word `index` of a reply (a static tuple's field) as a `uint256`. A reply
+/// of static fields is read this way instead of through the generated
+/// decoder, which costs hundreds of bytes per return type; the caller checks
+/// each field's range as the decoder would.
+///
+/// # Errors
+/// [`CallFailed`] if the reply is too short.
+pub fn word(reply: &[u8], index: usize) -> Result<U256, CallFailed> {
+    let at = index * 32;
+    reply.get(at..at + 32).map(U256::from_be_slice).ok_or(CallFailed)
 }
 
 /// The first word of a reply as an `address` (its upper 12 bytes zero).

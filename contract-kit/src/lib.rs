@@ -10,10 +10,12 @@ extern crate alloc;
 #[cfg(any(test, feature = "export-abi"))]
 pub mod abi_export;
 pub mod calls;
+pub mod delay;
 pub mod errors;
 pub mod events;
 pub mod fees;
 pub mod guard;
+pub mod market;
 pub mod math;
 pub mod roles;
 pub mod short_string;

@@ -1,7 +1,9 @@
 //! An admin and the one oracle bridge it names: the access rule the
 //! inference registry and the inference access contract share (only the
 //! bridge slashes bonds or books quotas; only the admin names the bridge or
-//! hands its role over).
+//! hands its role over). A new bridge could take every bond or quota, so
+//! renaming it waits a delay ([`crate::delay`]); the first one is named at
+//! once.
 
 use alloc::{vec, vec::Vec};
 
@@ -9,7 +11,10 @@ use alloy_primitives::Address;
 use alloy_sol_types::sol;
 use stylus_sdk::{prelude::*, storage::StorageAddress};
 
-use crate::errors::ZeroAddress;
+use crate::{
+    delay::{Change, Delayed},
+    errors::ZeroAddress,
+};
 
 sol! {
     /// Only the admin may do this.
@@ -23,8 +28,11 @@ sol! {
 /// The admin and the bridge of a contract that answers to the bridge.
 #[storage]
 pub struct BridgeWiring {
+    // Nested storage structs go first: stylus-proc 0.9.2 leaves a part-used
+    // slot before a nested struct out of the holder's size, so whatever
+    // followed the holder would overlap the nested struct's last slot.
+    bridge: Delayed,
     admin: StorageAddress,
-    bridge: StorageAddress,
 }
 
 impl BridgeWiring {
@@ -36,6 +44,11 @@ impl BridgeWiring {
     /// The bridge (zero until named).
     pub fn bridge(&self) -> Address {
         self.bridge.get()
+    }
+
+    /// The bridge queued to replace it and when it can (zero and 0: none).
+    pub fn pending_bridge(&self) -> (Address, u64) {
+        self.bridge.pending()
     }
 
     /// # Errors
@@ -71,15 +84,21 @@ impl BridgeWiring {
         Ok(())
     }
 
-    /// Names `bridge` (the caller checks that the admin asks).
+    /// Names `bridge`: at once when none is named, otherwise after `delay`
+    /// seconds (see [`Delayed::propose`]). The caller checks that the admin
+    /// asks.
     ///
     /// # Errors
     /// [`ZeroAddress`].
-    pub fn set_bridge(&mut self, bridge: Address) -> Result<(), ZeroAddress> {
+    pub fn set_bridge(
+        &mut self,
+        bridge: Address,
+        now: u64,
+        delay: u64,
+    ) -> Result<Change, ZeroAddress> {
         if bridge.is_zero() {
             return Err(ZeroAddress {});
         }
-        self.bridge.set(bridge);
-        Ok(())
+        Ok(self.bridge.propose(bridge, now, delay))
     }
 }

@@ -27,7 +27,7 @@ mod tests;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
-use contract_kit::{events::emit, wiring::BridgeWiring};
+use contract_kit::{delay::Change, events::emit, wiring::BridgeWiring};
 use stylus_sdk::{
     block, msg,
     prelude::*,
@@ -35,6 +35,11 @@ use stylus_sdk::{
 };
 
 pub use errors::*;
+
+/// How long a replacement bridge waits before it takes over (the first is
+/// named at once): a bridge books and refills every sponsor's quotas, so
+/// sponsors get two days to withdraw their policies first.
+pub const BRIDGE_CHANGE_DELAY: u64 = 2 * 86_400;
 pub use quota::{KeyRef, Verdict};
 pub use state::{Policy, Usage};
 
@@ -59,14 +64,18 @@ impl InferenceAccess {
         self.set_admin_to(admin)
     }
 
-    /// Names the oracle bridge, the only contract that may book quotas.
+    /// Names the oracle bridge, the only contract that may book quotas: the
+    /// first at once, a replacement when the same call is made again
+    /// [`BRIDGE_CHANGE_DELAY`] after it was queued.
     ///
     /// # Errors
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn set_bridge(&mut self, bridge: Address) -> Result<(), Error> {
         self.wiring.only_admin(msg::sender())?;
-        self.wiring.set_bridge(bridge)?;
-        emit(BridgeSet { bridge });
+        let now = block::timestamp();
+        if self.wiring.set_bridge(bridge, now, BRIDGE_CHANGE_DELAY)? == Change::Applied {
+            emit(BridgeSet { bridge });
+        }
         Ok(())
     }
 

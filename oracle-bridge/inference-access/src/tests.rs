@@ -14,7 +14,7 @@ fn access(admin: Address) -> Contract<InferenceAccess> {
 }
 
 #[motsu::test]
-fn the_admin_names_the_bridge_and_hands_over(admin: Address, bridge: Address, next: Address) {
+fn i1_the_admin_names_the_bridge_and_a_replacement_waits(admin: Address, bridge: Address, next: Address) {
     let access = access(admin);
     let err = access.sender(bridge).set_bridge(bridge).motsu_unwrap_err();
     assert!(matches!(err, Error::NotAdmin(NotAdmin { caller }) if caller == bridge));
@@ -24,8 +24,12 @@ fn the_admin_names_the_bridge_and_hands_over(admin: Address, bridge: Address, ne
 
     access.sender(admin).transfer_admin(next).motsu_unwrap();
     assert!(matches!(access.sender(admin).set_bridge(admin), Err(Error::NotAdmin(_))));
+    // A replacement bridge is only queued: a bridge books every sponsor's
+    // quotas, so it takes over after `BRIDGE_CHANGE_DELAY` (review I-1).
     access.sender(next).set_bridge(next).motsu_unwrap();
-    assert_eq!(access.sender(next).wiring(), (next, next));
+    assert_eq!(access.sender(next).wiring(), (next, bridge));
+    let eta = stylus_sdk::block::timestamp() + crate::BRIDGE_CHANGE_DELAY;
+    assert!(access.emitted(&contract_kit::delay::ChangeQueued { value: next, eta }));
 }
 
 #[motsu::test]

@@ -6,9 +6,17 @@
 //!   updates them. The bridge prices each request when it is made, so a
 //!   price change applies only to later requests.
 //! - **Providers** bond the credit ledger's asset, publish an X25519 key for
-//!   sealed prompts and name the models they serve. Unbonding waits a delay
-//!   during which the bond can still be slashed; the admin can pause a
-//!   provider. Only the bridge slashes, when a provider misses a lease.
+//!   sealed prompts and name the models they serve. Every lease reserves
+//!   collateral sized by the request ([`contract_kit::market`]); only free
+//!   bond (neither reserved nor unbonding) backs a new lease, so one bond
+//!   cannot back unlimited leases. When a lease ends the bridge says how:
+//!   delivered frees the collateral, abandoned takes a small share of it,
+//!   missed or outvoted takes all of it, always to the treasury (never to
+//!   the payer, who could otherwise profit from requests nobody can serve).
+//!   Unbonding waits a delay during which the bond can still be slashed; the
+//!   admin can pause a provider. Only the bridge locks and slashes, and a new
+//!   bridge takes over only after the unbonding delay, so providers can
+//!   leave before it could touch their bonds.
 //!
 //! The registry and the bridge are two programs because together they do
 //! not fit Stylus's 24 KB limit; the bridge reads the registry with static
@@ -31,6 +39,7 @@ use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
 use contract_kit::{
+    delay::{Change, Delayed},
     events::emit,
     guard::{Guarded, ReentrancyGuard},
     wiring::BridgeWiring,
@@ -47,8 +56,10 @@ pub use state::{Model, Provider};
 /// Settings chosen at deployment.
 #[storage]
 pub struct Settings {
+    treasury: StorageAddress,
     unbond_delay: StorageU64,
-    slash_bps: StorageU64,
+    collateral_bps: StorageU64,
+    abandon_bps: StorageU64,
     min_bond: StorageU256,
 }
 
@@ -57,6 +68,7 @@ pub struct Settings {
 #[storage]
 pub struct InferenceRegistry {
     guard: ReentrancyGuard,
+    arbiter: Delayed,
     wiring: BridgeWiring,
     asset: StorageAddress,
     settings: Settings,
@@ -74,44 +86,92 @@ impl Guarded for InferenceRegistry {
 
 #[public]
 impl InferenceRegistry {
-    /// Sets the bond asset (the credit ledger's), the admin, the unbonding
-    /// delay, the share of a bond slashed per missed lease, and the minimum
-    /// free bond to take work.
+    /// Sets the bond asset (the credit ledger's), the admin, the `arbiter`
+    /// of the market's disputes, the `treasury` that receives slashes, the unbonding delay (at least the bridge's
+    /// furthest deadline plus its reveal and dispute windows: the bridge
+    /// checks when it is wired), the collateral a lease reserves in basis
+    /// points of its slot's maximum cost, the share of it an abandoned lease
+    /// loses, and the minimum free bond to take work.
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`InvalidParams`] (slash above 100 %).
+    /// [`ZeroAddress`], [`InvalidParams`] (zero minimum bond or unbonding
+    /// delay, collateral below the slot's cost, abandon share above 100 %).
     #[constructor]
+    #[allow(clippy::too_many_arguments, reason = "a flat ABI: Solidity has no anonymous tuples")]
     pub fn constructor(
         &mut self,
         asset: Address,
         admin: Address,
+        arbiter: Address,
+        treasury: Address,
         unbond_delay: u64,
-        slash_bps: u64,
+        collateral_bps: u64,
+        abandon_bps: u64,
         min_bond: U256,
     ) -> Result<(), Error> {
-        if asset.is_zero() {
+        if asset.is_zero() || treasury.is_zero() || arbiter.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        if slash_bps > contract_kit::math::BPS {
+        let bps = contract_kit::math::BPS;
+        // A zero minimum bond makes slashing meaningless (review L-7), and a
+        // collateral below the slot's cost makes a lapse cheaper than work.
+        if min_bond.is_zero() || unbond_delay == 0 || collateral_bps < bps || abandon_bps > bps {
             return Err(InvalidParams {}.into());
         }
         self.asset.set(asset);
         self.wiring.set_admin(admin)?;
-        self.settings.unbond_delay.set(U64::from(unbond_delay));
-        self.settings.slash_bps.set(U64::from(slash_bps));
-        self.settings.min_bond.set(min_bond);
+        self.arbiter.init(arbiter);
+        let s = &mut self.settings;
+        s.treasury.set(treasury);
+        s.unbond_delay.set(U64::from(unbond_delay));
+        s.collateral_bps.set(U64::from(collateral_bps));
+        s.abandon_bps.set(U64::from(abandon_bps));
+        s.min_bond.set(min_bond);
         Ok(())
     }
 
-    /// Names the oracle bridge, the only contract that may slash.
+    /// Names the oracle bridge, the only contract that may lock and slash
+    /// bonds: the first at once, a replacement only when the same call is
+    /// made again after the unbonding delay (the first call queues it), so
+    /// that providers can unbond before a new bridge can touch their bonds.
     ///
     /// # Errors
     /// [`NotAdmin`], [`ZeroAddress`].
     pub fn set_bridge(&mut self, bridge: Address) -> Result<(), Error> {
         self.only_admin()?;
-        self.wiring.set_bridge(bridge)?;
-        emit(BridgeSet { bridge });
+        let delay = self.settings.unbond_delay.get().to();
+        if self.wiring.set_bridge(bridge, block::timestamp(), delay)? == Change::Applied {
+            emit(BridgeSet { bridge });
+        }
         Ok(())
+    }
+
+    /// The arbiter hands its role to `arbiter`: the first call queues the
+    /// change, the same call after the unbonding delay applies it (review
+    /// I-1: a ruling slashes bonds, so providers can leave before a new
+    /// arbiter could rule on them). The queued arbiter and its time are in
+    /// the `ChangeQueued` event.
+    ///
+    /// # Errors
+    /// [`NotArbiter`], [`ZeroAddress`].
+    pub fn set_arbiter(&mut self, arbiter: Address) -> Result<(), Error> {
+        let caller = msg::sender();
+        if caller != self.arbiter.get() {
+            return Err(NotArbiter { caller }.into());
+        }
+        if arbiter.is_zero() {
+            return Err(ZeroAddress {}.into());
+        }
+        let delay = self.settings.unbond_delay.get().to();
+        if self.arbiter.propose(arbiter, block::timestamp(), delay) == Change::Applied {
+            emit(ArbiterSet { arbiter });
+        }
+        Ok(())
+    }
+
+    /// Who settles the market's disputes (the bridge asks on every ruling).
+    pub fn arbiter(&self) -> Address {
+        self.arbiter.get()
     }
 
     /// Hands the admin role to `admin`.
@@ -173,9 +233,11 @@ impl InferenceRegistry {
         self.model_view(model)
     }
 
-    /// Prices a request now: input price, output price, redundancy.
+    /// Prices a request now: input price, output price, redundancy, and
+    /// what the request escrows (the maximum cost for every unit of the
+    /// model's redundancy).
     ///
-    /// Returns: priceIn, priceOut, redundancy
+    /// Returns: priceIn, priceOut, redundancy, escrow
     ///
     /// # Errors
     /// [`ModelUnavailable`], [`InvalidSize`] (tokens over the model's limits).
@@ -184,8 +246,13 @@ impl InferenceRegistry {
         model: u32,
         input_tokens: u32,
         max_output_tokens: u32,
-    ) -> Result<(U256, U256, u8), Error> {
-        self.price(model, input_tokens, max_output_tokens)
+    ) -> Result<(U256, U256, u8, U256), Error> {
+        let (price_in, price_out, k) = self.price(model, input_tokens, max_output_tokens)?;
+        // Registration bounded the largest request's escrow: no overflow.
+        let escrow =
+            contract_kit::fees::escrow_for(price_in, price_out, input_tokens, max_output_tokens, k)
+                .unwrap_or_default();
+        Ok((price_in, price_out, k, escrow))
     }
 
     /// Registers the caller as a provider with a `bond` in the asset
@@ -255,29 +322,77 @@ impl InferenceRegistry {
         self.pause(provider, paused)
     }
 
-    /// Provider `provider`: bond, amount unbonding, when it unbonds, key,
-    /// paused.
+    /// Provider `provider`: bond (all of it), what active leases reserve of
+    /// it, what is unbonding and when, key, paused.
     ///
-    /// Returns: bond, unbonding, unbondsAt, key, paused
-    pub fn provider(&self, provider: Address) -> (U256, U256, u64, B256, bool) {
+    /// Returns: bond, locked, unbonding, unbondsAt, key, paused
+    pub fn provider(&self, provider: Address) -> (U256, U256, U256, u64, B256, bool) {
         self.provider_view(provider)
     }
 
-    /// Whether `provider` may take work on `model` now.
+    /// Whether `provider` may take work on `model` now: registered, not
+    /// paused, serving it, with at least the minimum bond free (a lease also
+    /// needs its collateral free on top).
     pub fn is_eligible(&self, provider: Address, model: u32) -> bool {
-        self.eligible(provider, model)
+        self.eligible(provider, model, U256::ZERO)
     }
 
-    /// The bridge slashes `provider` for missing a lease of request `id`:
-    /// the slash share of its bond goes to `payer`. Returns the amount.
+    /// The bridge reserves collateral for a lease on `model` whose work may
+    /// cost `cost`. Returns false, reserving nothing, when `provider` may not
+    /// take it.
+    ///
+    /// # Errors
+    /// [`NotBridge`].
+    pub fn lock(&mut self, provider: Address, model: u32, cost: U256) -> Result<bool, Error> {
+        self.wiring.only_bridge(msg::sender())?;
+        Ok(self.reserve(provider, model, cost))
+    }
+
+    /// The bridge ends `provider`'s lease of request `id` (work that may
+    /// cost `cost`) with `outcome` (0 delivered, 1 abandoned, 2 slashed):
+    /// the collateral is freed less what the outcome takes, which goes to
+    /// the treasury. Returns the amount taken.
     ///
     /// # Errors
     /// [`NotBridge`], [`AssetTransferFailed`],
     /// [`contract_kit::guard::ReentrantCall`].
-    pub fn slash(&mut self, provider: Address, payer: Address, id: u64) -> Result<U256, Error> {
-        let caller = msg::sender();
-        self.wiring.only_bridge(caller)?;
-        self.guarded(|s| s.take_slash(provider, payer, id))
+    pub fn unlock(
+        &mut self,
+        provider: Address,
+        cost: U256,
+        outcome: u8,
+        id: u64,
+    ) -> Result<U256, Error> {
+        self.wiring.only_bridge(msg::sender())?;
+        self.guarded(|s| s.release(provider, (cost, outcome, id)))
+    }
+
+    /// How long unbonding takes, in seconds.
+    pub fn unbond_delay(&self) -> u64 {
+        self.settings.unbond_delay.get().to()
+    }
+
+    /// The treasury, the unbonding delay, the collateral per lease and the
+    /// abandon share (basis points), and the minimum free bond.
+    ///
+    /// Returns: treasury, unbondDelay, collateralBps, abandonBps, minBond
+    pub fn settings(&self) -> (Address, u64, u64, u64, U256) {
+        let s = &self.settings;
+        (
+            s.treasury.get(),
+            s.unbond_delay.get().to(),
+            s.collateral_bps.get().to(),
+            s.abandon_bps.get().to(),
+            s.min_bond.get(),
+        )
+    }
+
+    /// The bridge queued to replace the current one and when the same
+    /// `setBridge` call can apply it (zero and 0 when none).
+    ///
+    /// Returns: bridge, eta
+    pub fn pending_bridge(&self) -> (Address, u64) {
+        self.wiring.pending_bridge()
     }
 
     /// The bond asset, the bridge, and the admin.

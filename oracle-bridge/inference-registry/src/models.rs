@@ -16,7 +16,11 @@ use crate::{
 pub(crate) type Limits = (u32, u32, u8);
 
 fn check(prices: (U256, U256), (max_in, max_out, k): Limits) -> Result<(), Error> {
+    // The bridge packs a request's prices into 96 bits each (one storage
+    // slot with the token limit): 7.9e28 credits per token is no limit.
+    let packable = prices.0.bit_len() <= 96 && prices.1.bit_len() <= 96;
     let valid = max_out > 0
+        && packable
         && (1..=MAX_REDUNDANCY).contains(&k)
         // The largest request must be priceable without overflow.
         && fees::escrow_for(prices.0, prices.1, max_in, max_out, k).is_some();

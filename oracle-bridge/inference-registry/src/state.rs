@@ -4,7 +4,9 @@ use alloc::{vec, vec::Vec};
 
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageB256, StorageBool, StorageU256, StorageU32, StorageU64, StorageU8},
+    storage::{
+        StorageB256, StorageBool, StorageU128, StorageU256, StorageU32, StorageU64, StorageU8,
+    },
 };
 
 /// A registered model.
@@ -20,14 +22,19 @@ pub struct Model {
     pub(crate) active: StorageBool,
 }
 
-/// A provider's registration and bond.
+/// A provider's registration and bond. Amounts are 128 bits so that the
+/// bond and what leases reserve of it share one slot: a claim and a delivery
+/// each rewrite a slot that is never zero (2,900 gas, not 22,100).
 #[storage]
 pub struct Provider {
+    /// Everything bonded, including what is unbonding and what leases
+    /// reserve (all of it slashable).
+    pub(crate) bond: StorageU128,
+    /// Reserved as collateral by the provider's active leases.
+    pub(crate) locked: StorageU128,
+    pub(crate) unbonding: StorageU128,
+    pub(crate) unbond_at: StorageU64,
     pub(crate) registered: StorageBool,
     pub(crate) paused: StorageBool,
     pub(crate) key: StorageB256,
-    /// Everything bonded, including what is unbonding (all of it slashable).
-    pub(crate) bond: StorageU256,
-    pub(crate) unbonding: StorageU256,
-    pub(crate) unbond_at: StorageU64,
 }

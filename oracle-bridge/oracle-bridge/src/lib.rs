@@ -2,23 +2,28 @@
 //!
 //! - **Requests** escrow their maximum cost from the payer in the credit
 //!   ledger, priced by the inference registry when they are made (a later
-//!   price change does not touch them). A provider that the registry deems
-//!   eligible claims a lease on one of the request's slots (one per unit of
-//!   the model's redundancy) and fulfils it; when all slots agree on the
-//!   output hash each provider is paid its exact cost and the rest goes back
-//!   to the payer. A missed lease can be reopened by anyone, and the
-//!   registry slashes part of the provider's bond to the payer; after the
-//!   deadline anyone can refund.
+//!   price change does not touch them). A request may name the providers
+//!   allowed to serve it (one per slot; a sealed prompt must name the one it
+//!   is sealed to); otherwise any eligible provider may.
+//! - **Leases**: a provider claims a lease on one of the request's slots
+//!   (one per unit of the model's redundancy); the registry reserves
+//!   collateral from its free bond, sized by the request. Delivering frees
+//!   it; handing the lease back (`abandon`) costs a small share; missing it
+//!   (`reopen` by anyone) costs all of it, to the treasury. The payer's own
+//!   address cannot serve its request.
+//! - **Answers**: with redundancy 1 the leaseholder fulfils and is paid its
+//!   exact cost at once. With redundancy k >= 2 leaseholders commit, then
+//!   reveal; a strict majority of equal digests settles (losers and the
+//!   silent are slashed), a split goes to the arbiter.
 //! - **Access**: a request is charged to its payer when the caller is the
 //!   payer or the inference access contract says so (approved requesters,
 //!   holders of a key NFT the payer sponsors, within a quota per period).
-//! - **Disputes**: when the results of a request disagree, its escrow stays
-//!   held; the arbiter names the right output (its providers are paid, the
-//!   others slashed) before the dispute window closes, or anyone refunds
-//!   the payer after it.
-//! - **Results**: status and output hash are readable by a view; the output
+//! - **Disputes**: the registry's arbiter names the right digest before the
+//!   dispute window closes, or anyone refunds the payer after it. A new
+//!   arbiter takes over only after the registry's unbonding delay.
+//! - **Results**: status and digest are readable by a view; the output
 //!   itself travels in the `Fulfilled` event and the callback (called with
-//!   capped gas once a request settles), not in storage.
+//!   the gas it was promised when a request ends), not in storage.
 //!
 //! Nothing loops over requests or providers: loops run over the slots of one
 //! request, at most [`contract_kit::fees::MAX_REDUNDANCY`].
@@ -29,6 +34,7 @@
 #![allow(deprecated)]
 extern crate alloc;
 
+mod delivery;
 mod errors;
 mod intake;
 mod policy;
@@ -39,7 +45,7 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256, U64};
 use contract_kit::{
-    events::emit,
+    calls::{self, IInferenceRegistry},
     guard::{Guarded, ReentrancyGuard},
 };
 use stylus_sdk::{
@@ -49,10 +55,12 @@ use stylus_sdk::{
     storage::{StorageAddress, StorageMap, StorageU64},
 };
 
+use crate::delivery::Answer;
+
 pub use errors::*;
 pub use intake::{MAX_OUTPUT_BYTES, MAX_PROMPT_BYTES};
 pub use settlement::IInferenceCallback;
-pub use state::{Lease, Request, Status};
+pub use state::{Lease, Phase, Request, Status};
 
 /// Settings chosen at deployment.
 #[storage]
@@ -61,7 +69,6 @@ pub struct Settings {
     max_deadline: StorageU64,
     callback_gas: StorageU64,
     dispute_window: StorageU64,
-    arbiter: StorageAddress,
 }
 
 /// State of the oracle bridge.
@@ -92,13 +99,17 @@ pub type KeyRef = (Address, U256);
 impl OracleBridge {
     /// Wires the bridge to the credit `ledger` (which must grant it the
     /// spender role), the inference `registry` and the inference `access`
-    /// contract (which must both name it as their bridge), with the lease length, the furthest deadline a request may
-    /// set, the gas a callback gets, the `arbiter` of disputes and how long
-    /// it has to settle one (`dispute_window` seconds).
+    /// contract (which must both name it as their bridge), with the lease
+    /// length (also the commit and the reveal window), the furthest deadline
+    /// a request may set, the gas a callback gets, and how long the
+    /// registry's arbiter has to settle a dispute (`dispute_window` seconds).
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`InvalidParams`] (zero lease or dispute window, or a
-    /// lease longer than the furthest deadline).
+    /// [`ZeroAddress`], [`InvalidParams`] (zero lease or dispute window, a
+    /// lease longer than the furthest deadline, or a registry whose
+    /// unbonding delay is shorter than the longest a provider stays
+    /// slashable here: furthest deadline + reveal window + dispute window,
+    /// review L-7), [`RegistryCallFailed`].
     #[constructor]
     #[allow(clippy::too_many_arguments, reason = "a flat ABI: Solidity has no anonymous tuples")]
     pub fn constructor(
@@ -109,13 +120,20 @@ impl OracleBridge {
         lease_seconds: u64,
         max_deadline: u64,
         callback_gas: u64,
-        arbiter: Address,
         dispute_window: u64,
     ) -> Result<(), Error> {
-        if ledger.is_zero() || registry.is_zero() || access.is_zero() || arbiter.is_zero() {
+        if ledger.is_zero() || registry.is_zero() || access.is_zero() {
             return Err(ZeroAddress {}.into());
         }
         if lease_seconds == 0 || max_deadline < lease_seconds || dispute_window == 0 {
+            return Err(InvalidParams {}.into());
+        }
+        let reply = calls::view(registry, &IInferenceRegistry::unbondDelayCall {})
+            .map_err(|_| RegistryCallFailed {})?;
+        let unbond_delay = calls::uint(&reply).map_err(|_| RegistryCallFailed {})?;
+        let exposed =
+            U256::from(max_deadline) + U256::from(lease_seconds) + U256::from(dispute_window);
+        if unbond_delay < exposed {
             return Err(InvalidParams {}.into());
         }
         self.ledger.set(ledger);
@@ -126,51 +144,24 @@ impl OracleBridge {
         s.max_deadline.set(U64::from(max_deadline));
         s.callback_gas.set(U64::from(callback_gas));
         s.dispute_window.set(U64::from(dispute_window));
-        s.arbiter.set(arbiter);
         Ok(())
-    }
-
-    /// The arbiter hands its role to `arbiter`.
-    ///
-    /// # Errors
-    /// [`NotArbiter`], [`ZeroAddress`].
-    pub fn set_arbiter(&mut self, arbiter: Address) -> Result<(), Error> {
-        self.only_arbiter()?;
-        if arbiter.is_zero() {
-            return Err(ZeroAddress {}.into());
-        }
-        self.settings.arbiter.set(arbiter);
-        emit(ArbiterSet { arbiter });
-        Ok(())
-    }
-
-    /// What a request escrows: the maximum cost for every unit of the
-    /// model's redundancy, at today's prices.
-    ///
-    /// # Errors
-    /// [`QuoteRefused`].
-    pub fn estimate_fee(
-        &self,
-        model: u32,
-        input_tokens: u32,
-        max_output_tokens: u32,
-    ) -> Result<U256, Error> {
-        self.quote(model, input_tokens, max_output_tokens).map(|q| q.escrow)
     }
 
     /// Asks `model` for an answer, charged to `payer`, and returns the
     /// request's id. The prompt is inline (`prompt`, possibly sealed to the
-    /// provider's key when `encrypted`) or given by `prompt_hash` and
+    /// named provider's key when `encrypted`) or given by `prompt_hash` and
     /// `prompt_uri` (UTF-8 bytes: taken as `bytes`, not `string`, because
     /// validating UTF-8 on chain costs 0.8 KB of the 24 KB limit and buys
     /// nothing). `requester_key` is the X25519 key a sealed answer is for;
-    /// `callback` (optional) is called after settlement; `key_collection`
+    /// `callback` (optional) is called when the request ends; `key_collection`
     /// and `key_token` name the key NFT the caller holds when it asks under
-    /// `payer`'s policy.
+    /// `payer`'s policy; `providers` names who may serve it, one per slot
+    /// (empty: any eligible provider; a sealed prompt names its provider).
     ///
     /// # Errors
     /// [`NotAuthorized`], [`QuotaExceeded`], [`ModelNotAllowed`],
-    /// [`AccessCallFailed`], [`QuoteRefused`], [`InvalidSize`], [`InvalidDeadline`],
+    /// [`AccessCallFailed`], [`QuoteRefused`], [`InvalidSize`],
+    /// [`InvalidDeadline`], [`InvalidProviders`], [`SealedRedundancy`],
     /// [`LedgerCallFailed`], [`contract_kit::guard::ReentrantCall`].
     #[allow(clippy::too_many_arguments, reason = "a flat ABI: Solidity has no anonymous tuples")]
     pub fn request(
@@ -188,6 +179,7 @@ impl OracleBridge {
         callback: Address,
         key_collection: Address,
         key_token: U256,
+        providers: Vec<Address>,
     ) -> Result<u64, Error> {
         let ask = intake::Ask {
             model,
@@ -199,28 +191,51 @@ impl OracleBridge {
             prompt,
             prompt_ref: (prompt_hash, prompt_uri),
             sealed: (encrypted, requester_key),
+            providers,
         };
         self.guarded(|s| s.open_request(msg::sender(), ask, block::timestamp()))
     }
 
-    /// A bonded provider serving the model claims a lease on a free slot of
-    /// request `id` and returns the slot.
+    /// A provider claims a lease on a free slot of request `id` (its own
+    /// slot, when the request names providers) and returns the slot. The
+    /// registry reserves the lease's collateral from its free bond.
     ///
     /// # Errors
-    /// [`RequestClosed`], [`DeadlinePassed`], [`ProviderIneligible`],
-    /// [`NoFreeSlot`], [`RegistryCallFailed`].
+    /// [`RequestClosed`], [`DeadlinePassed`] (or the commit window closed),
+    /// [`ProviderIneligible`] (also the payer itself), [`NoFreeSlot`],
+    /// [`RegistryCallFailed`], [`contract_kit::guard::ReentrantCall`].
     pub fn claim(&mut self, id: u64) -> Result<u8, Error> {
-        self.claim_slot(msg::sender(), id, block::timestamp())
+        self.guarded(|s| s.claim_slot(msg::sender(), id, block::timestamp()))
     }
 
-    /// The leaseholder of `slot` delivers its result: the output inline (its
-    /// hash is computed here) or `output_hash` with `output_uri` (UTF-8
-    /// bytes), and the token counts. Settles the request once every slot
-    /// agrees.
+    /// The leaseholder hands back its lease on `slot` of request `id` before
+    /// it expires (and before committing) for the abandon penalty; the slot
+    /// reopens at once.
     ///
     /// # Errors
-    /// [`RequestClosed`], [`DeadlinePassed`], [`NoLease`], [`InvalidSize`],
-    /// [`LedgerCallFailed`], [`contract_kit::guard::ReentrantCall`].
+    /// [`RequestClosed`], [`NoLease`], [`WrongPhase`], [`RegistryCallFailed`],
+    /// [`contract_kit::guard::ReentrantCall`].
+    pub fn abandon(&mut self, id: u64, slot: u8) -> Result<(), Error> {
+        self.guarded(|s| s.abandon_slot(msg::sender(), (id, slot), block::timestamp()))
+    }
+
+    /// The leaseholder of `slot` delivers its answer: the output inline
+    /// (its digest is computed here) or `output_hash` with `output_uri`
+    /// (UTF-8 bytes), and the token counts; for a sealed prompt
+    /// `output_hash` may give the plaintext answer's digest. With
+    /// redundancy 1 the request settles at once (`salt` is ignored): the
+    /// provider is paid its exact cost, the rest refunded. With redundancy
+    /// k >= 2 this reveals the committed answer with the commitment's
+    /// `salt`, within one lease length of reveals opening; the last reveal
+    /// tallies: a strict majority of equal digests settles (its providers
+    /// paid, the others slashed), a split goes to the arbiter.
+    ///
+    /// # Errors
+    /// [`RequestClosed`], [`NoLease`], [`WrongPhase`] (not leased with
+    /// redundancy 1, not committed or reveals not open with more),
+    /// [`DeadlinePassed`], [`InvalidSize`], [`CommitmentMismatch`],
+    /// [`LedgerCallFailed`], [`RegistryCallFailed`], [`CallbackGasTooLow`],
+    /// [`contract_kit::guard::ReentrantCall`].
     #[allow(
         clippy::too_many_arguments,
         clippy::needless_pass_by_value,
@@ -235,39 +250,53 @@ impl OracleBridge {
         output_uri: Bytes,
         input_tokens: u32,
         output_tokens: u32,
+        salt: B256,
     ) -> Result<(), Error> {
-        let output_ref = (output_hash, output_uri);
-        let tokens = (input_tokens, output_tokens);
-        let provider = msg::sender();
-        let now = block::timestamp();
-        let hash =
-            self.guarded(|s| s.deliver(provider, (id, slot), &output, output_ref, tokens, now))?;
-        if let Some(hash) = hash {
-            self.call_back(id, hash, &output);
-        }
-        Ok(())
+        let answer = Answer {
+            output: &output,
+            output_hash,
+            output_uri,
+            tokens: (input_tokens, output_tokens),
+        };
+        let (provider, now) = (msg::sender(), block::timestamp());
+        let (own, paid) = self.guarded(|s| s.deliver(provider, (id, slot), answer, salt, now))?;
+        // The callback gets the output when it is the agreed one.
+        let output: &[u8] = if paid == Some(own) { &output } else { &[] };
+        self.call_back(id, paid.unwrap_or_default(), output)
+    }
+
+    /// Redundancy k >= 2: the leaseholder of `slot` commits to
+    /// `keccak256(digest ‖ provider ‖ salt)` (see [`contract_kit::market::commitment`])
+    /// before its lease expires, then reveals with `fulfil`. Reveals open
+    /// once every slot has committed or one lease length after the first
+    /// commitment.
+    ///
+    /// # Errors
+    /// [`RequestClosed`], [`NoLease`], [`WrongPhase`].
+    pub fn commit(&mut self, id: u64, slot: u8, commitment: B256) -> Result<(), Error> {
+        // No call leaves the bridge here, so no guard is needed.
+        self.commit_slot(msg::sender(), (id, slot), commitment, block::timestamp())
     }
 
     /// The arbiter settles disputed request `id` on `output_hash`: the
-    /// providers that delivered it are paid, the others slashed to the
-    /// payer, the rest refunded. A hash nobody delivered refunds the payer
-    /// in full and slashes every provider. Returns the final status.
+    /// providers that revealed it are paid, every other holder slashed, the
+    /// rest refunded. A digest nobody revealed refunds the payer in full and
+    /// slashes every holder. Returns the final status.
     ///
     /// # Errors
     /// [`NotArbiter`], [`NotDisputed`], [`DeadlinePassed`] (the dispute
     /// window closed), [`LedgerCallFailed`], [`RegistryCallFailed`],
-    /// [`contract_kit::guard::ReentrantCall`].
+    /// [`CallbackGasTooLow`], [`contract_kit::guard::ReentrantCall`].
     pub fn resolve(&mut self, id: u64, output_hash: B256) -> Result<u8, Error> {
         self.only_arbiter()?;
-        let settled = self.guarded(|s| s.arbitrate(id, output_hash, block::timestamp()))?;
-        if settled {
-            self.call_back(id, output_hash, &[]);
-        }
+        let paid = self.guarded(|s| s.arbitrate(id, output_hash, block::timestamp()))?;
+        self.call_back(id, if paid { output_hash } else { B256::ZERO }, &[])?;
         Ok(self.requests.get(id).status.get().to())
     }
 
-    /// Anyone frees a slot whose lease ran out without a result; the
-    /// registry slashes part of the provider's bond to the payer.
+    /// Anyone frees a slot whose lease ran out without an answer (or a
+    /// commitment); the registry slashes the lease's collateral to the
+    /// treasury.
     ///
     /// # Errors
     /// [`RequestClosed`], [`NoLease`], [`LeaseActive`], [`RegistryCallFailed`],
@@ -276,29 +305,36 @@ impl OracleBridge {
         self.guarded(|s| s.reopen_slot((id, slot), block::timestamp()))
     }
 
-    /// Anyone ends a request whose deadline passed unfulfilled, or whose
-    /// dispute window closed unresolved; the payer gets the escrow back.
-    /// Returns the refund.
+    /// Anyone ends request `id` once its time is up: after the deadline
+    /// (nothing committed), after the reveal window (commitments made: the
+    /// revealed answers are tallied), or after an unresolved dispute's
+    /// window. Leases held without an answer are slashed. Returns the digest
+    /// paid (zero when the payer got everything back or the request went to
+    /// the arbiter).
     ///
     /// # Errors
     /// [`RequestClosed`], [`DeadlineNotReached`], [`LedgerCallFailed`],
+    /// [`RegistryCallFailed`], [`CallbackGasTooLow`],
     /// [`contract_kit::guard::ReentrantCall`].
-    pub fn refund(&mut self, id: u64) -> Result<U256, Error> {
-        self.guarded(|s| s.expire(id, block::timestamp()))
+    pub fn refund(&mut self, id: u64) -> Result<B256, Error> {
+        let paid = self.guarded(|s| s.expire(id, block::timestamp()))?;
+        self.call_back(id, paid, &[])?;
+        Ok(paid)
     }
 
     /// Request `id`: payer, model, status (0 none, 1 open, 2 settled, 3
-    /// refunded, 4 disputed), deadline, ledger escrow id, results in, and
-    /// the first result's hash (the agreed one once settled).
+    /// refunded, 4 disputed), deadline, redundancy, answers delivered, and
+    /// the agreed digest once settled. When reveals open and when a
+    /// dispute's window closes are in the `Committed` and `Disputed` events.
     ///
-    /// Returns: payer, model, status, deadline, escrow, results, outputHash
-    pub fn request_of(&self, id: u64) -> (Address, u32, u8, u64, u64, u8, B256) {
+    /// Returns: payer, model, status, deadline, redundancy, results, outputHash
+    pub fn request_of(&self, id: u64) -> (Address, u32, u8, u64, u8, u8, B256) {
         self.request_view(id)
     }
 
-    /// The result of request `id`: status and output hash (settled: the
-    /// agreed one; its text is in the `Fulfilled` events of request `id`
-    /// that carry this hash, when delivered inline).
+    /// The result of request `id`: status and agreed digest (its text is in
+    /// the `Fulfilled` events of request `id` that carry this digest, when
+    /// delivered inline).
     ///
     /// Returns: status, outputHash
     pub fn result(&self, id: u64) -> (u8, B256) {
@@ -306,17 +342,13 @@ impl OracleBridge {
         (r.status.get().to(), r.output_hash.get())
     }
 
-    /// Slot `slot` of request `id`: provider, lease end, whether it
-    /// delivered, and the hash it delivered.
+    /// Slot `slot` of request `id`: provider (or the named one), lease end,
+    /// phase (0 free, 1 named, 2 leased, 3 committed, 4 revealed), and the
+    /// commitment or revealed digest.
     ///
-    /// Returns: provider, expires, delivered, outputHash
-    pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, bool, B256) {
+    /// Returns: provider, expires, phase, hash
+    pub fn lease_of(&self, id: u64, slot: u8) -> (Address, u64, u8, B256) {
         self.lease_view(id, slot)
-    }
-
-    /// When request `id`'s dispute window closes (zero unless disputed).
-    pub fn dispute_end(&self, id: u64) -> u64 {
-        self.requests.get(id).dispute_end.get().to()
     }
 
     /// The credit ledger, the inference registry and the access contract.
@@ -327,25 +359,28 @@ impl OracleBridge {
     }
 
     /// Lease length, furthest deadline, callback gas and dispute window (all
-    /// seconds but the gas), and the arbiter.
+    /// seconds but the gas). The arbiter is the registry's.
     ///
-    /// Returns: leaseSeconds, maxDeadlineSeconds, callbackGas, disputeWindow, arbiter
-    pub fn settings(&self) -> (u64, u64, u64, u64, Address) {
+    /// Returns: leaseSeconds, maxDeadlineSeconds, callbackGas, disputeWindow
+    pub fn settings(&self) -> (u64, u64, u64, u64) {
         let s = &self.settings;
         (
             s.lease_seconds.get().to(),
             s.max_deadline.get().to(),
             s.callback_gas.get().to(),
             s.dispute_window.get().to(),
-            s.arbiter.get(),
         )
     }
 }
 
 impl OracleBridge {
+    /// The arbiter is the registry's, so that both contracts answer to one
+    /// and its change waits the same delay as a bridge change.
     fn only_arbiter(&self) -> Result<(), Error> {
         let caller = msg::sender();
-        if caller == self.settings.arbiter.get() {
+        let reply = calls::view(self.registry.get(), &IInferenceRegistry::arbiterCall {})
+            .map_err(|_| RegistryCallFailed {})?;
+        if calls::address(&reply) == Ok(caller) {
             Ok(())
         } else {
             Err(NotArbiter { caller }.into())

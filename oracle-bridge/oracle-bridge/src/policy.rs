@@ -3,7 +3,6 @@
 //! under a policy, and gives back what the request did not spend.
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolCall;
 use contract_kit::calls::{self, verdict, IInferenceAccess};
 
 use crate::{
@@ -31,16 +30,17 @@ impl OracleBridge {
         let call =
             IInferenceAccess::authorizeCall { caller, payer, model, collection, token, amount };
         let reply = calls::send(self.access.get(), &call).map_err(|_| AccessCallFailed {})?;
-        let answer = IInferenceAccess::authorizeCall::abi_decode_returns(&reply, true)
-            .map_err(|_| AccessCallFailed {})?;
-        match answer.verdict {
+        let field = |i| calls::word(&reply, i).map_err(|_| AccessCallFailed {});
+        let (verdict, left, record, period) = (field(0)?, field(1)?, field(2)?, field(3)?);
+        if verdict > U256::from(u8::MAX) || period > U256::from(u64::MAX) {
+            return Err(AccessCallFailed {}.into());
+        }
+        match verdict.saturating_to::<u8>() {
             verdict::ALLOWED => {
-                Ok((!answer.record.is_zero()).then_some((answer.record, answer.period)))
+                Ok((!record.is_zero()).then(|| (B256::from(record), period.saturating_to())))
             }
             verdict::MODEL_NOT_ALLOWED => Err(ModelNotAllowed { model }.into()),
-            verdict::QUOTA_EXCEEDED => {
-                Err(QuotaExceeded { left: answer.left, needed: amount }.into())
-            }
+            verdict::QUOTA_EXCEEDED => Err(QuotaExceeded { left, needed: amount }.into()),
             _ => Err(NotAuthorized { caller, payer }.into()),
         }
     }

@@ -13,6 +13,7 @@
 
 use crate::common::{self, Config, Env, ETH};
 use alloy_primitives::{keccak256, Address, B256, U256};
+use contract_kit::market::commitment;
 use inference_access::InferenceAccess;
 use inference_registry::InferenceRegistry;
 use key_nft::KeyNft;
@@ -25,33 +26,44 @@ use oracle_bridge::{
 use proptest::prelude::*;
 
 /// motsu's fixed block time.
-const NOW: u64 = 1_735_689_600;
+pub(crate) const NOW: u64 = 1_735_689_600;
 /// Credits per input and per output token.
-const PRICE: (u64, u64) = (1, 2);
-const BOND: u64 = 1_000;
-const SLASH_BPS: u64 = 1_000;
-const DISPUTE_WINDOW: u64 = 3_600;
+pub(crate) const PRICE: (u64, u64) = (1, 2);
+pub(crate) const BOND: u64 = 1_000;
+/// The minimum free bond to take work.
+pub(crate) const MIN_BOND: u64 = 100;
+/// A lease reserves twice its slot's maximum cost...
+pub(crate) const COLLATERAL_BPS: u64 = 20_000;
+/// ...and handing it back costs a tenth of that.
+pub(crate) const ABANDON_BPS: u64 = 1_000;
+/// Longer than the furthest deadline plus the reveal and dispute windows.
+pub(crate) const UNBOND_DELAY: u64 = 7 * 86_400;
+pub(crate) const LEASE: u64 = 600;
+pub(crate) const DISPUTE_WINDOW: u64 = 3_600;
 /// Declared input tokens and the most output tokens of every request here.
-const TOKENS: (u32, u32) = (10, 20);
+pub(crate) const TOKENS: (u32, u32) = (10, 20);
 /// What one provider's work may cost at most: 10 × 1 + 20 × 2.
-const MAX_COST: u64 = 50;
+pub(crate) const MAX_COST: u64 = 50;
+/// The collateral a lease reserves: 2 × `MAX_COST`.
+pub(crate) const COLLATERAL: u64 = 100;
 
 /// The bridge and everything it calls.
-struct Market {
-    env: Env,
-    registry: Contract<InferenceRegistry>,
-    access: Contract<InferenceAccess>,
-    bridge: Contract<OracleBridge>,
-    keys: Contract<KeyNft>,
-    admin: Address,
-    arbiter: Address,
-    payer: Address,
+pub(crate) struct Market {
+    pub(crate) env: Env,
+    pub(crate) registry: Contract<InferenceRegistry>,
+    pub(crate) access: Contract<InferenceAccess>,
+    pub(crate) bridge: Contract<OracleBridge>,
+    pub(crate) keys: Contract<KeyNft>,
+    pub(crate) admin: Address,
+    pub(crate) arbiter: Address,
+    pub(crate) payer: Address,
+    pub(crate) treasury: Address,
 }
 
 impl Market {
     /// Deploys and wires everything, with one model of redundancy `k`
     /// (model id 1), and tops the payer up with `credits` (none when zero).
-    fn deploy(k: u8, credits: u64) -> Self {
+    pub(crate) fn deploy(k: u8, credits: u64) -> Self {
         let env = Env::deploy(&Config::default());
         let m = Self {
             registry: Contract::new(),
@@ -61,12 +73,22 @@ impl Market {
             admin: env.owner,
             arbiter: common::tag("arbiter"),
             payer: common::tag("payer"),
+            treasury: common::tag("treasury"),
             env,
         };
         let (admin, asset) = (m.admin, m.env.asset.address());
         m.registry
             .sender(admin)
-            .constructor(asset, admin, 3_600, SLASH_BPS, U256::from(100))
+            .constructor(
+                asset,
+                admin,
+                m.arbiter,
+                m.treasury,
+                UNBOND_DELAY,
+                COLLATERAL_BPS,
+                ABANDON_BPS,
+                U256::from(MIN_BOND),
+            )
             .motsu_unwrap();
         m.access.sender(admin).constructor(admin).motsu_unwrap();
         m.bridge
@@ -75,10 +97,9 @@ impl Market {
                 m.env.ledger.address(),
                 m.registry.address(),
                 m.access.address(),
-                600,
+                LEASE,
                 86_400,
                 100_000,
-                m.arbiter,
                 DISPUTE_WINDOW,
             )
             .motsu_unwrap();
@@ -112,7 +133,7 @@ impl Market {
     }
 
     /// A bonded provider serving model 1.
-    fn provider(&self, name: &str) -> Address {
+    pub(crate) fn provider(&self, name: &str) -> Address {
         let p = common::tag(name);
         self.env.asset.sender(p).mint(p, U256::from(BOND)).motsu_unwrap();
         self.env.asset.sender(p).approve(self.registry.address(), U256::MAX).motsu_unwrap();
@@ -127,7 +148,17 @@ impl Market {
 
     /// `caller` asks model 1 on the payer's credits, holding `key` (zero:
     /// none).
-    fn ask(&self, caller: Address, key: (Address, U256)) -> Result<u64, Error> {
+    pub(crate) fn ask(&self, caller: Address, key: (Address, U256)) -> Result<u64, Error> {
+        self.ask_of(caller, key, Vec::new())
+    }
+
+    /// `caller` asks model 1, naming `providers` (empty: anyone).
+    pub(crate) fn ask_of(
+        &self,
+        caller: Address,
+        key: (Address, U256),
+        providers: Vec<Address>,
+    ) -> Result<u64, Error> {
         self.bridge.sender(caller).request(
             1,
             self.payer,
@@ -142,12 +173,19 @@ impl Market {
             Address::ZERO,
             key.0,
             key.1,
+            providers,
         )
     }
 
     /// `provider` claims a slot of `id` and delivers `output` with `out`
-    /// output tokens.
-    fn serve(&self, provider: Address, id: u64, output: &[u8], out: u32) -> Result<(), Error> {
+    /// output tokens (redundancy 1).
+    pub(crate) fn serve(
+        &self,
+        provider: Address,
+        id: u64,
+        output: &[u8],
+        out: u32,
+    ) -> Result<(), Error> {
         let slot = self.bridge.sender(provider).claim(id)?;
         self.bridge.sender(provider).fulfil(
             id,
@@ -157,32 +195,92 @@ impl Market {
             Vec::new().into(),
             TOKENS.0,
             out,
+            B256::ZERO,
         )
     }
 
-    fn spendable(&self, who: Address) -> U256 {
+    /// `provider` claims a slot of `id` and commits to `output` (redundancy
+    /// 2 or more); returns the slot.
+    pub(crate) fn commit(&self, provider: Address, id: u64, output: &[u8]) -> Result<u8, Error> {
+        let slot = self.bridge.sender(provider).claim(id)?;
+        let hidden = commitment(keccak256(output), provider, salt(provider));
+        self.bridge.sender(provider).commit(id, slot, hidden)?;
+        Ok(slot)
+    }
+
+    /// `provider` reveals `output` with `out` output tokens on `slot`.
+    pub(crate) fn reveal(
+        &self,
+        provider: Address,
+        (id, slot): (u64, u8),
+        output: &[u8],
+        out: u32,
+    ) -> Result<(), Error> {
+        self.bridge.sender(provider).fulfil(
+            id,
+            slot,
+            output.to_vec().into(),
+            B256::ZERO,
+            Vec::new().into(),
+            TOKENS.0,
+            out,
+            salt(provider),
+        )
+    }
+
+    /// Every provider in `answers` claims and commits, then every one
+    /// reveals (reveals open once all slots committed).
+    pub(crate) fn answer_all(
+        &self,
+        id: u64,
+        answers: &[(Address, &[u8], u32)],
+    ) -> Result<(), Error> {
+        let mut slots = Vec::new();
+        for (provider, output, _) in answers {
+            slots.push(self.commit(*provider, id, output)?);
+        }
+        for ((provider, output, out), slot) in answers.iter().zip(slots) {
+            self.reveal(*provider, (id, slot), output, *out)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn asset_of(&self, who: Address) -> U256 {
+        self.env.asset.sender(who).balance_of(who)
+    }
+
+    pub(crate) fn locked(&self, who: Address) -> U256 {
+        self.registry.sender(who).provider(who).1
+    }
+
+    pub(crate) fn spendable(&self, who: Address) -> U256 {
         self.env.ledger.sender(who).spendable_of(who)
     }
 
-    fn earned(&self, who: Address) -> U256 {
+    pub(crate) fn earned(&self, who: Address) -> U256 {
         self.env.ledger.sender(who).earned_of(who)
     }
 
-    fn bond(&self, who: Address) -> U256 {
+    pub(crate) fn bond(&self, who: Address) -> U256 {
         self.registry.sender(who).provider(who).0
     }
 
-    fn status(&self, id: u64) -> u8 {
+    pub(crate) fn status(&self, id: u64) -> u8 {
         self.bridge.sender(self.admin).result(id).0
     }
 
-    fn escrowed(&self) -> U256 {
+    pub(crate) fn escrowed(&self) -> U256 {
         self.env.ledger.sender(self.admin).total_escrowed()
     }
 }
 
+/// The salt `provider` commits with.
+pub(crate) fn salt(provider: Address) -> B256 {
+    keccak256(provider)
+}
+
 /// What `provider` is paid for `out` output tokens.
-fn cost(out: u32) -> U256 {
+pub(crate) fn cost(out: u32) -> U256 {
     U256::from(u64::from(TOKENS.0) * PRICE.0 + u64::from(out) * PRICE.1)
 }
 
@@ -213,13 +311,7 @@ fn deposit_harvest_request_claim_fulfil_settle_and_redeem() {
     let refunded = U256::from(MAX_COST) - cost(7);
     assert_eq!(m.spendable(m.payer), credits - cost(7));
     assert_eq!(m.escrowed(), U256::ZERO);
-    assert!(m.bridge.emitted(&Ended {
-        id,
-        status: 2,
-        outputHash: hash,
-        costPerProvider: cost(7),
-        refunded,
-    }));
+    assert!(m.bridge.emitted(&Ended { id, status: 2, outputHash: hash, paid: cost(7), refunded }));
 
     // The provider cashes its credits out in the asset.
     m.env.ledger.sender(worker).redeem(cost(7), worker).motsu_unwrap();
@@ -299,32 +391,35 @@ fn disagreeing_results_wait_for_the_arbiter() {
     let m = Market::deploy(2, 1_000);
     let [honest, liar] = [m.provider("honest"), m.provider("liar")];
     let id = m.ask(m.payer, (Address::ZERO, U256::ZERO)).motsu_unwrap();
-    m.serve(honest, id, b"Paris", 6).motsu_unwrap();
-    m.serve(liar, id, b"Lyon", 6).motsu_unwrap();
+    m.answer_all(id, &[(honest, b"Paris", 6), (liar, b"Lyon", 6)]).motsu_unwrap();
 
     // Held, not ended: nobody paid, nothing refunded yet.
     assert_eq!(m.status(id), 4);
     assert!(m.bridge.emitted(&Disputed { id, windowEnds: NOW + DISPUTE_WINDOW }));
     assert_eq!(m.escrowed(), U256::from(2 * MAX_COST));
-    assert_eq!(m.bridge.sender(m.admin).dispute_end(id), NOW + DISPUTE_WINDOW);
+    let (payer, model, status, deadline, k, results, digest) =
+        m.bridge.sender(m.admin).request_of(id);
+    assert_eq!((payer, model, status, deadline, k, results), (m.payer, 1, 4, NOW + 3_600, 2, 2));
+    assert_eq!(digest, B256::ZERO, "no agreed answer yet");
     let lease = m.bridge.sender(m.admin).lease_of(id, 1);
-    assert_eq!((lease.0, lease.2, lease.3), (liar, true, keccak256(b"Lyon")));
+    assert_eq!((lease.0, lease.2, lease.3), (liar, 4, keccak256(b"Lyon")));
 
     // Only the arbiter rules; refunds wait for the window to close.
     let err = m.bridge.sender(honest).resolve(id, keccak256(b"Paris")).motsu_unwrap_err();
     assert!(matches!(err, Error::NotArbiter(NotArbiter { caller }) if caller == honest));
     assert!(matches!(m.bridge.sender(honest).refund(id), Err(Error::DeadlineNotReached(_))));
-    assert!(matches!(m.serve(m.provider("late"), id, b"Paris", 6), Err(Error::RequestClosed(_))));
+    assert!(matches!(m.commit(m.provider("late"), id, b"Paris"), Err(Error::RequestClosed(_))));
 
-    let payer_asset = m.env.asset.sender(m.payer).balance_of(m.payer);
+    let payer_asset = m.asset_of(m.payer);
     assert_eq!(m.bridge.sender(m.arbiter).resolve(id, keccak256(b"Paris")).motsu_unwrap(), 2);
     assert_eq!(m.bridge.sender(m.admin).result(id), (2, keccak256(b"Paris")));
     assert_eq!(m.earned(honest), cost(6), "the provider that was right is paid");
     assert_eq!(m.earned(liar), U256::ZERO, "the other is not");
-    let slash = U256::from(BOND * SLASH_BPS / 10_000);
-    assert_eq!(m.bond(liar), U256::from(BOND) - slash, "and is slashed");
+    assert_eq!(m.bond(liar), U256::from(BOND - COLLATERAL), "and loses its lease's collateral");
     assert_eq!(m.bond(honest), U256::from(BOND));
-    assert_eq!(m.env.asset.sender(m.payer).balance_of(m.payer), payer_asset + slash);
+    assert_eq!((m.locked(honest), m.locked(liar)), (U256::ZERO, U256::ZERO));
+    assert_eq!(m.asset_of(m.treasury), U256::from(COLLATERAL), "to the treasury");
+    assert_eq!(m.asset_of(m.payer), payer_asset, "the payer gains nothing from a slash");
     assert_eq!(m.spendable(m.payer), U256::from(1_000) - cost(6), "the rest came back");
     assert_eq!(m.escrowed(), U256::ZERO);
 
@@ -340,18 +435,18 @@ fn a_ruling_on_an_output_nobody_gave_refunds_and_slashes_all() {
     let m = Market::deploy(2, 1_000);
     let [a, b] = [m.provider("a"), m.provider("b")];
     let id = m.ask(m.payer, (Address::ZERO, U256::ZERO)).motsu_unwrap();
-    m.serve(a, id, b"Paris", 6).motsu_unwrap();
-    m.serve(b, id, b"Lyon", 6).motsu_unwrap();
+    m.answer_all(id, &[(a, b"Paris", 6), (b, b"Lyon", 6)]).motsu_unwrap();
     assert_eq!(m.bridge.sender(m.arbiter).resolve(id, keccak256(b"Rome")).motsu_unwrap(), 3);
     assert_eq!(m.spendable(m.payer), U256::from(1_000));
-    let slashed = U256::from(BOND - BOND * SLASH_BPS / 10_000);
+    let slashed = U256::from(BOND - COLLATERAL);
     assert_eq!((m.bond(a), m.bond(b)), (slashed, slashed));
     assert_eq!((m.earned(a), m.earned(b)), (U256::ZERO, U256::ZERO));
+    assert_eq!(m.asset_of(m.treasury), U256::from(2 * COLLATERAL));
     assert!(m.bridge.emitted(&Ended {
         id,
         status: 3,
         outputHash: B256::ZERO,
-        costPerProvider: U256::ZERO,
+        paid: U256::ZERO,
         refunded: U256::from(2 * MAX_COST),
     }));
 }
@@ -363,7 +458,16 @@ fn bad_deliveries_are_refused_and_move_nothing() {
     let [worker, intruder] = [m.provider("worker"), m.provider("intruder")];
     let id = m.ask(m.payer, (Address::ZERO, U256::ZERO)).motsu_unwrap();
     let deliver = |who: Address, output: Vec<u8>| {
-        m.bridge.sender(who).fulfil(id, 0, output.into(), B256::ZERO, Vec::new().into(), 10, 5)
+        m.bridge.sender(who).fulfil(
+            id,
+            0,
+            output.into(),
+            B256::ZERO,
+            Vec::new().into(),
+            10,
+            5,
+            B256::ZERO,
+        )
     };
     // No lease yet.
     assert!(matches!(
@@ -428,8 +532,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
     /// Over any history, credits are conserved (payer + providers + escrow
-    /// never change in sum), each escrow ends at most once, a provider is
-    /// never paid more than its work's maximum, and the ledger stays backed.
+    /// never change in sum), bonds are conserved (bonds + treasury), each
+    /// escrow ends at most once, a provider is never paid more than its
+    /// work's maximum, an honest provider loses collateral only to a wrong
+    /// ruling, collateral stays reserved exactly while a request is held,
+    /// the payer never profits from a slash, and the ledger stays backed.
     #[test]
     fn escrows_end_once_and_credits_are_conserved(steps in prop::collection::vec(step(), 1..14)) {
         let _serial = common::serial();
@@ -438,13 +545,17 @@ proptest! {
         let total = || m.spendable(m.payer) + m.earned(a) + m.earned(b) + m.escrowed();
         let start = total();
         let (mut open, mut disputed, mut ended) = (Vec::new(), Vec::new(), Vec::new());
+        let payer_asset = m.asset_of(m.payer);
+        // A always answers "Paris"; it loses collateral only when the
+        // arbiter rules against it.
+        let mut against_a = 0u64;
         for step in steps {
             match step {
                 Step::Ask => open.push(m.ask(m.payer, (Address::ZERO, U256::ZERO)).motsu_unwrap()),
                 Step::Serve { n, agree, out } if !open.is_empty() => {
                     let id = open.remove(n % open.len());
-                    m.serve(a, id, b"Paris", out.0).motsu_unwrap();
-                    m.serve(b, id, if agree { b"Paris" } else { b"Lyon!" }, out.1).motsu_unwrap();
+                    let other: &[u8] = if agree { b"Paris" } else { b"Lyon!" };
+                    m.answer_all(id, &[(a, b"Paris", out.0), (b, other, out.1)]).motsu_unwrap();
                     if agree { ended.push(id) } else { disputed.push(id) }
                 }
                 Step::Rule { n, pick } if !disputed.is_empty() => {
@@ -452,6 +563,7 @@ proptest! {
                     let hash = keccak256([&b"Paris"[..], b"Lyon!", b"Rome!"][usize::from(pick)]);
                     m.bridge.sender(m.arbiter).resolve(id, hash).motsu_unwrap();
                     ended.push(id);
+                    against_a += u64::from(pick != 0);
                 }
                 _ => {}
             }
@@ -467,6 +579,13 @@ proptest! {
             let held = (open.len() + disputed.len()) as u64 * 2 * MAX_COST;
             prop_assert_eq!(m.escrowed(), U256::from(held));
             prop_assert!(m.earned(a) <= U256::from(ended.len() as u64 * MAX_COST));
+            prop_assert_eq!(m.bond(a), U256::from(BOND - against_a * COLLATERAL));
+            // Bonds are conserved (what leaves them is in the treasury), and
+            // the payer never gains asset from a slash.
+            prop_assert_eq!(m.bond(a) + m.bond(b) + m.asset_of(m.treasury), U256::from(2 * BOND));
+            prop_assert_eq!(m.asset_of(m.payer), payer_asset);
+            let reserved = disputed.len() as u64 * COLLATERAL;
+            prop_assert_eq!(m.locked(a), U256::from(reserved));
             m.env.assert_backed();
         }
     }

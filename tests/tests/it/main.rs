@@ -12,5 +12,6 @@ mod bridge;
 mod common;
 mod flow;
 mod ledger;
+mod market_findings;
 mod properties;
 mod running_example;
