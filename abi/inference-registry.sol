@@ -9,6 +9,10 @@ pragma solidity ^0.8.23;
 interface IInferenceRegistry  {
     function setBridge(address bridge) external;
 
+    function setArbiter(address arbiter) external;
+
+    function arbiter() external view returns (address);
+
     function transferAdmin(address admin) external;
 
     function registerModel(bytes32 name, bytes32 weightsHash, string calldata weightsUri, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy) external returns (uint32);
@@ -17,7 +21,7 @@ interface IInferenceRegistry  {
 
     function model(uint32 model) external view returns (bytes32 name, bytes32 weightsHash, uint256 priceIn, uint256 priceOut, uint32 maxInputTokens, uint32 maxOutputTokens, uint8 redundancy, bool active);
 
-    function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy);
+    function quote(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256 priceIn, uint256 priceOut, uint8 redundancy, uint256 escrow);
 
     function registerProvider(uint256 bond, bytes32 key, string calldata endpoint) external;
 
@@ -33,11 +37,19 @@ interface IInferenceRegistry  {
 
     function setProviderPaused(address provider, bool paused) external;
 
-    function provider(address provider) external view returns (uint256 bond, uint256 unbonding, uint64 unbondsAt, bytes32 key, bool paused);
+    function provider(address provider) external view returns (uint256 bond, uint256 locked, uint256 unbonding, uint64 unbondsAt, bytes32 key, bool paused);
 
     function isEligible(address provider, uint32 model) external view returns (bool);
 
-    function slash(address provider, address payer, uint64 id) external returns (uint256);
+    function lock(address provider, uint32 model, uint256 cost) external returns (bool);
+
+    function unlock(address provider, uint256 cost, uint8 outcome, uint64 id) external returns (uint256);
+
+    function unbondDelay() external view returns (uint64);
+
+    function settings() external view returns (address treasury, uint64 unbondDelay, uint64 collateralBps, uint64 abandonBps, uint256 minBond);
+
+    function pendingBridge() external view returns (address bridge, uint64 eta);
 
     function wiring() external view returns (address asset, address bridge, address admin);
 
@@ -67,6 +79,8 @@ interface IInferenceRegistry  {
 
     error InvalidParams();
 
+    error NotArbiter(address caller);
+
     error ReentrantCall();
 }
 
@@ -74,9 +88,11 @@ interface IInferenceRegistryExtras {
     event ModelRegistered(uint32 indexed model, bytes32 name, bytes32 weightsHash, string weightsUri);
     event ModelUpdated(uint32 indexed model, uint256 priceIn, uint256 priceOut, uint32 maxIn, uint32 maxOut, uint8 redundancy, bool active);
     event ProviderRegistered(address indexed provider, bytes32 key, string endpoint);
+    event ProviderKeySet(address indexed provider, bytes32 key);
     event ProviderServing(address indexed provider, uint32 indexed model, bool serving);
     event ProviderPaused(address indexed provider, bool paused);
-    event BondChanged(address indexed provider, uint256 bond, uint256 unbonding, uint64 unbondAt);
-    event Slashed(address indexed provider, uint64 indexed id, address indexed payer, uint256 amount);
+    event BondChanged(address indexed provider, uint256 bond, uint256 locked, uint256 unbonding, uint64 unbondAt);
+    event Slashed(address indexed provider, uint64 indexed id, uint8 outcome, uint256 amount);
     event BridgeSet(address bridge);
+    event ArbiterSet(address indexed arbiter);
 }

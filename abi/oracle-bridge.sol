@@ -7,33 +7,31 @@
 pragma solidity ^0.8.23;
 
 interface IOracleBridge  {
-    function setArbiter(address arbiter) external;
-
-    function estimateFee(uint32 model, uint32 inputTokens, uint32 maxOutputTokens) external view returns (uint256);
-
-    function request(uint32 model, address payer, bytes calldata prompt, bytes32 promptHash, bytes calldata promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken) external returns (uint64);
+    function request(uint32 model, address payer, bytes calldata prompt, bytes32 promptHash, bytes calldata promptUri, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, bool encrypted, bytes32 requesterKey, address callback, address keyCollection, uint256 keyToken, address[] memory providers) external returns (uint64);
 
     function claim(uint64 id) external returns (uint8);
 
-    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 outputHash, bytes calldata outputUri, uint32 inputTokens, uint32 outputTokens) external;
+    function abandon(uint64 id, uint8 slot) external;
+
+    function fulfil(uint64 id, uint8 slot, bytes calldata output, bytes32 outputHash, bytes calldata outputUri, uint32 inputTokens, uint32 outputTokens, bytes32 salt) external;
+
+    function commit(uint64 id, uint8 slot, bytes32 commitment) external;
 
     function resolve(uint64 id, bytes32 outputHash) external returns (uint8);
 
     function reopen(uint64 id, uint8 slot) external;
 
-    function refund(uint64 id) external returns (uint256);
+    function refund(uint64 id) external returns (bytes32);
 
-    function requestOf(uint64 id) external view returns (address payer, uint32 model, uint8 status, uint64 deadline, uint64 escrow, uint8 results, bytes32 outputHash);
+    function requestOf(uint64 id) external view returns (address payer, uint32 model, uint8 status, uint64 deadline, uint8 redundancy, uint8 results, bytes32 outputHash);
 
     function result(uint64 id) external view returns (uint8 status, bytes32 outputHash);
 
-    function leaseOf(uint64 id, uint8 slot) external view returns (address provider, uint64 expires, bool delivered, bytes32 outputHash);
-
-    function disputeEnd(uint64 id) external view returns (uint64);
+    function leaseOf(uint64 id, uint8 slot) external view returns (address provider, uint64 expires, uint8 phase, bytes32 hash);
 
     function wiring() external view returns (address ledger, address registry, address access);
 
-    function settings() external view returns (uint64 leaseSeconds, uint64 maxDeadlineSeconds, uint64 callbackGas, uint64 disputeWindow, address arbiter);
+    function settings() external view returns (uint64 leaseSeconds, uint64 maxDeadlineSeconds, uint64 callbackGas, uint64 disputeWindow);
 
     error ZeroAddress();
 
@@ -75,16 +73,27 @@ interface IOracleBridge  {
 
     error InvalidParams();
 
+    error InvalidProviders();
+
+    error SealedRedundancy(uint8 redundancy);
+
+    error WrongPhase(uint64 id, uint8 slot);
+
+    error CommitmentMismatch(uint64 id, uint8 slot);
+
+    error CallbackGasTooLow(uint64 needed);
+
     error ReentrantCall();
 }
 
 interface IOracleBridgeExtras {
-    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey);
+    event Requested(uint64 indexed id, uint32 indexed model, address indexed payer, address requester, uint32 inputTokens, uint32 maxOutputTokens, uint64 deadline, uint256 maxCost, uint8 redundancy, bytes prompt, bytes32 promptHash, bytes promptUri, bool encrypted, bytes32 requesterKey, address[] providers);
     event LeaseClaimed(uint64 indexed id, uint8 slot, address indexed provider, uint64 expires);
     event LeaseReopened(uint64 indexed id, uint8 slot, address indexed provider);
+    event LeaseAbandoned(uint64 indexed id, uint8 slot, address indexed provider);
+    event Committed(uint64 indexed id, uint8 slot, address indexed provider, uint64 revealAt);
     event Fulfilled(uint64 indexed id, uint8 slot, address indexed provider, bytes32 outputHash, uint32 inputTokens, uint32 outputTokens, bytes output, bytes outputUri);
     event Disputed(uint64 indexed id, uint64 windowEnds);
-    event ArbiterSet(address indexed arbiter);
-    event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 costPerProvider, uint256 refunded);
+    event Ended(uint64 indexed id, uint8 status, bytes32 outputHash, uint256 paid, uint256 refunded);
     event CallbackFailed(uint64 indexed id, address callback);
 }

@@ -45,19 +45,35 @@ pub struct LedgerConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistryConfig {
-    /// Seconds between starting to unbond and withdrawing.
+    /// Seconds between starting to unbond and withdrawing; also how long a
+    /// replacement bridge or arbiter waits. At least the bridge's furthest
+    /// deadline plus its lease (the reveal window) and dispute window: the
+    /// bridge refuses a registry that unbonds sooner.
     pub unbond_delay: u64,
-    /// Share of the bond slashed per missed lease, in basis points.
-    pub slash_bps: u64,
-    /// Smallest bond a provider registers with, in base units of the asset.
+    /// The bond a lease reserves, in basis points of its slot's maximum
+    /// cost (at least 10,000: a lapse must cost more than the work pays).
+    pub collateral_bps: u64,
+    /// The share of a lease's collateral lost by handing it back, in basis
+    /// points.
+    pub abandon_bps: u64,
+    /// Smallest free bond a provider needs to take work, in base units of
+    /// the asset (not zero).
     pub min_bond: U256,
+    /// Where slashes go (never to the payer); the deployer when left out.
+    #[serde(default)]
+    pub treasury: Option<Address>,
+    /// Who settles disputes (a multisig in production); the deployer when
+    /// left out.
+    #[serde(default)]
+    pub arbiter: Option<Address>,
 }
 
 /// The oracle bridge's constructor arguments.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BridgeConfig {
-    /// How long a provider's lease on a request lasts.
+    /// How long a provider's lease on a request lasts (also the commit and
+    /// the reveal window of a redundant request).
     pub lease_seconds: u64,
     /// The furthest deadline a request may set, from now.
     pub max_deadline: u64,
@@ -66,10 +82,6 @@ pub struct BridgeConfig {
     /// How long the arbiter has to settle a dispute before anyone may
     /// refund it, in seconds.
     pub dispute_window: u64,
-    /// Who settles disputes (a multisig in production); the deployer when
-    /// left out.
-    #[serde(default)]
-    pub arbiter: Option<Address>,
 }
 
 /// An ERC-721 collection's name and symbol.

@@ -58,14 +58,24 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         .ensure_stylus("ledger", "compute-credits", Some(&ledger_args.abi_encode_params()))
         .await?;
     let r = &config.registry;
-    let registry_args = (asset, admin, r.unbond_delay, r.slash_bps, r.min_bond);
+    let arbiter = r.arbiter.unwrap_or(admin);
+    let treasury = r.treasury.unwrap_or(admin);
+    let registry_args = (
+        asset,
+        admin,
+        arbiter,
+        treasury,
+        r.unbond_delay,
+        r.collateral_bps,
+        r.abandon_bps,
+        r.min_bond,
+    );
     let registry = s
         .ensure_stylus("registry", "inference-registry", Some(&registry_args.abi_encode_params()))
         .await?;
     let access_args = (admin,).abi_encode_params();
     let access = s.ensure_stylus("access", "inference-access", Some(&access_args)).await?;
     let b = &config.bridge;
-    let arbiter = b.arbiter.unwrap_or(admin);
     let bridge_args = (
         ledger,
         registry,
@@ -73,7 +83,6 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         b.lease_seconds,
         b.max_deadline,
         b.callback_gas,
-        arbiter,
         b.dispute_window,
     );
     let bridge =

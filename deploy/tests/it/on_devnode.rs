@@ -75,10 +75,11 @@ async fn dry_run_then_deploy_then_nothing_to_do() {
         (deployed.ledger, deployed.registry, deployed.access)
     );
     assert_eq!(
-        bridge.settings().call().await.unwrap().arbiter,
+        registry.arbiter().call().await.unwrap(),
         s.from,
         "the deployer arbitrates by default"
     );
+    assert_eq!(registry.settings().call().await.unwrap().treasury, s.from, "and keeps the slashes");
     let ledger = IComputeCredits::new(deployed.ledger, &s.provider);
     assert!(ledger.hasRole(keccak256("SPENDER_ROLE"), deployed.bridge).call().await.unwrap());
     assert_eq!(s.manifest.models.get("SmolLM2-135M-Instruct"), Some(&1));

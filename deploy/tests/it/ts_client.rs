@@ -28,7 +28,7 @@ use bindings::{IComputeCredits, IKeyNft, IOracleBridge, IVault};
 use deploy::{community::CommunitySpec, core::Core, local, manifest::Manifest};
 use devnode::accounts::DevAccount;
 use e2e::command::{run, succeeded};
-use sealing::{Context, Keypair, Purpose};
+use sealing::{Context, Keypair, PromptPlace, Purpose};
 use serde::Deserialize;
 
 /// How long `npm ci` may take on a cold npm cache.
@@ -93,13 +93,25 @@ fn prepared() -> &'static Path {
     })
 }
 
-/// Where a sealed message of `purpose` belongs: at a model for prompts, at a
-/// request id for answers.
+/// The request the cross-language prompts are sealed for (written to
+/// `rust.json`, so TypeScript binds the same place).
+fn prompt_place(chain: u64, bridge: Address, model: u64) -> PromptPlace {
+    PromptPlace {
+        chain_id: chain,
+        bridge: bridge.into(),
+        model: u32::try_from(model).expect("a model id"),
+        payer: [0xA1; 20],
+        requester: [0xA2; 20],
+        requester_key: [0xA3; 32],
+        deadline: 1_900_000_000,
+    }
+}
+
+/// Where a sealed message of `purpose` belongs: in a request at a model for
+/// prompts, at a request id for answers.
 fn place(purpose: Purpose, chain: u64, bridge: Address, at: u64) -> Context {
     match purpose {
-        Purpose::Prompt => {
-            Context::prompt(chain, bridge.into(), u32::try_from(at).expect("a model id"))
-        }
+        Purpose::Prompt => Context::prompt(&prompt_place(chain, bridge, at)),
         Purpose::Answer => Context::answer(chain, bridge.into(), at),
     }
 }
@@ -177,6 +189,10 @@ async fn sealed_messages_cross_between_rust_and_typescript() {
         "chainId": chain,
         "bridge": bridge,
         "model": model,
+        "payer": Address::from(prompt_place(chain, bridge, model.into()).payer),
+        "requester": Address::from(prompt_place(chain, bridge, model.into()).requester),
+        "requesterKey": B256::from(prompt_place(chain, bridge, model.into()).requester_key),
+        "deadline": prompt_place(chain, bridge, model.into()).deadline,
         "id": id.to_string(),
         "prompt": { "plaintext": Bytes::from(prompt.as_bytes()), "sealed": seal(Purpose::Prompt, model.into(), prompt) },
         "answer": { "plaintext": Bytes::from(answer.as_bytes()), "sealed": seal(Purpose::Answer, id, answer) },

@@ -217,7 +217,10 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
         Bytes::from(QUESTION.as_bytes().to_vec()),
         B256::ZERO,
         Bytes::new(),
-        64,
+        // Room for the worker's chat template and system prompt around the
+        // question: it refuses a request that declares fewer input tokens
+        // than it will run (the settlement pays only what it reports).
+        256,
         64,
         now + 3_600,
         false,
@@ -225,6 +228,7 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
         Address::ZERO,
         w.community.keys,
         U256::from(1),
+        Vec::new(),
     );
     let id = call.call().await.context("simulating the request")?;
     let receipt = mined("request", call.send()).await?;
@@ -241,7 +245,7 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
     f.tokens = (answer.inputTokens, answer.outputTokens);
     f.answer_seconds = started.elapsed().as_secs_f64();
     f.refunded = ended.refunded;
-    f.cost = ended.costPerProvider;
+    f.cost = ended.paid;
     f.answer = String::from_utf8_lossy(&answer.output).into_owned();
     println!("      A: {}", f.answer.trim());
     println!("      answered on chain {:.1} s after the request", f.answer_seconds);

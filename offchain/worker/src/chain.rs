@@ -153,53 +153,60 @@ impl Poller {
 pub fn decode(log: &Log) -> Option<Event> {
     let block = log.block_number?;
     let topic = *log.topic0()?;
-    let decoded = match topic {
-        IOracleBridge::Requested::SIGNATURE_HASH => {
-            IOracleBridge::Requested::decode_log(&log.inner).map(|e| {
-                Event::Requested(Box::new(Request {
+    let decoded =
+        match topic {
+            IOracleBridge::Requested::SIGNATURE_HASH => {
+                IOracleBridge::Requested::decode_log(&log.inner).map(|e| {
+                    Event::Requested(Box::new(Request {
+                        id: e.id,
+                        model: e.model,
+                        payer: e.payer,
+                        requester: e.requester,
+                        input_tokens: e.inputTokens,
+                        max_output_tokens: e.maxOutputTokens,
+                        deadline: e.deadline,
+                        redundancy: e.redundancy,
+                        prompt: e.data.prompt.clone(),
+                        prompt_hash: e.promptHash,
+                        prompt_uri: e.data.promptUri.clone(),
+                        encrypted: e.encrypted,
+                        requester_key: e.requesterKey,
+                        providers: e.data.providers.clone(),
+                        block,
+                    }))
+                })
+            }
+            IOracleBridge::LeaseClaimed::SIGNATURE_HASH => {
+                IOracleBridge::LeaseClaimed::decode_log(&log.inner).map(|e| Event::LeaseClaimed {
                     id: e.id,
-                    model: e.model,
-                    payer: e.payer,
-                    requester: e.requester,
-                    input_tokens: e.inputTokens,
-                    max_output_tokens: e.maxOutputTokens,
-                    deadline: e.deadline,
-                    redundancy: e.redundancy,
-                    prompt: e.data.prompt.clone(),
-                    prompt_hash: e.promptHash,
-                    prompt_uri: e.data.promptUri.clone(),
-                    encrypted: e.encrypted,
-                    requester_key: e.requesterKey,
-                    block,
-                }))
-            })
-        }
-        IOracleBridge::LeaseClaimed::SIGNATURE_HASH => {
-            IOracleBridge::LeaseClaimed::decode_log(&log.inner).map(|e| Event::LeaseClaimed {
-                id: e.id,
-                slot: e.slot,
-                provider: e.provider,
-                expires: e.expires,
-            })
-        }
-        IOracleBridge::LeaseReopened::SIGNATURE_HASH => {
-            IOracleBridge::LeaseReopened::decode_log(&log.inner).map(|e| Event::LeaseReopened {
-                id: e.id,
-                slot: e.slot,
-                provider: e.provider,
-            })
-        }
-        IOracleBridge::Fulfilled::SIGNATURE_HASH => {
-            IOracleBridge::Fulfilled::decode_log(&log.inner).map(|e| Event::Fulfilled {
-                id: e.id,
-                slot: e.slot,
-                provider: e.provider,
-            })
-        }
-        IOracleBridge::Ended::SIGNATURE_HASH => {
-            IOracleBridge::Ended::decode_log(&log.inner).map(|e| Event::Ended { id: e.id })
-        }
-        _ => return None,
-    };
+                    slot: e.slot,
+                    provider: e.provider,
+                    expires: e.expires,
+                })
+            }
+            IOracleBridge::LeaseReopened::SIGNATURE_HASH => {
+                IOracleBridge::LeaseReopened::decode_log(&log.inner).map(|e| Event::LeaseReopened {
+                    id: e.id,
+                    slot: e.slot,
+                    provider: e.provider,
+                })
+            }
+            // A lease handed back frees its slot as a reopened one does.
+            IOracleBridge::LeaseAbandoned::SIGNATURE_HASH => {
+                IOracleBridge::LeaseAbandoned::decode_log(&log.inner)
+                    .map(|e| Event::LeaseReopened { id: e.id, slot: e.slot, provider: e.provider })
+            }
+            IOracleBridge::Fulfilled::SIGNATURE_HASH => {
+                IOracleBridge::Fulfilled::decode_log(&log.inner).map(|e| Event::Fulfilled {
+                    id: e.id,
+                    slot: e.slot,
+                    provider: e.provider,
+                })
+            }
+            IOracleBridge::Ended::SIGNATURE_HASH => {
+                IOracleBridge::Ended::decode_log(&log.inner).map(|e| Event::Ended { id: e.id })
+            }
+            _ => return None,
+        };
     decoded.map_err(|e| tracing::warn!(%topic, block, "undecodable bridge log: {e}")).ok()
 }

@@ -177,7 +177,7 @@ impl Worker {
                 Action::Claim(id) if accepting => self.claim(id).await,
                 Action::Claim(_) => {}
                 Action::Serve { id, slot } => self.serve(id, slot).await,
-                Action::Abandon { id, slot } => self.abandon(id, slot),
+                Action::Abandon { id, slot } => self.abandon(id, slot).await,
             }
         }
         self.cursor.open_from = self.tracker.open_from();
@@ -232,15 +232,31 @@ impl Worker {
     }
 
     /// Gives back the lease on `slot` of request `id`, which can no longer
-    /// be served before it ends, so that it does not hold up the others.
-    ///
-    /// The bridge's `abandon(uint64 id, uint8 slot)` lands with the
-    /// contracts' H-1 fix; until the bindings have it this sends nothing,
-    /// only logs, and the lease lapses on chain (and may be reopened). The
-    /// tracker has already stopped serving it either way.
-    fn abandon(&self, id: u64, slot: u8) {
-        tracing::warn!(id, slot, "abandoning a lease it can no longer serve in time (not sent: the bridge has no abandon yet)");
-        self.parts.metrics.abandoned.inc();
+    /// be served before it ends: abandoning costs a tenth of the lease's
+    /// collateral (the registry's `abandonBps`), a lapse all of it, and the
+    /// slot reopens at once for someone who can serve it. The tracker has
+    /// already stopped serving it.
+    async fn abandon(&mut self, id: u64, slot: u8) {
+        let data: Bytes = IOracleBridge::abandonCall { id, slot }.abi_encode().into();
+        let what = format!("abandon #{id}");
+        let outcome = match self.parts.txm.send(self.parts.bridge, data, &what).await {
+            Ok(_) => {
+                tracing::warn!(id, slot, "abandoned a lease it could no longer serve in time");
+                "ok"
+            }
+            // Already delivered, expired or reopened: nothing left to give back.
+            Err(TxError::Reverts { what, data }) => {
+                tracing::info!("{what} refused: {}", bindings::describe_revert(&data));
+                "refused"
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                "failed"
+            }
+        };
+        if outcome == "ok" {
+            self.parts.metrics.abandoned.inc();
+        }
     }
 
     async fn chain_time(&self) -> Result<u64> {
@@ -313,7 +329,7 @@ impl Worker {
             self.tracker.set_phase(id, Phase::New);
             return Ok("lease-gone");
         }
-        if lease.delivered {
+        if lease.phase >= LEASE_REVEALED {
             self.tracker.set_phase(id, Phase::Delivered);
             return Ok("already-delivered");
         }
@@ -334,6 +350,8 @@ impl Worker {
             outputUri: Bytes::new(),
             inputTokens: completion.input_tokens,
             outputTokens: completion.output_tokens,
+            // Redundancy 1 only: nothing was committed, so no salt.
+            salt: B256::ZERO,
         };
         match self
             .parts
@@ -375,6 +393,9 @@ impl Worker {
         Ok(sealed.into())
     }
 }
+
+/// The bridge's lease phase once an answer is in (`leaseOf`'s `phase`).
+const LEASE_REVEALED: u8 = 4;
 
 /// `text` cut to at most `max` bytes at a character boundary.
 pub fn cut(text: &str, max: usize) -> &str {

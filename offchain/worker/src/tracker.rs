@@ -55,6 +55,8 @@ pub struct Request {
     pub encrypted: bool,
     /// The requester's X25519 key for a sealed answer.
     pub requester_key: B256,
+    /// The providers the request names, one per slot (empty: anyone).
+    pub providers: Vec<Address>,
     /// The block of the `Requested` event.
     pub block: u64,
 }
@@ -75,7 +77,8 @@ pub enum Event {
         /// When the lease ends.
         expires: u64,
     },
-    /// The lease of `provider` on slot `slot` lapsed and was reopened.
+    /// The lease of `provider` on slot `slot` lapsed and was reopened, or
+    /// was handed back (`LeaseAbandoned`).
     LeaseReopened {
         /// The request.
         id: u64,
@@ -139,6 +142,11 @@ pub enum Skip {
     Replayed,
     /// Held, but it could no longer be served before its lease ends.
     Abandoned,
+    /// The request names other providers.
+    NotNamed,
+    /// Redundancy above 1 asks for commit-reveal, which this worker does not
+    /// do yet: claiming would end in a slash.
+    Redundant,
 }
 
 /// A prompt read, opened, decoded and counted before any claim.
@@ -211,10 +219,15 @@ impl Tracker {
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Requested(request) => {
-                let phase = if request.model == self.model {
-                    Phase::New
-                } else {
+                let named = &request.providers;
+                let phase = if request.model != self.model {
                     Phase::Skipped(Skip::OtherModel)
+                } else if request.redundancy > 1 {
+                    Phase::Skipped(Skip::Redundant)
+                } else if !named.is_empty() && !named.contains(&self.me) {
+                    Phase::Skipped(Skip::NotNamed)
+                } else {
+                    Phase::New
                 };
                 self.requests.entry(request.id).or_insert_with(|| Tracked {
                     request: (**request).clone(),
@@ -243,7 +256,8 @@ impl Tracker {
             Event::LeaseReopened { id, slot, provider } => {
                 let me = self.me;
                 if let Some(t) = self.requests.get_mut(id) {
-                    if *provider == me {
+                    // A lease it handed back itself stays given up.
+                    if *provider == me && t.phase != Phase::Skipped(Skip::Abandoned) {
                         t.phase = Phase::New;
                     } else {
                         t.taken.remove(slot);

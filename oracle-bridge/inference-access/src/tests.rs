@@ -14,7 +14,11 @@ fn access(admin: Address) -> Contract<InferenceAccess> {
 }
 
 #[motsu::test]
-fn i1_the_admin_names_the_bridge_and_a_replacement_waits(admin: Address, bridge: Address, next: Address) {
+fn i1_the_admin_names_the_bridge_and_a_replacement_waits(
+    admin: Address,
+    bridge: Address,
+    next: Address,
+) {
     let access = access(admin);
     let err = access.sender(bridge).set_bridge(bridge).motsu_unwrap_err();
     assert!(matches!(err, Error::NotAdmin(NotAdmin { caller }) if caller == bridge));

@@ -8,6 +8,7 @@ mod agent;
 mod ai_nft;
 mod bridge;
 mod gas;
+mod market;
 mod registry;
 mod token_bound_account;
 mod vault_over_rpc;

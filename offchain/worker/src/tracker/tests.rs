@@ -21,6 +21,7 @@ fn request(id: u64, model: u32, block: u64) -> Event {
         prompt_uri: Bytes::new(),
         encrypted: false,
         requester_key: B256::ZERO,
+        providers: Vec::new(),
         block,
     }))
 }

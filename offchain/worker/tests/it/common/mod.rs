@@ -211,6 +211,8 @@ pub struct Ask {
     pub deadline: u64,
     pub encrypted: bool,
     pub requester_key: B256,
+    /// Who may claim it (empty: any provider).
+    pub providers: Vec<Address>,
 }
 
 impl Ask {
@@ -225,6 +227,7 @@ impl Ask {
             deadline,
             encrypted: false,
             requester_key: B256::ZERO,
+            providers: Vec::new(),
         }
     }
 
@@ -251,7 +254,9 @@ impl Ask {
         }
     }
 
-    /// `text` sealed to `provider` for this request, answered to `requester_key`.
+    /// `text` sealed to `provider` for this request, answered to
+    /// `requester_key`; the request names the tests' worker (dev account 1),
+    /// as a sealed request must name its provider.
     pub fn sealed(
         mut self,
         w: &World,
@@ -260,6 +265,7 @@ impl Ask {
         requester_key: B256,
     ) -> Self {
         self.encrypted = true;
+        self.providers = vec![w.node.accounts()[1].address];
         self.requester_key = requester_key;
         let context = sealing::Context::prompt(&self.place(w));
         let sealed =
@@ -287,6 +293,7 @@ pub async fn request(w: &World, a: &Ask) -> u64 {
         Address::ZERO,
         w.community.keys,
         U256::from(1),
+        a.providers.clone(),
     );
     let id = call.call().await.expect("request simulates");
     let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
@@ -326,6 +333,7 @@ pub async fn ask(w: &World, prompt: &str, deadline_in: u64) -> u64 {
         Address::ZERO,
         w.community.keys,
         U256::from(1),
+        Vec::new(),
     );
     let id = call.call().await.expect("request simulates");
     let receipt = call.send().await.unwrap().get_receipt().await.unwrap();
