@@ -3288,11 +3288,23 @@ export const inferenceRegistryAbi = [
         "type": "address"
       },
       {
+        "name": "arbiter",
+        "type": "address"
+      },
+      {
+        "name": "treasury",
+        "type": "address"
+      },
+      {
         "name": "unbondDelay",
         "type": "uint64"
       },
       {
-        "name": "slashBps",
+        "name": "collateralBps",
+        "type": "uint64"
+      },
+      {
+        "name": "abandonBps",
         "type": "uint64"
       },
       {
@@ -3316,6 +3328,18 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "arbiter",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "isEligible",
     "inputs": [
       {
@@ -3334,6 +3358,31 @@ export const inferenceRegistryAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "lock",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -3382,6 +3431,22 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "pendingBridge",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "bridge",
+        "type": "address"
+      },
+      {
+        "name": "eta",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "provider",
     "inputs": [
       {
@@ -3392,6 +3457,10 @@ export const inferenceRegistryAbi = [
     "outputs": [
       {
         "name": "bond",
+        "type": "uint256"
+      },
+      {
+        "name": "locked",
         "type": "uint256"
       },
       {
@@ -3442,6 +3511,10 @@ export const inferenceRegistryAbi = [
       {
         "name": "redundancy",
         "type": "uint8"
+      },
+      {
+        "name": "escrow",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -3513,6 +3586,18 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "setArbiter",
+    "inputs": [
+      {
+        "name": "arbiter",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "setBridge",
     "inputs": [
       {
@@ -3569,28 +3654,31 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "function",
-    "name": "slash",
-    "inputs": [
-      {
-        "name": "provider",
-        "type": "address"
-      },
-      {
-        "name": "payer",
-        "type": "address"
-      },
-      {
-        "name": "id",
-        "type": "uint64"
-      }
-    ],
+    "name": "settings",
+    "inputs": [],
     "outputs": [
       {
-        "name": "",
+        "name": "treasury",
+        "type": "address"
+      },
+      {
+        "name": "unbondDelay",
+        "type": "uint64"
+      },
+      {
+        "name": "collateralBps",
+        "type": "uint64"
+      },
+      {
+        "name": "abandonBps",
+        "type": "uint64"
+      },
+      {
+        "name": "minBond",
         "type": "uint256"
       }
     ],
-    "stateMutability": "nonpayable"
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -3614,6 +3702,47 @@ export const inferenceRegistryAbi = [
       }
     ],
     "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "unbondDelay",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "unlock",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      },
+      {
+        "name": "outcome",
+        "type": "uint8"
+      },
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable"
   },
   {
@@ -3686,6 +3815,18 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "event",
+    "name": "ArbiterSet",
+    "inputs": [
+      {
+        "name": "arbiter",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "BondChanged",
     "inputs": [
       {
@@ -3695,6 +3836,11 @@ export const inferenceRegistryAbi = [
       },
       {
         "name": "bond",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "locked",
         "type": "uint256",
         "indexed": false
       },
@@ -3794,6 +3940,23 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "event",
+    "name": "ProviderKeySet",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "key",
+        "type": "bytes32",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "ProviderPaused",
     "inputs": [
       {
@@ -3868,9 +4031,9 @@ export const inferenceRegistryAbi = [
         "indexed": true
       },
       {
-        "name": "payer",
-        "type": "address",
-        "indexed": true
+        "name": "outcome",
+        "type": "uint8",
+        "indexed": false
       },
       {
         "name": "amount",
@@ -3937,6 +4100,16 @@ export const inferenceRegistryAbi = [
   {
     "type": "error",
     "name": "NotAdmin",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotArbiter",
     "inputs": [
       {
         "name": "caller",
@@ -4613,14 +4786,26 @@ export const oracleBridgeAbi = [
         "type": "uint64"
       },
       {
-        "name": "arbiter",
-        "type": "address"
-      },
-      {
         "name": "disputeWindow",
         "type": "uint64"
       }
     ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "abandon",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "slot",
+        "type": "uint8"
+      }
+    ],
+    "outputs": [],
     "stateMutability": "nonpayable"
   },
   {
@@ -4642,45 +4827,23 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "function",
-    "name": "disputeEnd",
+    "name": "commit",
     "inputs": [
       {
         "name": "id",
         "type": "uint64"
-      }
-    ],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint64"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "estimateFee",
-    "inputs": [
-      {
-        "name": "model",
-        "type": "uint32"
       },
       {
-        "name": "inputTokens",
-        "type": "uint32"
+        "name": "slot",
+        "type": "uint8"
       },
       {
-        "name": "maxOutputTokens",
-        "type": "uint32"
+        "name": "commitment",
+        "type": "bytes32"
       }
     ],
-    "outputs": [
-      {
-        "name": "",
-        "type": "uint256"
-      }
-    ],
-    "stateMutability": "view"
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -4713,6 +4876,10 @@ export const oracleBridgeAbi = [
       {
         "name": "outputTokens",
         "type": "uint32"
+      },
+      {
+        "name": "salt",
+        "type": "bytes32"
       }
     ],
     "outputs": [],
@@ -4741,11 +4908,11 @@ export const oracleBridgeAbi = [
         "type": "uint64"
       },
       {
-        "name": "delivered",
-        "type": "bool"
+        "name": "phase",
+        "type": "uint8"
       },
       {
-        "name": "outputHash",
+        "name": "hash",
         "type": "bytes32"
       }
     ],
@@ -4763,7 +4930,7 @@ export const oracleBridgeAbi = [
     "outputs": [
       {
         "name": "",
-        "type": "uint256"
+        "type": "bytes32"
       }
     ],
     "stateMutability": "nonpayable"
@@ -4839,6 +5006,10 @@ export const oracleBridgeAbi = [
       {
         "name": "keyToken",
         "type": "uint256"
+      },
+      {
+        "name": "providers",
+        "type": "address[]"
       }
     ],
     "outputs": [
@@ -4876,8 +5047,8 @@ export const oracleBridgeAbi = [
         "type": "uint64"
       },
       {
-        "name": "escrow",
-        "type": "uint64"
+        "name": "redundancy",
+        "type": "uint8"
       },
       {
         "name": "results",
@@ -4934,18 +5105,6 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "function",
-    "name": "setArbiter",
-    "inputs": [
-      {
-        "name": "arbiter",
-        "type": "address"
-      }
-    ],
-    "outputs": [],
-    "stateMutability": "nonpayable"
-  },
-  {
-    "type": "function",
     "name": "settings",
     "inputs": [],
     "outputs": [
@@ -4964,10 +5123,6 @@ export const oracleBridgeAbi = [
       {
         "name": "disputeWindow",
         "type": "uint64"
-      },
-      {
-        "name": "arbiter",
-        "type": "address"
       }
     ],
     "stateMutability": "view"
@@ -4994,18 +5149,6 @@ export const oracleBridgeAbi = [
   },
   {
     "type": "event",
-    "name": "ArbiterSet",
-    "inputs": [
-      {
-        "name": "arbiter",
-        "type": "address",
-        "indexed": true
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
     "name": "CallbackFailed",
     "inputs": [
       {
@@ -5016,6 +5159,33 @@ export const oracleBridgeAbi = [
       {
         "name": "callback",
         "type": "address",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Committed",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "slot",
+        "type": "uint8",
+        "indexed": false
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "revealAt",
+        "type": "uint64",
         "indexed": false
       }
     ],
@@ -5058,7 +5228,7 @@ export const oracleBridgeAbi = [
         "indexed": false
       },
       {
-        "name": "costPerProvider",
+        "name": "paid",
         "type": "uint256",
         "indexed": false
       },
@@ -5113,6 +5283,28 @@ export const oracleBridgeAbi = [
         "name": "outputUri",
         "type": "bytes",
         "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "LeaseAbandoned",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "slot",
+        "type": "uint8",
+        "indexed": false
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
       }
     ],
     "anonymous": false
@@ -5239,6 +5431,11 @@ export const oracleBridgeAbi = [
         "name": "requesterKey",
         "type": "bytes32",
         "indexed": false
+      },
+      {
+        "name": "providers",
+        "type": "address[]",
+        "indexed": false
       }
     ],
     "anonymous": false
@@ -5247,6 +5444,30 @@ export const oracleBridgeAbi = [
     "type": "error",
     "name": "AccessCallFailed",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "CallbackGasTooLow",
+    "inputs": [
+      {
+        "name": "needed",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CommitmentMismatch",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "slot",
+        "type": "uint8"
+      }
+    ]
   },
   {
     "type": "error",
@@ -5281,6 +5502,11 @@ export const oracleBridgeAbi = [
   {
     "type": "error",
     "name": "InvalidParams",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "InvalidProviders",
     "inputs": []
   },
   {
@@ -5430,6 +5656,30 @@ export const oracleBridgeAbi = [
       {
         "name": "id",
         "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SealedRedundancy",
+    "inputs": [
+      {
+        "name": "redundancy",
+        "type": "uint8"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongPhase",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "slot",
+        "type": "uint8"
       }
     ]
   },

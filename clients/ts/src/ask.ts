@@ -26,9 +26,16 @@ export interface AskOptions {
   /**
    * Seal the prompt to this provider's X25519 key (read from the inference
    * registry); the answer is then sealed to `requesterKey`. With a
-   * model's redundancy above 1, only this provider can read the prompt.
+   * sealed request names this provider: only it can claim the request, and
+   * only models of redundancy 1 take sealed prompts.
    */
   sealTo?: Address;
+  /**
+   * The providers allowed to serve the request, one per slot of the model's
+   * redundancy (default: any registered provider). A sealed request names
+   * `sealTo` instead.
+   */
+  providers?: readonly Address[];
   /** The key the answer is sealed to; generated when `sealTo` is set and this is left out. */
   requesterKey?: Keypair;
   /** Called with the result after settlement (capped gas). */
@@ -64,22 +71,27 @@ export function estimateInputTokens(prompt: string | Uint8Array): number {
   return Math.ceil(length / 3) + TEMPLATE_TOKENS;
 }
 
-/** What a request for `inputTokens` and at most `maxOutputTokens` escrows on `model`. */
+/**
+ * What a request for `inputTokens` and at most `maxOutputTokens` escrows on
+ * `model` at today's prices (the registry's `quote`: the maximum cost for
+ * every unit of the model's redundancy).
+ */
 export async function estimateFee(
   cf: ComputeFi,
   model: number,
   inputTokens: number,
   maxOutputTokens: number,
 ): Promise<bigint> {
-  const bridge = cf.core.bridge;
-  return attempt("bridge.estimateFee", { bridge, model, inputTokens, maxOutputTokens }, () =>
+  const registry = cf.core.registry;
+  const quote = await attempt("registry.quote", { registry, model, inputTokens, maxOutputTokens }, () =>
     cf.publicClient.readContract({
-      address: bridge,
-      abi: oracleBridgeAbi,
-      functionName: "estimateFee",
+      address: registry,
+      abi: inferenceRegistryAbi,
+      functionName: "quote",
       args: [model, inputTokens, maxOutputTokens],
     }),
   );
+  return named(inferenceRegistryAbi, "quote", quote).escrow;
 }
 
 /**
@@ -233,6 +245,9 @@ export async function ask(cf: ComputeFi, options: AskOptions): Promise<Asked> {
         options.callback ?? zeroAddress,
         collection,
         keyToken,
+        // A sealed prompt opens only with its provider's key: the request
+        // names that provider, so no other can claim it (and be slashed).
+        options.sealTo !== undefined ? [options.sealTo] : (options.providers ?? []),
       ],
     }),
   );

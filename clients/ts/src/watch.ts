@@ -66,8 +66,8 @@ export interface Outcome {
   outputUri: Hex;
   /** The delivery that carried the agreed output (settled only). */
   delivery?: Fulfilment;
-  /** What each agreeing provider earned and what went back to the payer (from `Ended`, when seen). */
-  costPerProvider?: bigint;
+  /** What the agreeing providers earned in all and what went back to the payer (from `Ended`, when seen). */
+  paid?: bigint;
   refunded?: bigint;
   /** The transaction that ended it, when the `Ended` event was seen. */
   endedIn?: Hex;
@@ -113,6 +113,24 @@ export interface WatchOptions {
  * before `fromBlock` is still reported (its deliveries are then read
  * backwards from `fromBlock`).
  */
+/**
+ * The window end of request `id`'s `Disputed` event before block `before`,
+ * read backwards in spans of `range` blocks (the bridge keeps no view of it:
+ * its 24 KB are spent on the market's rules).
+ */
+async function earlierDispute(cf: ComputeFi, id: bigint, before: bigint, range: bigint): Promise<bigint | undefined> {
+  const bridge = cf.core.bridge;
+  for (let toBlock = before - 1n; toBlock >= 0n; toBlock -= range) {
+    const fromBlock = toBlock - range + 1n > 0n ? toBlock - range + 1n : 0n;
+    const events = await attempt("reading earlier Disputed events", { bridge, id, fromBlock, toBlock }, () =>
+      cf.publicClient.getContractEvents({ address: bridge, abi: oracleBridgeAbi, eventName: "Disputed", args: { id }, fromBlock, toBlock }),
+    );
+    const windowEnds = events[0]?.args.windowEnds;
+    if (windowEnds !== undefined) return windowEnds;
+  }
+  return undefined;
+}
+
 export async function waitForResult(cf: ComputeFi, options: WatchOptions): Promise<Outcome> {
   const { id } = options;
   const bridge = cf.core.bridge;
@@ -168,7 +186,7 @@ export async function waitForResult(cf: ComputeFi, options: WatchOptions): Promi
       const end = ended[0];
       if (end !== undefined && end.args.status !== undefined) {
         const outcome = await done();
-        if (end.args.costPerProvider !== undefined) outcome.costPerProvider = end.args.costPerProvider;
+        if (end.args.paid !== undefined) outcome.paid = end.args.paid;
         if (end.args.refunded !== undefined) outcome.refunded = end.args.refunded;
         outcome.endedIn = end.transactionHash;
         return outcome;
@@ -178,12 +196,9 @@ export async function waitForResult(cf: ComputeFi, options: WatchOptions): Promi
     // Ended, but not in the blocks read (before `fromBlock`): the views still tell.
     if (isFinal(status)) return done();
     if (status === "disputed" && disputeEnds === undefined) {
-      // Disputed before `fromBlock`: the window's end is a view too.
-      disputed(
-        await attempt("bridge.disputeEnd", context, () =>
-          cf.publicClient.readContract({ address: bridge, abi: oracleBridgeAbi, functionName: "disputeEnd", args: [id] }),
-        ),
-      );
+      // Disputed before `fromBlock`: its `Disputed` event is further back.
+      const windowEnds = await earlierDispute(cf, id, fromBlock, range);
+      if (windowEnds !== undefined) disputed(windowEnds);
     }
     const left = deadline - Date.now();
     if (left <= 0) {

@@ -202,7 +202,7 @@ test(
 
     const after = await creditsOf(base, c.account);
     const earned = (await creditsOf(base, providerAddress)).earned;
-    assert.equal(earned, outcome.costPerProvider);
+    assert.equal(earned, outcome.paid);
     assert.equal(after.spendable, credited.spendable - earned, "the payer paid exactly the cost");
 
     const report = {

@@ -51,11 +51,11 @@ const DEPLOYMENTS = parseDeployments({
 type Event =
   | { kind: "Fulfilled"; id: bigint; block: bigint; slot: number; provider: Address; outputHash: Hex; output: Hex; outputUri: Hex }
   | { kind: "Disputed"; id: bigint; block: bigint; windowEnds: bigint }
-  | { kind: "Ended"; id: bigint; block: bigint; status: number; outputHash: Hex; costPerProvider: bigint; refunded: bigint };
+  | { kind: "Ended"; id: bigint; block: bigint; status: number; outputHash: Hex; paid: bigint; refunded: bigint };
 
 /**
  * A chain whose head moves one block per `eth_blockNumber` (up to `last`),
- * with `events` at their blocks; `result`, `requestOf` and `disputeEnd`
+ * with `events` at their blocks; `result` and `requestOf`
  * follow from the events of request `ID` at or below the head.
  */
 function chain(events: Event[], last: bigint, start = last): { cf: ComputeFi; logReads: Array<[bigint, bigint]> } {
@@ -69,7 +69,7 @@ function chain(events: Event[], last: bigint, start = last): { cf: ComputeFi; lo
     const fulfilled = seen.filter((e) => e.kind === "Fulfilled");
     const status = ended?.status ?? (disputed ? 4 : id === ID || id === OTHER ? 1 : 0);
     const hash = ended?.outputHash ?? fulfilled[0]?.outputHash ?? zeroHash;
-    return { status, hash, results: fulfilled.length, disputeEnd: disputed?.windowEnds ?? 0n };
+    return { status, hash, results: fulfilled.length };
   };
   const log = (e: Event, index: number) => {
     const base = {
@@ -103,7 +103,7 @@ function chain(events: Event[], last: bigint, start = last): { cf: ComputeFi; lo
           topics: encodeEventTopics({ abi: oracleBridgeAbi, eventName: "Ended", args: { id: e.id } }),
           data: encodeAbiParameters(
             [{ type: "uint8" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint256" }],
-            [e.status, e.outputHash, e.costPerProvider, e.refunded],
+            [e.status, e.outputHash, e.paid, e.refunded],
           ),
         };
     }
@@ -129,10 +129,8 @@ function chain(events: Event[], last: bigint, start = last): { cf: ComputeFi; lo
             return encodeFunctionResult({
               abi: oracleBridgeAbi,
               functionName: "requestOf",
-              result: [ACCESS, 1, s.status, 1_000n, 1n, s.results, s.hash],
+              result: [ACCESS, 1, s.status, 1_000n, 1, s.results, s.hash],
             });
-          case "disputeEnd":
-            return encodeFunctionResult({ abi: oracleBridgeAbi, functionName: "disputeEnd", result: s.disputeEnd });
           default:
             throw new Error(`unexpected call ${call.functionName}`);
         }
@@ -187,7 +185,7 @@ test("a disputed request is waited on until the arbiter settles it; the output i
     { kind: "Fulfilled", id: OTHER, block: 13n, slot: 0, provider: PROVIDER_A, outputHash: keccak256(ANSWER_B), output: ANSWER_B, outputUri: "0x" },
     { kind: "Fulfilled", id: ID, block: 14n, slot: 1, provider: PROVIDER_B, outputHash: keccak256(ANSWER_B), output: ANSWER_B, outputUri: "0x" },
     { kind: "Disputed", id: ID, block: 14n, windowEnds: 5_000n },
-    { kind: "Ended", id: ID, block: 20n, status: 2, outputHash: keccak256(ANSWER_B), costPerProvider: 3n, refunded: 4n },
+    { kind: "Ended", id: ID, block: 20n, status: 2, outputHash: keccak256(ANSWER_B), paid: 3n, refunded: 4n },
   ];
   const { cf } = chain(events, 22n, 10n);
   const seen: number[] = [];
@@ -207,7 +205,7 @@ test("a disputed request is waited on until the arbiter settles it; the output i
   assert.equal(outcome.disputeEnds, 5_000n);
   assert.deepEqual(disputes, [5_000n]);
   assert.deepEqual(seen, [0, 1]);
-  assert.equal(outcome.costPerProvider, 3n);
+  assert.equal(outcome.paid, 3n);
   assert.equal(outcome.refunded, 4n);
   assert.ok(outcome.endedIn);
 });
@@ -221,7 +219,7 @@ test("a request still disputed at the timeout is not reported as ended", async (
   const { cf } = chain(events, 5n);
   const disputes: bigint[] = [];
   await assert.rejects(
-    // From block 4: the dispute is older, its window's end is read from the view.
+    // From block 4: the dispute is older, its window's end is read from its earlier event.
     waitForResult(cf, { id: ID, fromBlock: 4n, pollIntervalMs: 1, timeoutMs: 50, onDisputed: (end) => disputes.push(end) }),
     (e: unknown) => e instanceof ComputeFiError && e.code === "timeout" && e.message.includes("disputed") && e.context["disputeEnds"] === 9_000n,
   );
@@ -234,7 +232,7 @@ test("a request that settled before fromBlock: its delivery is read backwards, i
   const events: Event[] = [
     { kind: "Fulfilled", id: ID, block: 3n, slot: 1, provider: PROVIDER_B, outputHash: keccak256(ANSWER_A), output: ANSWER_A, outputUri: "0x" },
     { kind: "Fulfilled", id: ID, block: 40n, slot: 0, provider: PROVIDER_A, outputHash: keccak256(ANSWER_A), output: "0x", outputUri: uri },
-    { kind: "Ended", id: ID, block: 40n, status: 2, outputHash: keccak256(ANSWER_A), costPerProvider: 1n, refunded: 0n },
+    { kind: "Ended", id: ID, block: 40n, status: 2, outputHash: keccak256(ANSWER_A), paid: 1n, refunded: 0n },
   ];
   const { cf, logReads } = chain(events, 100n);
   const outcome = await waitForResult(cf, { id: ID, fromBlock: 60n, pollIntervalMs: 1, timeoutMs: 10_000, maxBlockRange: 16n });
@@ -256,7 +254,7 @@ test("a request that settled before fromBlock: its delivery is read backwards, i
 });
 
 test("a refunded request has no output", async () => {
-  const events: Event[] = [{ kind: "Ended", id: ID, block: 5n, status: 3, outputHash: zeroHash, costPerProvider: 0n, refunded: 9n }];
+  const events: Event[] = [{ kind: "Ended", id: ID, block: 5n, status: 3, outputHash: zeroHash, paid: 0n, refunded: 9n }];
   const { cf } = chain(events, 6n);
   const outcome = await waitForResult(cf, { id: ID, pollIntervalMs: 1, timeoutMs: 10_000 });
   assert.equal(outcome.status, "refunded");
