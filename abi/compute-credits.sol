@@ -67,6 +67,8 @@ interface ICreditLedger  {
 
     error ExceedsEscrow(uint64 id, uint256 remaining, uint256 needed);
 
+    error EscrowTooLarge(uint256 amount);
+
     error AssetTransferFailed(address asset);
 
     error ReentrantCall();

@@ -26,6 +26,10 @@ sol! {
     /// The escrow holds `remaining` but the call releases `needed`.
     #[derive(Debug, PartialEq, Eq)]
     error ExceedsEscrow(uint64 id, uint256 remaining, uint256 needed);
+    /// An escrow of 2^96 credits or more (an escrow's remainder is stored in
+    /// 96 bits, beside its payer).
+    #[derive(Debug, PartialEq, Eq)]
+    error EscrowTooLarge(uint256 amount);
     /// The asset's transfer failed or returned false.
     #[derive(Debug, PartialEq, Eq)]
     error AssetTransferFailed(address asset);
@@ -57,6 +61,7 @@ pub enum Error {
     EscrowNotOpen(EscrowNotOpen),
     NotEscrowSpender(NotEscrowSpender),
     ExceedsEscrow(ExceedsEscrow),
+    EscrowTooLarge(EscrowTooLarge),
     AssetTransferFailed(AssetTransferFailed),
     ReentrantCall(ReentrantCall),
     InvalidString(InvalidString),

@@ -6,24 +6,25 @@
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{Address, U256, U64};
+use alloy_primitives::{aliases::U96, Address, U256, U64};
 use contract_kit::events::emit;
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageAddress, StorageBool, StorageU256},
+    storage::{StorageAddress, StorageBool, StorageU96},
 };
 
 use crate::{
-    add, sub, CreditLedger, Error, EscrowClosed, EscrowNotOpen, Escrowed, ExceedsEscrow,
-    InsufficientCredits, NotEscrowSpender, Released, ZeroAddress, ZeroAmount,
+    add, sub, CreditLedger, Error, EscrowClosed, EscrowNotOpen, EscrowTooLarge, Escrowed,
+    ExceedsEscrow, InsufficientCredits, NotEscrowSpender, Released, ZeroAddress, ZeroAmount,
 };
 
-/// One escrow record.
+/// One escrow record, in two storage slots (payer and remainder, spender
+/// and flag): opening one writes two fresh slots, not four.
 #[storage]
 pub struct Escrow {
     pub(crate) payer: StorageAddress,
+    pub(crate) remaining: StorageU96,
     pub(crate) spender: StorageAddress,
-    pub(crate) remaining: StorageU256,
     pub(crate) open: StorageBool,
 }
 
@@ -39,6 +40,9 @@ impl CreditLedger {
         if amount.is_zero() {
             return Err(ZeroAmount {}.into());
         }
+        if amount.bit_len() > 96 {
+            return Err(EscrowTooLarge { amount }.into());
+        }
         let available = self.spendable.get(payer);
         if available < amount {
             return Err(InsufficientCredits { account: payer, available, needed: amount }.into());
@@ -52,7 +56,7 @@ impl CreditLedger {
         let mut record = self.escrows.setter(id);
         record.payer.set(payer);
         record.spender.set(spender);
-        record.remaining.set(amount);
+        record.remaining.set(U96::saturating_from(amount));
         record.open.set(true);
         emit(Escrowed { id, payer, spender, amount });
         Ok(id)
@@ -68,7 +72,7 @@ impl CreditLedger {
         if record.spender.get() != spender {
             return Err(NotEscrowSpender { id, caller: spender }.into());
         }
-        Ok(record.remaining.get())
+        Ok(U256::from(record.remaining.get()))
     }
 
     /// Pays `amount` out of escrow `id` to `payee`'s earned credits.
@@ -86,7 +90,7 @@ impl CreditLedger {
         if amount > remaining {
             return Err(ExceedsEscrow { id, remaining, needed: amount }.into());
         }
-        self.escrows.setter(id).remaining.set(remaining - amount);
+        self.escrows.setter(id).remaining.set(U96::saturating_from(remaining - amount));
         sub(&mut self.total_escrowed, amount);
         add(&mut self.earned.setter(payee), amount);
         add(&mut self.total_earned, amount);
@@ -99,7 +103,7 @@ impl CreditLedger {
         let refunded = self.open_escrow_of(spender, id)?;
         let mut record = self.escrows.setter(id);
         let payer = record.payer.get();
-        record.remaining.set(U256::ZERO);
+        record.remaining.set(U96::ZERO);
         record.open.set(false);
         sub(&mut self.total_escrowed, refunded);
         add(&mut self.spendable.setter(payer), refunded);

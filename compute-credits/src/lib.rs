@@ -173,7 +173,7 @@ impl CreditLedger {
     ///
     /// # Errors
     /// `AccessControlUnauthorizedAccount` without the spender role;
-    /// [`ZeroAmount`], [`InsufficientCredits`].
+    /// [`ZeroAmount`], [`InsufficientCredits`], [`EscrowTooLarge`].
     pub fn escrow(&mut self, payer: Address, amount: U256) -> Result<u64, Error> {
         let spender = msg::sender();
         self.access._check_role(SPENDER_ROLE.into(), spender)?;
@@ -261,7 +261,7 @@ impl CreditLedger {
     /// Returns: payer, spender, remaining, open
     pub fn escrow_of(&self, id: u64) -> (Address, Address, U256, bool) {
         let e = self.escrows.getter(id);
-        (e.payer.get(), e.spender.get(), e.remaining.get(), e.open.get())
+        (e.payer.get(), e.spender.get(), U256::from(e.remaining.get()), e.open.get())
     }
 
     /// Number of escrows ever opened; the next id.

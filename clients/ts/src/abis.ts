@@ -2633,6 +2633,16 @@ export const computeCreditsAbi = [
   },
   {
     "type": "error",
+    "name": "EscrowTooLarge",
+    "inputs": [
+      {
+        "name": "amount",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ExceedsEscrow",
     "inputs": [
       {

@@ -69,7 +69,8 @@ const PROMPT = "What does our community value most?";
 const ANSWER = "Principal stays yours; only the yield buys compute.";
 const DEPOSIT = parseEther("1");
 const GAIN = parseEther("0.01");
-const BOND = parseEther("1");
+// The minimum bond (1) must stay free beside each lease's collateral.
+const BOND = parseEther("2");
 
 /** Sends one call as `cf`'s signer after simulating it. */
 async function call(cf: ComputeFi, what: string, params: Parameters<ComputeFi["publicClient"]["simulateContract"]>[0]) {

@@ -191,3 +191,24 @@ fn reentrant_redeem_is_refused() {
     let (held, owed) = env.assert_backed();
     assert_eq!((held, owed), (ETH - eth_frac(2, 10), ETH - eth_frac(2, 10)));
 }
+
+#[test]
+fn an_escrow_of_2_pow_96_credits_or_more_is_refused_and_moves_nothing() {
+    let _serial = common::serial();
+    let [payer, bridge] = ["payer", "bridge"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.grant_spender(bridge);
+    // More credits than an escrow's 96-bit remainder holds (a token with a
+    // supply above 7.9e28 base units).
+    let huge = U256::from(1) << 96;
+    env.fund(payer, huge);
+    env.ledger.sender(payer).top_up(payer, huge).motsu_unwrap();
+    let err = env.ledger.sender(bridge).escrow(payer, huge).motsu_unwrap_err();
+    assert!(
+        matches!(err, L::EscrowTooLarge(compute_credits::EscrowTooLarge { amount }) if amount == huge)
+    );
+    assert_eq!(env.spendable(payer), huge);
+    assert_eq!(env.ledger.sender(payer).total_escrowed(), U256::ZERO);
+    let id = env.ledger.sender(bridge).escrow(payer, huge - U256::ONE).motsu_unwrap();
+    assert_eq!(env.ledger.sender(payer).escrow_of(id).2, huge - U256::ONE);
+}
