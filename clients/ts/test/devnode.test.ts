@@ -184,7 +184,8 @@ test(
       address: bridge,
       abi: oracleBridgeAbi,
       functionName: "fulfil",
-      args: [asked.id, slot, bytesToHex(sealedAnswer), zeroHash, "0x", r.inputTokens, outputTokens],
+      // Redundancy 1: nothing was committed, so no salt.
+      args: [asked.id, slot, bytesToHex(sealedAnswer), zeroHash, "0x", r.inputTokens, outputTokens, zeroHash],
     });
 
     // 7. The holder sees it end and opens the answer.
@@ -223,6 +224,11 @@ test(
       status: outcome.status,
       refunded: outcome.refunded?.toString(),
       sealedPrompt: r.prompt,
+      // The sealed prompt's place beyond what the report already names.
+      payer: r.payer,
+      requester: r.requester,
+      requesterKey: r.requesterKey,
+      deadline: r.deadline?.toString(),
       sealedAnswer: outcome.output,
       prompt: opened,
       answer,

@@ -238,6 +238,10 @@ struct Report {
     max_cost: U256,
     status: String,
     sealed_prompt: Bytes,
+    payer: Address,
+    requester: Address,
+    requester_key: B256,
+    deadline: String,
     sealed_answer: Bytes,
     prompt: String,
     answer: String,
@@ -328,15 +332,22 @@ async fn key_holder_flow_on_the_devnode() {
     assert_eq!(r.credits_after_harvest - r.credits_after_answer, r.provider_earned);
     assert!(r.provider_earned > U256::ZERO && r.provider_earned <= r.max_cost);
 
-    // Both sealed messages open with the Rust crate, bound to their places.
-    let prompt = rust_open(
-        Purpose::Prompt,
-        &PROVIDER_SEED,
-        s.chain_id,
-        core.bridge,
-        c.model.into(),
-        &r.sealed_prompt.to_string(),
-    );
+    // Both sealed messages open with the Rust crate, bound to their places:
+    // the prompt to its request (payer, sender, requester key, deadline).
+    assert_eq!((r.payer, r.requester), (c.account, holder.address));
+    let place = PromptPlace {
+        chain_id: s.chain_id,
+        bridge: core.bridge.into(),
+        model: c.model,
+        payer: r.payer.into(),
+        requester: r.requester.into(),
+        requester_key: r.requester_key.0,
+        deadline: r.deadline.parse().expect("a deadline"),
+    };
+    let prompt = Keypair::from_seed(&PROVIDER_SEED)
+        .open(Purpose::Prompt, &Context::prompt(&place), &r.sealed_prompt)
+        .expect("Rust opens the prompt TypeScript sealed, in its request's place");
+    let prompt = String::from_utf8(prompt).expect("UTF-8");
     assert_eq!(prompt, r.prompt);
     assert_eq!(prompt, "What does our community value most?");
     let answer = rust_open(

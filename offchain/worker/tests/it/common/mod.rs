@@ -301,10 +301,16 @@ pub async fn request(w: &World, a: &Ask) -> u64 {
     id
 }
 
-/// Who holds slot 0 of request `id` (zero when nobody ever claimed it or
-/// it was reopened).
+/// Who holds slot 0 of request `id` (zero when nobody ever claimed it, it
+/// was reopened, or it is only reserved for the provider the request names).
 pub async fn leaseholder(w: &World, id: u64) -> Address {
-    IOracleBridge::new(w.core.bridge, &w.admin).leaseOf(id, 0).call().await.unwrap().provider
+    let lease = IOracleBridge::new(w.core.bridge, &w.admin).leaseOf(id, 0).call().await.unwrap();
+    // Phases: 0 free, 1 named (not claimed), 2 leased and on.
+    if lease.phase >= 2 {
+        lease.provider
+    } else {
+        Address::ZERO
+    }
 }
 
 /// The key holder asks `prompt`; returns the request id.
