@@ -19,6 +19,10 @@ interface IAgentPermissions  {
 
     function grantOf(address account, address agent) external view returns (address granter, uint64 epoch, uint64 expiry, uint64 period, bool revoked, address ledger, uint256 valueCap, uint256 creditCap);
 
+    function resetAccount(address account) external returns (uint64);
+
+    function generation(address account) external view returns (uint64);
+
     function isAllowed(address account, address agent, address target, bytes4 selector) external view returns (bool);
 
     error AgentNotAllowed(address account, address agent);
@@ -28,6 +32,10 @@ interface IAgentPermissions  {
     error AgentRevoked(address account, address agent);
 
     error OwnerChanged(address granter, address owner);
+
+    error OwnershipEnded(uint64 granted, uint64 current);
+
+    error ShortCalldata(uint256 length);
 
     error TargetNotAllowed(address target, bytes4 selector);
 
@@ -48,5 +56,6 @@ interface IAgentPermissionsExtras {
     event AgentGranted(address indexed account, address indexed agent, address owner, uint64 epoch, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger);
     event TargetAllowed(address indexed account, address indexed agent, address target, bytes4 selector, bool allowed);
     event AgentRevokedNow(address indexed account, address indexed agent);
+    event AccountReset(address indexed account, uint64 generation);
     event AgentExecuted(address indexed account, address indexed agent, address target, bytes4 selector, uint256 value, uint256 credits);
 }

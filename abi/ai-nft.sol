@@ -23,6 +23,8 @@ interface IAiNft  {
 
     function instructionsUri(uint256 id) external view returns (bytes memory);
 
+    function ownershipEpoch(uint256 id) external view returns (uint64);
+
     function accountOf(uint256 id) external view returns (address);
 
     function setInstructions(uint256 id, bytes32 instructionsHash, bytes calldata instructionsUri) external;

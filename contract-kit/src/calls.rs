@@ -74,6 +74,13 @@ sol! {
         function ownerOf(uint256 tokenId) external view returns (address);
     }
 
+    /// How many times token `tokenId` changed hands (the AI NFT keeps it):
+    /// rights granted under one holder end when it changes, even if the
+    /// token comes back to the same address (review H-2).
+    interface IOwnershipEpoch {
+        function ownershipEpoch(uint256 tokenId) external view returns (uint64);
+    }
+
     /// The ERC-6551 registry call the AI NFT makes when it mints an AI.
     interface IERC6551Registry {
         function createAccount(address implementation, bytes32 salt, uint256 chainId, address tokenContract, uint256 tokenId) external returns (address);
@@ -192,6 +199,17 @@ pub fn transfer_from(
 /// [`CallFailed`].
 pub fn approve(token: Address, spender: Address, value: U256) -> Result<(), CallFailed> {
     ok_true(&send(token, &IERC20::approveCall { spender, value })?)
+}
+
+/// `collection.ownershipEpoch(token_id)`, or zero for a collection that
+/// does not keep one (rights on its accounts then end only with a change of
+/// holder address, or a reset by the holder).
+pub fn ownership_epoch(collection: Address, token_id: U256) -> u64 {
+    view(collection, &IOwnershipEpoch::ownershipEpochCall { tokenId: token_id })
+        .and_then(|reply| uint(&reply))
+        .ok()
+        .and_then(|epoch| u64::try_from(epoch).ok())
+        .unwrap_or(0)
 }
 
 /// `token.decimals()`, if the token has them.

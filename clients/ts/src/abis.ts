@@ -62,6 +62,23 @@ export const agentPermissionsAbi = [
   },
   {
     "type": "function",
+    "name": "generation",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "grant",
     "inputs": [
       {
@@ -206,6 +223,23 @@ export const agentPermissionsAbi = [
   },
   {
     "type": "function",
+    "name": "resetAccount",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "revoke",
     "inputs": [
       {
@@ -219,6 +253,23 @@ export const agentPermissionsAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "AccountReset",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "generation",
+        "type": "uint64",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -458,8 +509,32 @@ export const agentPermissionsAbi = [
   },
   {
     "type": "error",
+    "name": "OwnershipEnded",
+    "inputs": [
+      {
+        "name": "granted",
+        "type": "uint64"
+      },
+      {
+        "name": "current",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ReentrantCall",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ShortCalldata",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256"
+      }
+    ]
   },
   {
     "type": "error",
@@ -728,6 +803,23 @@ export const aiNftAbi = [
       {
         "name": "",
         "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "ownershipEpoch",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
       }
     ],
     "stateMutability": "view"

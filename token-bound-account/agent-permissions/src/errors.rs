@@ -21,6 +21,15 @@ sol! {
     /// token (`owner` does): grants do not pass with the token.
     #[derive(Debug, PartialEq, Eq)]
     error OwnerChanged(address granter, address owner);
+    /// The grant was made when the token was in its `granted`-th period of
+    /// ownership; it is now in its `current`-th: the token changed hands
+    /// since (even if it came back), so the grant ended.
+    #[derive(Debug, PartialEq, Eq)]
+    error OwnershipEnded(uint64 granted, uint64 current);
+    /// Calldata of 1 to 3 bytes names no function: neither a plain transfer
+    /// of ETH (empty) nor a call (a 4-byte selector and more).
+    #[derive(Debug, PartialEq, Eq)]
+    error ShortCalldata(uint256 length);
     /// Calling `selector` on `target` is not among the agent's rights.
     #[derive(Debug, PartialEq, Eq)]
     error TargetNotAllowed(address target, bytes4 selector);
@@ -46,6 +55,9 @@ sol! {
     /// The rights of `agent` on `account` end now.
     #[derive(Debug, PartialEq, Eq)]
     event AgentRevokedNow(address indexed account, address indexed agent);
+    /// Every grant on `account` ended; new ones live in `generation`.
+    #[derive(Debug, PartialEq, Eq)]
+    event AccountReset(address indexed account, uint64 generation);
     /// `agent` executed a call for `account`, spending `value` wei and `credits`.
     #[derive(Debug, PartialEq, Eq)]
     event AgentExecuted(address indexed account, address indexed agent, address target, bytes4 selector, uint256 value, uint256 credits);
@@ -59,6 +71,8 @@ pub enum Error {
     AgentExpired(AgentExpired),
     AgentRevoked(AgentRevoked),
     OwnerChanged(OwnerChanged),
+    OwnershipEnded(OwnershipEnded),
+    ShortCalldata(ShortCalldata),
     TargetNotAllowed(TargetNotAllowed),
     ValueCapExceeded(ValueCapExceeded),
     CreditCapExceeded(CreditCapExceeded),
@@ -106,6 +120,8 @@ typed!(
     AgentExpired,
     AgentRevoked,
     OwnerChanged,
+    OwnershipEnded,
+    ShortCalldata,
     TargetNotAllowed,
     ValueCapExceeded,
     CreditCapExceeded,

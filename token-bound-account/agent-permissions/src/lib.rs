@@ -24,10 +24,15 @@
 //! every route to spending credits counts (a bridge request escrows them,
 //! a transfer moves them), not only the calls someone thought to decode.
 //!
-//! A grant belongs to the holder who made it: once the token changes hands
-//! it no longer applies ([`OwnerChanged`]), and the account itself ignores
-//! an executor named by a former holder. A new grant (a new epoch) starts
-//! with no allowed targets and no spending.
+//! A grant belongs to one period of ownership (review H-2): it no longer
+//! applies once the token changes hands ([`OwnerChanged`]), and it does not
+//! come back when the token returns to the address that made it: the grant
+//! records the token's ownership epoch (kept by the AI NFT, which counts
+//! every transfer) and lapses when it moves on ([`OwnershipEnded`]). For a
+//! collection that keeps no epoch, the holder (or a parking, on every park
+//! and release) ends every grant of an account with `resetAccount`. The
+//! account itself ignores an executor named in another period. A new grant
+//! (a new epoch of the grant) starts with no allowed targets and no spending.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 // The free host functions are deprecated in favour of `self.vm()`, but
@@ -65,6 +70,7 @@ sol! {
     /// The account calls this contract makes.
     interface IAgentAccount {
         function owner() external view returns (address);
+        function token() external view returns (uint256 chainId, address tokenContract, uint256 tokenId);
         function execute(address to, uint256 value, bytes data, uint8 operation) external payable returns (bytes);
     }
     /// The credit ledger view that measures credits spent.
@@ -78,6 +84,8 @@ sol! {
 pub struct Grant {
     /// The holder who made the grant.
     granter: StorageAddress,
+    /// The token's ownership epoch when it was made.
+    ownership: StorageU64,
     /// Grows with every grant; allowed targets belong to one epoch.
     epoch: StorageU64,
     expiry: StorageU64,
@@ -97,8 +105,11 @@ pub struct Grant {
 #[entrypoint]
 #[storage]
 pub struct AgentPermissions {
-    /// By `keccak256(account, agent)`.
+    /// By `keccak256(account, generation, agent)`.
     grants: StorageMap<B256, Grant>,
+    /// Grows when a holder resets an account: earlier grants are left
+    /// behind under their old keys.
+    generations: StorageMap<Address, StorageU64>,
     /// By `keccak256(account, agent, epoch, target, selector)`.
     allowed: StorageMap<B256, StorageBool>,
     guard: ReentrancyGuard,
@@ -110,12 +121,25 @@ impl Guarded for AgentPermissions {
     }
 }
 
-/// The key of the grant of `agent` on `account`.
-fn grant_key(account: Address, agent: Address) -> B256 {
-    let mut buf = [0u8; 40];
+/// The key of the grant of `agent` on `account` in its `generation`.
+fn grant_key(account: Address, generation: u64, agent: Address) -> B256 {
+    let mut buf = [0u8; 48];
     buf[..20].copy_from_slice(account.as_slice());
-    buf[20..].copy_from_slice(agent.as_slice());
+    buf[20..28].copy_from_slice(&generation.to_be_bytes());
+    buf[28..].copy_from_slice(agent.as_slice());
     keccak256(buf)
+}
+
+/// The ownership epoch of `account`'s token (zero when its collection keeps
+/// none, or the account does not answer `token()`).
+fn ownership_of(account: Address) -> u64 {
+    let Ok(reply) = calls::view(account, &IAgentAccount::tokenCall {}) else { return 0 };
+    match (calls::word(&reply, 1), calls::word(&reply, 2)) {
+        (Ok(collection), Ok(token_id)) if collection.bit_len() <= 160 => {
+            calls::ownership_epoch(Address::from_word(collection.into()), token_id)
+        }
+        _ => 0,
+    }
 }
 
 /// The key of one allowed `(target, selector)` of one grant epoch.
@@ -168,9 +192,12 @@ impl AgentPermissions {
         if agent.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        let mut g = self.grants.setter(grant_key(account, agent));
+        let ownership = ownership_of(account);
+        let key = self.key_of(account, agent);
+        let mut g = self.grants.setter(key);
         let epoch = g.epoch.get().to::<u64>() + 1;
         g.granter.set(owner);
+        g.ownership.set(U64::from(ownership));
         g.epoch.set(U64::from(epoch));
         g.expiry.set(U64::from(expiry));
         g.period.set(U64::from(period));
@@ -210,7 +237,7 @@ impl AgentPermissions {
         allowed: bool,
     ) -> Result<(), Error> {
         self.only_owner(account)?;
-        let key = grant_key(account, agent);
+        let key = self.key_of(account, agent);
         let epoch = self.grants.getter(key).epoch.get().to::<u64>();
         if epoch == 0 {
             return Err(AgentNotAllowed { account, agent }.into());
@@ -226,7 +253,7 @@ impl AgentPermissions {
     /// [`NotAccountOwner`], [`AgentNotAllowed`] without a grant.
     pub fn revoke(&mut self, account: Address, agent: Address) -> Result<(), Error> {
         self.only_owner(account)?;
-        let mut g = self.grants.setter(grant_key(account, agent));
+        let mut g = self.grants.setter(self.key_of(account, agent));
         if g.epoch.get().is_zero() {
             return Err(AgentNotAllowed { account, agent }.into());
         }
@@ -259,13 +286,14 @@ impl AgentPermissions {
     ///
     /// Returns: valueLeft, creditsLeft
     pub fn remaining(&self, account: Address, agent: Address) -> (U256, U256) {
-        let g = self.grants.getter(grant_key(account, agent));
+        let g = self.grants.getter(self.key_of(account, agent));
         let now = block::timestamp();
         let owner = owner_of(account).unwrap_or_default();
         if g.epoch.get().is_zero()
             || g.revoked.get()
             || rules::expired(now, g.expiry.get().to())
             || g.granter.get() != owner
+            || g.ownership.get().to::<u64>() != ownership_of(account)
         {
             return (U256::ZERO, U256::ZERO);
         }
@@ -287,7 +315,7 @@ impl AgentPermissions {
         account: Address,
         agent: Address,
     ) -> (Address, u64, u64, u64, bool, Address, U256, U256) {
-        let g = self.grants.getter(grant_key(account, agent));
+        let g = self.grants.getter(self.key_of(account, agent));
         (
             g.granter.get(),
             g.epoch.get().to(),
@@ -300,6 +328,27 @@ impl AgentPermissions {
         )
     }
 
+    /// Ends every grant on `account` at once (they stay behind under the
+    /// account's former generation) and returns the new generation. For the
+    /// holder of a token whose collection keeps no ownership epoch, after
+    /// receiving it; parkings call it on every park and release.
+    ///
+    /// # Errors
+    /// [`NotAccountOwner`].
+    pub fn reset_account(&mut self, account: Address) -> Result<u64, Error> {
+        self.only_owner(account)?;
+        let mut g = self.generations.setter(account);
+        let generation = g.get().to::<u64>() + 1;
+        g.set(U64::from(generation));
+        emit(AccountReset { account, generation });
+        Ok(generation)
+    }
+
+    /// How many times `account`'s grants were reset.
+    pub fn generation(&self, account: Address) -> u64 {
+        self.generations.get(account).to()
+    }
+
     /// Whether `agent` may call `selector` on `target` for `account` under
     /// its current grant (ignoring expiry, revocation and caps).
     pub fn is_allowed(
@@ -309,13 +358,18 @@ impl AgentPermissions {
         target: Address,
         selector: B32,
     ) -> bool {
-        let key = grant_key(account, agent);
+        let key = self.key_of(account, agent);
         let epoch = self.grants.getter(key).epoch.get().to::<u64>();
         epoch != 0 && self.allowed.get(allow_key(key, epoch, target, selector))
     }
 }
 
 impl AgentPermissions {
+    /// The key of `agent`'s grant on `account` in its current generation.
+    fn key_of(&self, account: Address, agent: Address) -> B256 {
+        grant_key(account, self.generations.get(account).to(), agent)
+    }
+
     /// The account's holder, when it is the caller.
     #[allow(clippy::unused_self)]
     fn only_owner(&self, account: Address) -> Result<Address, Error> {
@@ -337,8 +391,9 @@ impl AgentPermissions {
     ) -> Result<Bytes, Error> {
         let agent = msg::sender();
         let now = block::timestamp();
-        let key = grant_key(account, agent);
-        let selector = rules::selector_of(data);
+        let key = self.key_of(account, agent);
+        let selector =
+            rules::selector_of(data).ok_or(ShortCalldata { length: U256::from(data.len()) })?;
         let (period, ledger, credit_cap, credits) = {
             let g = self.grants.getter(key);
             let epoch = g.epoch.get().to::<u64>();
@@ -355,6 +410,10 @@ impl AgentPermissions {
             let owner = owner_of(account)?;
             if g.granter.get() != owner {
                 return Err(OwnerChanged { granter: g.granter.get(), owner }.into());
+            }
+            let (granted, now_epoch) = (g.ownership.get().to::<u64>(), ownership_of(account));
+            if granted != now_epoch {
+                return Err(OwnershipEnded { granted, current: now_epoch }.into());
             }
             if !self.allowed.get(allow_key(key, epoch, to, selector)) {
                 return Err(TargetNotAllowed { target: to, selector }.into());

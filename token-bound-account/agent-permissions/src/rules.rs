@@ -50,9 +50,14 @@ impl Usage {
 }
 
 /// The selector a call's data names: its first four bytes, or zero for a
-/// call with less data (a plain transfer of ETH).
-pub fn selector_of(data: &[u8]) -> B32 {
-    data.get(..4).map_or(B32::ZERO, B32::from_slice)
+/// plain transfer of ETH (no data). `None` for 1 to 3 bytes, which would
+/// reach the target's fallback while counting as a transfer (review L-6).
+pub fn selector_of(data: &[u8]) -> Option<B32> {
+    match data.len() {
+        0 => Some(B32::ZERO),
+        1..=3 => None,
+        _ => Some(B32::from_slice(&data[..4])),
+    }
 }
 
 /// Whether a grant that ends at `expiry` has ended at `now`.

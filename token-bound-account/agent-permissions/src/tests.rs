@@ -15,7 +15,7 @@ use stylus_sdk::{
     call::RawCall,
     msg,
     prelude::*,
-    storage::{StorageAddress, StorageMap, StorageU256},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU64},
 };
 
 use crate::{rules, rules::Usage, *};
@@ -28,11 +28,14 @@ sol! {
 }
 
 /// A stand-in account: `owner()`, and `execute` for the owner or the
-/// executor the owner named (as the real account does).
+/// executor the owner named (as the real account does). It is also its own
+/// token's collection: `token()` names itself, and `ownershipEpoch` counts
+/// changes of owner, as the AI NFT counts transfers.
 #[storage]
 struct TestAccount {
     owner: StorageAddress,
     executor: StorageAddress,
+    epoch: StorageU64,
 }
 
 // SAFETY: a test double used only as a motsu contract.
@@ -41,7 +44,21 @@ unsafe impl TopLevelStorage for TestAccount {}
 #[public]
 impl TestAccount {
     fn set_owner(&mut self, owner: Address) {
+        if !self.owner.get().is_zero() {
+            let next = self.epoch.get() + alloy_primitives::U64::from(1);
+            self.epoch.set(next);
+        }
         self.owner.set(owner);
+    }
+
+    #[allow(clippy::unused_self, reason = "a view of the router")]
+    fn token(&self) -> (U256, Address, U256) {
+        (U256::from(1), stylus_sdk::contract::address(), U256::ZERO)
+    }
+
+    fn ownership_epoch(&self, token_id: U256) -> u64 {
+        let _ = token_id;
+        self.epoch.get().to()
     }
 
     fn set_executor(&mut self, executor: Address) {
@@ -382,6 +399,60 @@ fn a_grant_dies_with_a_transfer_of_the_token() {
 }
 
 #[test]
+fn h2_a_grant_does_not_come_back_when_the_token_returns_to_its_granter() {
+    let _s = serial();
+    let env = Env::new();
+    env.run(env.agent, ping_call()).motsu_unwrap();
+    // Alice sells the token and buys it back (or a parking releases it and
+    // parks it again): her old grant stays ended.
+    env.account.sender(env.alice).set_owner(env.mallory.address());
+    env.account.sender(env.mallory).set_owner(env.alice.address());
+    let err = env.run(env.agent, ping_call()).unwrap_err();
+    assert_eq!(err, OwnershipEnded { granted: 0, current: 2 }.into());
+    assert_eq!(
+        env.perms.sender(env.alice).remaining(env.account.address(), env.agent.address()),
+        (U256::ZERO, U256::ZERO)
+    );
+    // A grant made now belongs to this period of ownership.
+    env.grant(u64::MAX, U256::ZERO, U256::from(100)).motsu_unwrap();
+    let (account, agent, ledger) =
+        (env.account.address(), env.agent.address(), env.ledger.address());
+    let ping = sel(ILedgerDouble::pingCall::SELECTOR);
+    env.perms.sender(env.alice).allow(account, agent, ledger, ping, true).motsu_unwrap();
+    env.run(env.agent, ping_call()).motsu_unwrap();
+}
+
+#[test]
+fn h2_a_holder_resets_every_grant_of_an_account_at_once() {
+    let _s = serial();
+    let env = Env::new();
+    let account = env.account.address();
+    let err = env.perms.sender(env.mallory).reset_account(account).unwrap_err();
+    assert!(matches!(err, Error::NotAccountOwner(_)));
+    assert_eq!(env.perms.sender(env.alice).reset_account(account).motsu_unwrap(), 1);
+    env.perms.assert_emitted(&AccountReset { account, generation: 1 });
+    assert_eq!(env.perms.sender(env.alice).generation(account), 1);
+    // The grant stays behind under the old generation: the agent has none.
+    let err = env.run(env.agent, ping_call()).unwrap_err();
+    assert_eq!(err, AgentNotAllowed { account, agent: env.agent.address() }.into());
+}
+
+#[test]
+fn l6_calldata_of_one_to_three_bytes_is_refused() {
+    let _s = serial();
+    let env = Env::new();
+    // Even with plain ETH transfers (selector zero) to the target allowed.
+    let (account, agent, ledger) =
+        (env.account.address(), env.agent.address(), env.ledger.address());
+    env.perms.sender(env.alice).allow(account, agent, ledger, B32::ZERO, true).motsu_unwrap();
+    for short in [vec![1u8], vec![1, 2], vec![1, 2, 3]] {
+        let len = short.len();
+        let err = env.run(env.agent, short.into()).unwrap_err();
+        assert_eq!(err, ShortCalldata { length: U256::from(len) }.into());
+    }
+}
+
+#[test]
 fn the_accounts_revert_data_passes_unchanged() {
     let _s = serial();
     let env = Env::new();
@@ -395,8 +466,9 @@ fn windows_and_selectors() {
     assert_eq!(rules::window_start(DAY - 1, DAY), 0);
     assert_eq!(rules::window_start(DAY, DAY), DAY);
     assert_eq!(rules::window_start(12_345, 0), 0);
-    assert_eq!(rules::selector_of(&[1, 2, 3]), B32::ZERO);
-    assert_eq!(rules::selector_of(&[1, 2, 3, 4, 5]), sel([1, 2, 3, 4]));
+    assert_eq!(rules::selector_of(&[]), Some(B32::ZERO));
+    assert_eq!(rules::selector_of(&[1, 2, 3]), None);
+    assert_eq!(rules::selector_of(&[1, 2, 3, 4, 5]), Some(sel([1, 2, 3, 4])));
     let mut u = Usage::default();
     assert_eq!(u.spend(10, DAY, U256::from(5), U256::from(6)), Err(U256::from(5)));
     u.spend(10, DAY, U256::from(5), U256::from(5)).unwrap();

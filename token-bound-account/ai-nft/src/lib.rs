@@ -30,7 +30,7 @@ mod tests;
 
 use alloc::{string::String, vec, vec::Vec};
 
-use alloy_primitives::{aliases::B32, Address, B256, U256, U32};
+use alloy_primitives::{aliases::B32, Address, B256, U256, U32, U64};
 use contract_kit::{
     calls::{self, IERC6551Registry},
     events::emit,
@@ -45,7 +45,9 @@ use stylus_sdk::{
     abi::Bytes,
     block, contract, msg,
     prelude::*,
-    storage::{StorageAddress, StorageB256, StorageBytes, StorageMap, StorageU256, StorageU32},
+    storage::{
+        StorageAddress, StorageB256, StorageBytes, StorageMap, StorageU256, StorageU32, StorageU64,
+    },
 };
 
 pub use errors::*;
@@ -83,6 +85,8 @@ pub struct AiNft {
     implementation: StorageAddress,
     minted: StorageU256,
     ais: StorageMap<U256, Ai>,
+    /// Changes of holder per token (see [`AiNft::ownership_epoch`]).
+    epochs: StorageMap<U256, StorageU64>,
 }
 
 // The router decodes every argument into an owned value; `mint` only reads
@@ -231,6 +235,13 @@ impl AiNft {
         Ok(Bytes(self.ais.getter(id).instructions_uri.get_bytes()))
     }
 
+    /// How many times AI `id` changed hands. Agent grants and the account's
+    /// executor record it and lapse when it moves on, so rights made under
+    /// one holder never come back when the token returns (review H-2).
+    pub fn ownership_epoch(&self, id: U256) -> u64 {
+        self.epochs.get(id).to()
+    }
+
     /// The token-bound account of AI `id`.
     ///
     /// # Errors
@@ -288,6 +299,14 @@ impl AiNft {
 
 impl AiNft {
     /// Refuses an id that was never minted.
+    /// A transfer starts a new period of ownership, even back to a former
+    /// holder.
+    fn next_epoch(&mut self, id: U256) {
+        let mut epoch = self.epochs.setter(id);
+        let next = epoch.get() + U64::from(1);
+        epoch.set(next);
+    }
+
     fn known(&self, id: U256) -> Result<(), Error> {
         if id.is_zero() || id > self.minted.get() {
             Err(UnknownAi { id }.into())
@@ -335,7 +354,9 @@ impl IErc721 for AiNft {
         to: Address,
         token_id: U256,
     ) -> Result<(), Self::Error> {
-        Ok(self.erc721.safe_transfer_from(from, to, token_id)?)
+        self.erc721.safe_transfer_from(from, to, token_id)?;
+        self.next_epoch(token_id);
+        Ok(())
     }
 
     #[selector(name = "safeTransferFrom")]
@@ -346,7 +367,9 @@ impl IErc721 for AiNft {
         token_id: U256,
         data: Bytes,
     ) -> Result<(), Self::Error> {
-        Ok(self.erc721.safe_transfer_from_with_data(from, to, token_id, data)?)
+        self.erc721.safe_transfer_from_with_data(from, to, token_id, data)?;
+        self.next_epoch(token_id);
+        Ok(())
     }
 
     fn transfer_from(
@@ -355,7 +378,9 @@ impl IErc721 for AiNft {
         to: Address,
         token_id: U256,
     ) -> Result<(), Self::Error> {
-        Ok(self.erc721.transfer_from(from, to, token_id)?)
+        self.erc721.transfer_from(from, to, token_id)?;
+        self.next_epoch(token_id);
+        Ok(())
     }
 
     fn approve(&mut self, to: Address, token_id: U256) -> Result<(), Self::Error> {

@@ -265,6 +265,25 @@ fn only_the_holder_updates_and_control_follows_the_token() {
     assert_eq!(env.nft.sender(stranger).account_of(id).motsu_unwrap(), account);
 }
 
+#[test]
+fn h2_every_transfer_starts_a_new_ownership_epoch_even_back_to_a_former_holder() {
+    let _s = serial();
+    let mut env = Env::new();
+    let (founder, buyer) = (tag("founder"), tag("buyer"));
+    let (id, _) = env.mint(founder, 1);
+    let epoch = |env: &Env| env.nft.sender(founder).ownership_epoch(id);
+    assert_eq!(epoch(&env), 0, "minted: the first holder's period");
+    env.nft.sender(founder).transfer_from(founder, buyer, id).motsu_unwrap();
+    assert_eq!(epoch(&env), 1);
+    // Back to the founder: the same address, but a new period, so rights it
+    // granted before the sale do not come back (review H-2).
+    env.nft.sender(buyer).safe_transfer_from(buyer, founder, id).motsu_unwrap();
+    assert_eq!(epoch(&env), 2);
+    // A refused transfer changes nothing.
+    assert!(env.nft.sender(buyer).transfer_from(founder, buyer, id).is_err());
+    assert_eq!(epoch(&env), 2);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 

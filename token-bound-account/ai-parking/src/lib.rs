@@ -76,6 +76,7 @@ sol! {
         function grant(address account, address agent, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger) external returns (uint64);
         function allow(address account, address agent, address target, bytes4 selector, bool allowed) external;
         function revoke(address account, address agent) external;
+        function resetAccount(address account) external returns (uint64);
     }
 }
 

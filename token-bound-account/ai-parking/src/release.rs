@@ -6,7 +6,7 @@ use contract_kit::events::emit;
 use stylus_sdk::{block, contract, msg};
 
 use crate::{
-    calls, send, AiParking, BadGuardians, DelayTooShort, Error, IBoundAccount, INft,
+    calls, send, AiParking, BadGuardians, DelayTooShort, Error, IBoundAccount, INft, IPermissions,
     NoPendingRelease, NotGuardian, NotParked, NotReady, NotTokenOwner, Parked, Parking, Released,
     SolCall, WrongAccount, ZeroAddress, MAX_GUARDIANS, MIN_DELAY,
 };
@@ -55,11 +55,15 @@ impl AiParking {
         if now < eta {
             return Err(NotReady { eta, now }.into());
         }
+        let account = p.account.get();
         p.account.set(Address::ZERO);
         p.controller.set(Address::ZERO);
         p.release_to.set(Address::ZERO);
         p.release_eta.set(U64::ZERO);
         emit(Released { nft, tokenId: token_id, to });
+        // Grants made during this parking end before the token leaves, so
+        // a later parking of it does not revive them (review H-2).
+        send(self.permissions.get(), &IPermissions::resetAccountCall { account })?;
         send(nft, &INft::transferFromCall { from: contract::address(), to, tokenId: token_id })?;
         Ok(())
     }
@@ -111,6 +115,8 @@ impl AiParking {
         let this = contract::address();
         send(nft, &INft::transferFromCall { from: caller, to: this, tokenId: token_id })?;
         send(account, &IBoundAccount::setExecutorCall { executor: permissions })?;
+        // Nothing granted before this parking acts under it (review H-2).
+        send(permissions, &IPermissions::resetAccountCall { account })?;
         Ok(())
     }
 

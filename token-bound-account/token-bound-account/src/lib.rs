@@ -47,7 +47,7 @@ pub mod signature;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{aliases::B32, Address, B256, U256};
-use contract_kit::events::emit;
+use contract_kit::{calls, events::emit};
 use erc6551::BoundToken;
 use stylus_sdk::{
     abi::Bytes,
@@ -71,6 +71,8 @@ pub struct TokenBoundAccount {
     locked_until: StorageU64,
     executor: StorageAddress,
     executor_owner: StorageAddress,
+    /// The token's ownership epoch when the executor was named.
+    executor_epoch: StorageU64,
 }
 
 // SAFETY: the account is the top-level storage of its program (the
@@ -200,8 +202,10 @@ impl TokenBoundAccount {
     }
 
     /// Names the contract that may call [`Self::execute`] besides the
-    /// holder (zero: none), valid while the caller holds the token; `state`
-    /// grows by one.
+    /// holder (zero: none), valid while the caller holds the token and the
+    /// token has not changed hands since (its collection's
+    /// `ownershipEpoch`): a former holder's executor never comes back with
+    /// the token (review H-2). `state` grows by one.
     ///
     /// # Errors
     /// [`NotAuthorized`], [`Locked`].
@@ -209,17 +213,19 @@ impl TokenBoundAccount {
         self.authorize(false)?;
         self.executor.set(executor);
         self.executor_owner.set(msg::sender());
+        self.executor_epoch.set(alloy_primitives::U64::from(ownership_epoch()));
         self.bump_state();
         Ok(())
     }
 
-    /// The executor named by the current holder (zero: none).
+    /// The executor named by the current holder in its current period of
+    /// ownership (zero: none).
     pub fn executor(&self) -> Address {
-        let owner = self.owner();
-        if owner.is_zero() || self.executor_owner.get() != owner {
-            return Address::ZERO;
+        if self.executor_current() {
+            self.executor.get()
+        } else {
+            Address::ZERO
         }
-        self.executor.get()
     }
 
     /// Whether the account is locked now.
@@ -300,10 +306,7 @@ impl TokenBoundAccount {
     fn authorize(&self, executor: bool) -> Result<(), Error> {
         let caller = msg::sender();
         let owner = self.owner();
-        let named = executor
-            && !owner.is_zero()
-            && caller == self.executor.get()
-            && self.executor_owner.get() == owner;
+        let named = executor && caller == self.executor.get() && self.executor_current();
         if !named && (owner.is_zero() || caller != owner) {
             return Err(NotAuthorized { caller }.into());
         }
@@ -312,6 +315,15 @@ impl TokenBoundAccount {
             return Err(Locked { until: U256::from(until) }.into());
         }
         Ok(())
+    }
+
+    /// Whether the executor was named by the current holder, since the
+    /// token last changed hands.
+    fn executor_current(&self) -> bool {
+        let owner = self.owner();
+        !owner.is_zero()
+            && self.executor_owner.get() == owner
+            && self.executor_epoch.get().to::<u64>() == ownership_epoch()
     }
 
     /// Adds one to `state` and returns the new value.
@@ -347,6 +359,12 @@ fn check_cycle(token_contract: Address, ids: &[U256]) -> Result<(), Error> {
 
 /// The token this account is bound to, from the footer of the code at the
 /// running address (the account proxy, under its delegatecall).
+/// The bound token's ownership epoch (zero for a collection that keeps
+/// none, or no token).
+fn ownership_epoch() -> u64 {
+    bound_token().map_or(0, |t| calls::ownership_epoch(t.token_contract, t.token_id))
+}
+
 fn bound_token() -> Option<BoundToken> {
     erc6551::parse_footer(&running_code())
 }

@@ -435,3 +435,22 @@ fn an_executor_named_by_the_holder_executes_until_the_token_moves() {
     assert_eq!(env.account.sender(env.bob).executor(), Address::ZERO);
     assert_eq!(env.ping(env.bob.address(), 0), Err(not_bob()));
 }
+
+#[test]
+fn h2_an_executor_does_not_come_back_when_the_token_returns_to_its_holder() {
+    let _s = serial();
+    let env = Env::new();
+    let carol = Account::from_seed("carol");
+    env.account.sender(env.alice).set_executor(env.bob.address()).motsu_unwrap();
+    env.ping(env.bob.address(), 0).motsu_unwrap();
+    // Alice sells the token and buys it back: same holder address, new
+    // period of ownership; the executor she named before stays void.
+    env.nft.sender(env.alice).set_owner(U256::from(1), carol.address());
+    env.nft.sender(carol).set_owner(U256::from(1), env.alice.address());
+    assert_eq!(env.account.sender(env.bob).executor(), Address::ZERO);
+    let refused = Err(Error::from(crate::NotAuthorized { caller: env.bob.address() }));
+    assert_eq!(env.ping(env.bob.address(), 0), refused);
+    // Named again, it works again.
+    env.account.sender(env.alice).set_executor(env.bob.address()).motsu_unwrap();
+    env.ping(env.bob.address(), 0).motsu_unwrap();
+}

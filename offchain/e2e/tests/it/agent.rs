@@ -315,7 +315,7 @@ fn an_agent_acts_within_its_rights_and_each_excess_has_its_error() {
 
 #[test]
 #[allow(clippy::too_many_lines)]
-fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
+fn h2_a_parked_ai_acts_through_its_agent_leaves_after_the_delay_and_a_re_parking_revives_nothing() {
     let mut w = World::new();
     let account = w.ai(1);
     let (nft, parking, token) = (w.nft, w.parking, w.token);
@@ -399,16 +399,30 @@ fn a_parked_ai_acts_through_its_agent_and_leaves_only_after_the_delay() {
         Bytes::from(IAiParking::NoPendingRelease { nft, tokenId: id }.abi_encode())
     );
 
-    // A release nobody cancels runs after the delay; the parking's grants end.
+    // A release nobody cancels runs after the delay; the parking's grants end
+    // (the parking resets the account before the token leaves).
     w.chain.exec(ALICE, parking, &request);
     w.chain.timestamp += DAY;
     w.chain.exec(BOB, parking, &release);
     assert_eq!(w.chain.view(nft, &ITestNft::ownerOfCall { id }), ALICE);
-    let transfer = World::transfer(5);
-    assert_eq!(
-        w.act(account, token, 0, transfer),
-        err(IAgentPermissions::OwnerChanged { granter: parking, owner: ALICE })
-    );
+    let ended = err(IAgentPermissions::AgentNotAllowed { account, agent: AGENT });
+    assert_eq!(w.act(account, token, 0, World::transfer(5)), ended);
+    // H-2: the token comes back to the same parking under a new controller;
+    // the grants of the earlier parking stay ended (before, the parking was
+    // the granter again and they acted at once, unseen by the new guardians).
+    w.chain.exec(ALICE, nft, &ITestNft::approveCall { to: parking, id });
+    let again = IAiParking::parkCall {
+        nft,
+        tokenId: id,
+        account,
+        controller: BOB,
+        guardians: vec![GUARDIAN],
+        delay: DAY,
+        permanent: false,
+    };
+    w.chain.exec(ALICE, parking, &again);
+    assert_eq!(w.chain.view(account, &ITokenBoundAccount::ownerCall {}), parking);
+    assert_eq!(w.act(account, token, 0, World::transfer(5)), ended);
 
     // A permanent parking never releases.
     let other = w.ai(2);

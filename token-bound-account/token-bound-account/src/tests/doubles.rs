@@ -8,7 +8,7 @@ use stylus_sdk::{
     call::RawCall,
     msg,
     prelude::*,
-    storage::{StorageAddress, StorageMap, StorageU256},
+    storage::{StorageAddress, StorageMap, StorageU256, StorageU64},
 };
 
 sol! {
@@ -40,6 +40,8 @@ pub(crate) fn fail_call() -> Bytes {
 #[storage]
 pub(crate) struct TestNft {
     owners: StorageMap<U256, StorageAddress>,
+    /// Changes of holder per token, as the AI NFT counts them.
+    epochs: StorageMap<U256, StorageU64>,
 }
 
 // SAFETY: a test double used only as a motsu contract.
@@ -48,9 +50,19 @@ unsafe impl TopLevelStorage for TestNft {}
 #[allow(clippy::unused_self)]
 #[public]
 impl TestNft {
-    /// Sets the holder of `id` (no checks: a test double).
+    /// Sets the holder of `id` (no checks: a test double); a change of
+    /// holder starts a new ownership epoch.
     pub(crate) fn set_owner(&mut self, id: U256, owner: Address) {
+        if !self.owners.get(id).is_zero() {
+            let next = self.epochs.get(id) + alloy_primitives::U64::from(1);
+            self.epochs.setter(id).set(next);
+        }
         self.owners.setter(id).set(owner);
+    }
+
+    /// The AI NFT's `ownershipEpoch`.
+    pub(crate) fn ownership_epoch(&self, id: U256) -> u64 {
+        self.epochs.get(id).to()
     }
 
     /// ERC-721 `ownerOf`.
