@@ -196,6 +196,14 @@ pub fn decode(log: &Log) -> Option<Event> {
                 IOracleBridge::LeaseAbandoned::decode_log(&log.inner)
                     .map(|e| Event::LeaseReopened { id: e.id, slot: e.slot, provider: e.provider })
             }
+            IOracleBridge::Committed::SIGNATURE_HASH => {
+                IOracleBridge::Committed::decode_log(&log.inner).map(|e| Event::Committed {
+                    id: e.id,
+                    slot: e.slot,
+                    provider: e.provider,
+                    reveal_at: e.revealAt,
+                })
+            }
             IOracleBridge::Fulfilled::SIGNATURE_HASH => {
                 IOracleBridge::Fulfilled::decode_log(&log.inner).map(|e| Event::Fulfilled {
                     id: e.id,

@@ -10,11 +10,14 @@
 //! lease only when the model can answer it after everything it holds before
 //! it ends, runs the model
 //! ([`inference`]: embedded GGUF on CPU or an OpenAI-compatible server),
-//! opens sealed prompts and seals answers ([`sealing`]), and sends every
+//! opens sealed prompts and seals answers ([`sealing`]), commits to and
+//! later reveals answers on requests of redundancy above one ([`commits`]),
+//! and sends every
 //! transaction through one manager that simulates first, keeps nonces and
 //! bumps fees ([`txm`]). Prometheus metrics and health checks in [`metrics`].
 
 pub mod chain;
+pub mod commits;
 pub mod config;
 pub mod cursor;
 pub mod fetch;
@@ -25,5 +28,6 @@ pub mod register;
 pub mod run;
 pub mod seen;
 pub mod service;
+pub mod store;
 pub mod tracker;
 pub mod txm;

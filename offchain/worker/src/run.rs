@@ -83,6 +83,9 @@ pub async fn worker(
         seen_file: config
             .state_dir
             .join(format!("seen-encs-{chain_id}-{}.json", config.chain.bridge)),
+        commits_file: config
+            .state_dir
+            .join(format!("commits-{chain_id}-{}.json", config.chain.bridge)),
         fetcher: Fetcher::new(
             config.prompts.max_uri_bytes,
             config.prompts.fetch_timeout(),

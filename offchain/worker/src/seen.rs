@@ -14,7 +14,7 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// Where an `enc` was seen.
@@ -38,12 +38,7 @@ impl SeenEncs {
     /// Loads the set saved at `path` (empty when there is none).
     pub fn load(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
-        let list: Vec<Seen> = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a seen-enc file", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
+        let list: Vec<Seen> = crate::store::load(&path, "seen-enc")?;
         let seen = list.into_iter().map(|s| (s.enc, s)).collect();
         Ok(Self { path, seen, dirty: false })
     }
@@ -97,15 +92,8 @@ impl SeenEncs {
         if !self.dirty {
             return Ok(());
         }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
         let list: Vec<&Seen> = self.seen.values().collect();
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&list)?)
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.path)
-            .with_context(|| format!("writing {}", self.path.display()))?;
+        crate::store::save(&self.path, &list)?;
         self.dirty = false;
         Ok(())
     }

@@ -18,6 +18,7 @@ use sealing::{Keypair, Purpose};
 
 use crate::{
     chain::{Poll, Poller},
+    commits::Commitments,
     cursor::{Cursor, CursorFile},
     fetch::Fetcher,
     metrics::{Metrics, Outcome},
@@ -26,6 +27,8 @@ use crate::{
     tracker::{Action, Budget, Phase, Request, Skip, Tracker},
     txm::{TxError, TxManager},
 };
+
+mod rounds;
 
 /// The bridge's cap on an inline output (`oracle_bridge::MAX_OUTPUT_BYTES`).
 pub const MAX_OUTPUT_BYTES: usize = 8 * 1024;
@@ -50,6 +53,8 @@ pub struct Parts {
     pub cursor_file: CursorFile,
     /// Where the encs of opened sealed prompts are saved (next to the cursor).
     pub seen_file: PathBuf,
+    /// Where answers committed to and not yet revealed are kept.
+    pub commits_file: PathBuf,
     /// Fetches prompts given by URI.
     pub fetcher: Fetcher,
     /// Where to start without a saved cursor.
@@ -76,6 +81,7 @@ pub struct Worker {
     cursor: Cursor,
     reader: Reader,
     seen: SeenEncs,
+    commits: Commitments,
     seen_at: HashMap<u64, Instant>,
 }
 
@@ -106,6 +112,7 @@ impl Worker {
             fetcher: parts.fetcher.clone(),
         };
         let seen = SeenEncs::load(&parts.seen_file)?;
+        let commits = Commitments::load(&parts.commits_file)?;
         Ok(Self {
             parts,
             me,
@@ -115,6 +122,7 @@ impl Worker {
             cursor,
             reader,
             seen,
+            commits,
             seen_at: HashMap::new(),
         })
     }
@@ -177,12 +185,17 @@ impl Worker {
                 Action::Claim(id) if accepting => self.claim(id).await,
                 Action::Claim(_) => {}
                 Action::Serve { id, slot } => self.serve(id, slot).await,
+                Action::Reveal { id, slot } => self.reveal(id, slot).await,
                 Action::Abandon { id, slot } => self.abandon(id, slot).await,
             }
         }
         self.cursor.open_from = self.tracker.open_from();
         self.parts.cursor_file.save(&self.cursor)?;
         self.seen.save()?;
+        let tracker = &self.tracker;
+        self.commits.retain(|id| {
+            tracker.get(id).is_some_and(|(_, phase)| !matches!(phase, Phase::Delivered))
+        })?;
         self.parts.metrics.tracked.set(i64::try_from(self.tracker.len()).unwrap_or(i64::MAX));
         self.parts.metrics.set_ready(true);
         Ok(busy)
@@ -342,6 +355,10 @@ impl Worker {
         self.parts.metrics.inference_seconds.observe(completion.elapsed.as_secs_f64());
         self.parts.metrics.tokens_generated.inc_by(u64::from(completion.output_tokens));
         let output = self.output_bytes(&request, &completion.text)?;
+        if request.redundancy > 1 {
+            let tokens = (completion.input_tokens, completion.output_tokens);
+            return self.commit(id, slot, output, tokens).await;
+        }
         let call = IOracleBridge::fulfilCall {
             id,
             slot,

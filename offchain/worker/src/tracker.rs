@@ -9,6 +9,10 @@
 //! ```text
 //!            Requested                 claim mined              fulfil mined
 //!  (none) ─────────────▶ New ─────────────────────▶ Leased ─────────────────▶ Delivered
+//!                                                     │ k > 1: commit mined    ▲
+//!                                                     └──────▶ Committed ──────┘ reveal (fulfil
+//!                                                                              with the salt) once
+//!                                                                              reveals open
 //!                         │  ▲   LeaseReopened (ours)  │                          │
 //!                         │  └─────────────────────────┤ falls behind             │ Ended
 //!                         │ unreadable / under-declared / cannot serve in time /  ▼ (Abandon)
@@ -96,6 +100,18 @@ pub enum Event {
         /// Who delivered.
         provider: Address,
     },
+    /// `provider` committed to a hidden answer on slot `slot`; reveals open
+    /// at `reveal_at` (redundancy above one).
+    Committed {
+        /// The request.
+        id: u64,
+        /// The slot.
+        slot: u8,
+        /// Who committed.
+        provider: Address,
+        /// When reveals open (as the bridge says after this commitment).
+        reveal_at: u64,
+    },
     /// The request is settled, refunded or disputed.
     Ended {
         /// The request.
@@ -114,6 +130,12 @@ pub enum Phase {
         slot: u8,
         /// When our lease ends.
         expires: u64,
+    },
+    /// We committed to our answer on `slot` (redundancy above one) and
+    /// reveal it once reveals open.
+    Committed {
+        /// Our slot.
+        slot: u8,
     },
     /// We delivered; waiting for the request to end.
     Delivered,
@@ -144,9 +166,6 @@ pub enum Skip {
     Abandoned,
     /// The request names other providers.
     NotNamed,
-    /// Redundancy above 1 asks for commit-reveal, which this worker does not
-    /// do yet: claiming would end in a slash.
-    Redundant,
 }
 
 /// A prompt read, opened, decoded and counted before any claim.
@@ -181,6 +200,14 @@ pub enum Action {
         /// Our slot.
         slot: u8,
     },
+    /// Reveal our committed answer on `slot` of request `id`: reveals are
+    /// open.
+    Reveal {
+        /// The request.
+        id: u64,
+        /// Our slot.
+        slot: u8,
+    },
     /// Give back our lease on `slot` of request `id`: it can no longer be
     /// served before the lease ends.
     Abandon {
@@ -199,6 +226,8 @@ struct Tracked {
     /// twice counts it once).
     taken: BTreeSet<u8>,
     reading: Reading,
+    /// When reveals open (zero before any commitment).
+    reveal_at: u64,
 }
 
 /// Every request this worker still cares about.
@@ -222,8 +251,6 @@ impl Tracker {
                 let named = &request.providers;
                 let phase = if request.model != self.model {
                     Phase::Skipped(Skip::OtherModel)
-                } else if request.redundancy > 1 {
-                    Phase::Skipped(Skip::Redundant)
                 } else if !named.is_empty() && !named.contains(&self.me) {
                     Phase::Skipped(Skip::NotNamed)
                 } else {
@@ -234,6 +261,7 @@ impl Tracker {
                     phase,
                     taken: BTreeSet::new(),
                     reading: Reading::Unread,
+                    reveal_at: 0,
                 });
             }
             Event::LeaseClaimed { id, slot, provider, expires } => {
@@ -271,6 +299,16 @@ impl Tracker {
                 if *provider == self.me {
                     if let Some(t) = self.requests.get_mut(id) {
                         t.phase = Phase::Delivered;
+                    }
+                }
+            }
+            Event::Committed { id, slot, provider, reveal_at } => {
+                if let Some(t) = self.requests.get_mut(id) {
+                    // Each commitment carries the request's current time;
+                    // the last one read is the latest.
+                    t.reveal_at = *reveal_at;
+                    if *provider == self.me && !matches!(t.phase, Phase::Delivered) {
+                        t.phase = Phase::Committed { slot: *slot };
                     }
                 }
             }
@@ -342,9 +380,12 @@ impl Tracker {
         self.requests.values().map(|t| t.request.block).min()
     }
 
-    /// Whether we hold a lease we have not delivered on.
+    /// Whether we hold a lease we have not delivered on (or an answer not
+    /// yet revealed).
     pub fn has_leases(&self) -> bool {
-        self.requests.values().any(|t| matches!(t.phase, Phase::Leased { .. }))
+        self.requests
+            .values()
+            .any(|t| matches!(t.phase, Phase::Leased { .. } | Phase::Committed { .. }))
     }
 
     /// How many requests are tracked.

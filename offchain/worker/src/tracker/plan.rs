@@ -40,9 +40,19 @@ impl Tracker {
         budget: Budget,
         cost: impl Fn(&Request, u32) -> u64,
     ) -> Vec<Action> {
-        self.expire(now);
+        self.expire(now, budget.lease);
         let (mut busy_until, held) = self.plan_held(now, budget.margin, &cost);
-        let mut actions = Vec::new();
+        // Reveals first: they are quick, and their window is one lease.
+        let mut actions: Vec<Action> = self
+            .requests
+            .iter()
+            .filter_map(|(id, t)| match t.phase {
+                Phase::Committed { slot } if t.reveal_at != 0 && now >= t.reveal_at => {
+                    Some(Action::Reveal { id: *id, slot })
+                }
+                _ => None,
+            })
+            .collect();
         for (id, t) in &mut self.requests {
             let Reading::Ready(prompt) = &t.reading else { continue };
             if t.phase != Phase::New {
@@ -61,13 +71,17 @@ impl Tracker {
         actions
     }
 
-    /// Too late to answer, or our lease ran out (anyone may reopen it, and
-    /// slash us): skipped.
-    fn expire(&mut self, now: u64) {
+    /// Too late to answer, our lease ran out (anyone may reopen it, and
+    /// slash us), or the reveal window (one lease from its opening) closed:
+    /// skipped.
+    fn expire(&mut self, now: u64, lease: u64) {
         for t in self.requests.values_mut() {
             let over = match t.phase {
                 Phase::New => now >= t.request.deadline,
                 Phase::Leased { expires, .. } => now >= expires.min(t.request.deadline),
+                Phase::Committed { .. } => {
+                    t.reveal_at != 0 && now >= t.reveal_at.saturating_add(lease)
+                }
                 Phase::Delivered | Phase::Skipped(_) => false,
             };
             if over {

@@ -64,6 +64,30 @@ fn happy_path_claim_serve_deliver_end() {
 }
 
 #[test]
+fn m4_a_redundant_request_is_committed_then_revealed_once_reveals_open() {
+    let mut t = Tracker::new(ME, 1);
+    let Event::Requested(mut r) = request(9, 1, 3) else { unreachable!() };
+    r.redundancy = 3;
+    t.apply(&Event::Requested(r));
+    read_all(&mut t);
+    assert_eq!(t.actions(100, BUDGET, ten), vec![Action::Claim(9)]);
+    t.apply(&Event::LeaseClaimed { id: 9, slot: 1, provider: ME, expires: 400 });
+    assert_eq!(t.actions(100, BUDGET, ten), vec![Action::Serve { id: 9, slot: 1 }]);
+    // Another provider committed first: reveals open at 410.
+    t.apply(&Event::Committed { id: 9, slot: 0, provider: OTHER, reveal_at: 410 });
+    t.apply(&Event::Committed { id: 9, slot: 1, provider: ME, reveal_at: 410 });
+    assert_eq!(t.get(9).unwrap().1, Phase::Committed { slot: 1 });
+    assert!(t.has_leases(), "an answer to reveal keeps a shutdown waiting");
+    assert!(t.actions(200, BUDGET, ten).is_empty(), "not before reveals open");
+    // The last commitment opens reveals at once.
+    t.apply(&Event::Committed { id: 9, slot: 2, provider: OTHER, reveal_at: 250 });
+    assert_eq!(t.actions(250, BUDGET, ten), vec![Action::Reveal { id: 9, slot: 1 }]);
+    // The reveal window is one lease: after it, nothing is left to do.
+    assert!(t.actions(250 + 300, BUDGET, ten).is_empty());
+    assert_eq!(t.get(9).unwrap().1, Phase::Skipped(Skip::NoTime));
+}
+
+#[test]
 fn other_models_slow_answers_and_taken_slots_are_skipped() {
     let mut t = Tracker::new(ME, 1);
     t.apply(&request(1, 2, 1));
@@ -170,6 +194,10 @@ proptest! {
                     let (r, phase) = t.get(id).unwrap();
                     let Phase::Leased { expires, .. } = phase else { panic!("serving without a lease") };
                     prop_assert!(now < expires && now < r.deadline);
+                }
+                Action::Reveal { id, .. } => {
+                    let phase = t.get(id).unwrap().1;
+                    prop_assert!(matches!(phase, Phase::Committed { .. }), "{phase:?}");
                 }
                 Action::Abandon { id, .. } => {
                     let held = before[usize::try_from(id).unwrap()];
