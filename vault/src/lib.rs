@@ -174,8 +174,16 @@ impl Vault {
             // skim.
             s.shares._mint(member, assets)?;
             let unlock_at = s.extend_lock(member, block::timestamp(), lock_seconds);
-            if !beneficiary.is_zero() && s.fixed_beneficiary.get().is_zero() {
+            let current = s.members.getter(member).beneficiary.get();
+            if !beneficiary.is_zero()
+                && s.fixed_beneficiary.get().is_zero()
+                && beneficiary != current
+            {
+                // What accrued under the old pledge is the old beneficiary's,
+                // as with `setBeneficiary` (review L-3).
+                s.pay_accrued(member)?;
                 s.members.setter(member).beneficiary.set(beneficiary);
+                emit(BeneficiarySet { member, beneficiary });
             }
             s.pull_and_invest(member, assets)?;
             Ok::<_, Error>(unlock_at)

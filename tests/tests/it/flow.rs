@@ -204,6 +204,27 @@ fn set_beneficiary_pays_accrued_to_the_previous_one() {
 }
 
 #[test]
+fn l3_a_deposit_that_names_a_new_beneficiary_pays_the_old_one_first() {
+    let _serial = common::serial();
+    let [alice, ai_one, ai_two, keeper] = ["alice", "ai_one", "ai_two", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
+    env.fund(alice, ETH * U256::from(2));
+    env.vault.sender(alice).deposit(ETH, ai_one, 0).motsu_unwrap();
+    env.gain(ETH / U256::from(20));
+    let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    // A second deposit pledges the yield elsewhere: what accrued under the
+    // first pledge still goes to the first beneficiary.
+    env.vault.sender(alice).deposit(ETH, ai_two, 0).motsu_unwrap();
+    let one = env.spendable(ai_one);
+    assert!(credits - one <= U256::from(1), "{one} of {credits} to the old beneficiary");
+    assert!(env.vault.emitted(&vault::BeneficiarySet { member: alice, beneficiary: ai_two }));
+    assert_eq!(env.beneficiary(alice), ai_two);
+    env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    assert_eq!(env.spendable(ai_two), U256::ZERO, "nothing of the old pledge moved");
+    env.assert_backed();
+}
+
+#[test]
 fn parameter_changes_wait_for_their_delay() {
     let _serial = common::serial();
     let [keeper, alice] = ["keeper", "alice"].map(common::tag);
