@@ -17,7 +17,7 @@ use alloy_sol_types::{sol, SolCall};
 use contract_kit::{
     calls::{self, ICreditLedger},
     events::emit,
-    fees::settled_cost,
+    fees::{settled_cost, MAX_REDUNDANCY},
     market::{majority, outcome},
 };
 use stylus_sdk::{call::RawCall, evm};
@@ -60,14 +60,22 @@ impl OracleBridge {
     /// refunds (slashing the silent). Returns the digest paid, if any.
     pub(crate) fn tally(&mut self, id: u64, now: u64) -> Result<Option<B256>, Error> {
         let k = self.requests.get(id).redundancy.get().to::<u8>();
-        let (mut best, mut votes, mut revealed) = (B256::ZERO, 0u8, 0u8);
+        // Each slot's digest is read from storage once, then counted here.
+        let mut digests = [B256::ZERO; MAX_REDUNDANCY as usize];
+        let mut revealed = 0u8;
         for slot in 0..k {
-            let Some(digest) = self.revealed(id, slot) else { continue };
-            revealed += 1;
-            let same = (0..k).filter(|&s| self.revealed(id, s) == Some(digest)).count();
+            if let Some(digest) = self.revealed(id, slot) {
+                digests[usize::from(revealed)] = digest;
+                revealed += 1;
+            }
+        }
+        let digests = &digests[..usize::from(revealed)];
+        let (mut best, mut votes) = (B256::ZERO, 0u8);
+        for digest in digests {
+            let same = digests.iter().filter(|d| *d == digest).count();
             let same = u8::try_from(same).unwrap_or(u8::MAX);
             if same > votes {
-                (best, votes) = (digest, same);
+                (best, votes) = (*digest, same);
             }
         }
         if votes >= majority(k) {

@@ -187,16 +187,7 @@ impl Market {
         out: u32,
     ) -> Result<(), Error> {
         let slot = self.bridge.sender(provider).claim(id)?;
-        self.bridge.sender(provider).fulfil(
-            id,
-            slot,
-            output.to_vec().into(),
-            B256::ZERO,
-            Vec::new().into(),
-            TOKENS.0,
-            out,
-            B256::ZERO,
-        )
+        self.deliver(provider, (id, slot), output, out, B256::ZERO)
     }
 
     /// `provider` claims a slot of `id` and commits to `output` (redundancy
@@ -216,6 +207,19 @@ impl Market {
         output: &[u8],
         out: u32,
     ) -> Result<(), Error> {
+        self.deliver(provider, (id, slot), output, out, salt(provider))
+    }
+
+    /// `provider` fulfils `slot` of `id` with `output`, `out` output tokens
+    /// and `salt` (zero for redundancy 1).
+    fn deliver(
+        &self,
+        provider: Address,
+        (id, slot): (u64, u8),
+        output: &[u8],
+        out: u32,
+        salt: B256,
+    ) -> Result<(), Error> {
         self.bridge.sender(provider).fulfil(
             id,
             slot,
@@ -224,7 +228,7 @@ impl Market {
             Vec::new().into(),
             TOKENS.0,
             out,
-            salt(provider),
+            salt,
         )
     }
 
