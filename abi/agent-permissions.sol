@@ -9,7 +9,7 @@ pragma solidity ^0.8.23;
 interface IAgentPermissions  {
     function grant(address account, address agent, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger) external returns (uint64);
 
-    function allow(address account, address agent, address target, bytes4 selector, bool allowed) external;
+    function allow(address account, address agent, address target, bytes4 selector, bool allowed, bool dangerous) external;
 
     function revoke(address account, address agent) external;
 
@@ -26,6 +26,8 @@ interface IAgentPermissions  {
     function isAllowed(address account, address agent, address target, bytes4 selector) external view returns (bool);
 
     error AgentNotAllowed(address account, address agent);
+
+    error DangerousSelector(bytes4 selector);
 
     error AgentExpired(address account, address agent, uint64 expiry);
 

@@ -49,6 +49,8 @@ interface IAiParking  {
 
     error PermanentlyParked(address nft, uint256 tokenId);
 
+    error OwnershipCycle(address to, address nft, uint256 tokenId);
+
     error NoPendingRelease(address nft, uint256 tokenId);
 
     error NotReady(uint64 eta, uint64 now);

@@ -7,6 +7,12 @@
 pragma solidity ^0.8.23;
 
 interface ICreditLedger  {
+    function sweep() external returns (uint256);
+
+    function setStrayBeneficiary(address to) external;
+
+    function strayBeneficiary() external view returns (address);
+
     function asset() external view returns (address);
 
     function topUp(address to, uint256 amount) external returns (uint256);
@@ -98,4 +104,6 @@ interface ICreditLedgerExtras {
     event Released(uint64 indexed id, address indexed payee, uint256 amount);
     event EscrowClosed(uint64 indexed id, uint256 refunded);
     event Redeemed(address indexed account, address indexed to, uint256 amount);
+    event StraySwept(address indexed to, uint256 amount);
+    event StrayBeneficiarySet(address indexed to);
 }

@@ -67,7 +67,11 @@ interface IVault  {
 
     error BufferTooHigh(uint16 bps, uint16 max);
 
-    error DelayTooLong(uint64 delay, uint64 max);
+    error DelayOutOfRange(uint64 delay, uint64 min, uint64 max);
+
+    error SourceAtLoss(uint256 value, uint256 principal);
+
+    error SourceShortfall(uint256 assets, uint256 credited);
 
     error NoPendingChange();
 
@@ -107,7 +111,7 @@ interface IVaultExtras {
     function transferOwnership(address newOwner) external;
     function renounceOwnership() external;
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-    event Deposited(address indexed member, address indexed beneficiary, uint256 assets, uint64 unlockAt);
+    event Deposited(address indexed member, address indexed beneficiary, uint256 assets, uint256 principal, uint64 unlockAt);
     event Withdrawn(address indexed member, address indexed receiver, uint256 principal, uint256 paid);
     event Harvested(address indexed caller, uint256 surplus, uint256 tip, uint256 credits);
     event LossReported(uint256 value, uint256 principal);

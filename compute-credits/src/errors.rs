@@ -48,6 +48,11 @@ sol! {
     event EscrowClosed(uint64 indexed id, uint256 refunded);
     /// `account` cashed `amount` earned credits out to `to`.
     event Redeemed(address indexed account, address indexed to, uint256 amount);
+    /// `amount` of the asset the ledger held above what it owes (sent to it
+    /// directly) became spendable credits of the stray beneficiary `to`.
+    event StraySwept(address indexed to, uint256 amount);
+    /// Stray asset is swept to `to` from now on.
+    event StrayBeneficiarySet(address indexed to);
 }
 
 /// Every way a ledger call can fail, each with its own Solidity error.

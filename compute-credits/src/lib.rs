@@ -14,6 +14,9 @@
 //!   per-request payments and longer sessions.
 //! - **Reserves** hold yield a vault has delivered but not yet assigned to a
 //!   beneficiary.
+//! - **Stray** asset, sent to the ledger directly and owed to nobody, is
+//!   swept by anyone into spendable credits of the stray beneficiary the
+//!   admin names (the community's AI account in the default deployment).
 //!
 //! No call loops over accounts or escrows: every call is O(1).
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
@@ -68,6 +71,7 @@ pub struct CreditLedger {
     total_reserved: StorageU256,
     escrows: StorageMap<u64, Escrow>,
     escrow_count: StorageU64,
+    stray_beneficiary: StorageAddress,
 }
 
 impl Guarded for CreditLedger {
@@ -101,7 +105,48 @@ impl CreditLedger {
         self.symbol.set(symbol)?;
         self.decimals.set(U8::from(decimals));
         self.access._grant_role(AccessControl::DEFAULT_ADMIN_ROLE.into(), admin);
+        self.stray_beneficiary.set(admin);
         Ok(())
+    }
+
+    /// Sweeps the asset the ledger holds above everything it owes (asset
+    /// sent to it directly, owed to nobody) into spendable credits of the
+    /// stray beneficiary. Anyone may call it; returns the credits made.
+    /// The rule anyone can check: `backing()` before, `held - owed` swept.
+    ///
+    /// # Errors
+    /// [`AssetTransferFailed`] if the asset's balance cannot be read.
+    pub fn sweep(&mut self) -> Result<U256, Error> {
+        let (held, owed) = self.backing()?;
+        let stray = held.saturating_sub(owed);
+        if stray.is_zero() {
+            return Ok(stray);
+        }
+        let to = self.stray_beneficiary.get();
+        add(&mut self.spendable.setter(to), stray);
+        add(&mut self.total_spendable, stray);
+        emit(StraySwept { to, amount: stray });
+        Ok(stray)
+    }
+
+    /// Admin: names who receives swept stray asset as credits.
+    ///
+    /// # Errors
+    /// `AccessControlUnauthorizedAccount` for anyone but the admin;
+    /// [`ZeroAddress`].
+    pub fn set_stray_beneficiary(&mut self, to: Address) -> Result<(), Error> {
+        self.access._check_role(AccessControl::DEFAULT_ADMIN_ROLE.into(), msg::sender())?;
+        if to.is_zero() {
+            return Err(ZeroAddress {}.into());
+        }
+        self.stray_beneficiary.set(to);
+        emit(StrayBeneficiarySet { to });
+        Ok(())
+    }
+
+    /// Who receives swept stray asset as spendable credits.
+    pub fn stray_beneficiary(&self) -> Address {
+        self.stray_beneficiary.get()
     }
 
     /// The asset that backs the credits.

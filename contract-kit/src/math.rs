@@ -5,18 +5,26 @@ use alloy_primitives::U256;
 /// Basis points in one whole (100 %).
 pub const BPS: u64 = 10_000;
 
+/// `a * b`, saturating at `U256::MAX` instead of wrapping. One shared,
+/// never-inlined copy: ruint's multiplication is generic, and every crate
+/// that multiplies `U256`s itself gets its own ~900-byte instance of it.
+#[must_use]
+#[inline(never)]
+pub fn mul(a: U256, b: U256) -> U256 {
+    a.saturating_mul(b)
+}
+
 /// `value * bps / 10_000`, rounded down. Saturates instead of overflowing,
 /// which cannot happen for `bps <= 10_000` and any real token supply.
 #[must_use]
 pub fn bps_floor(value: U256, bps: u64) -> U256 {
-    value.saturating_mul(U256::from(bps)) / U256::from(BPS)
+    mul(value, U256::from(bps)) / U256::from(BPS)
 }
 
 /// `value * bps / 10_000`, rounded up.
 #[must_use]
 pub fn bps_ceil(value: U256, bps: u64) -> U256 {
-    let product = value.saturating_mul(U256::from(bps));
-    product.div_ceil(U256::from(BPS))
+    mul(value, U256::from(bps)).div_ceil(U256::from(BPS))
 }
 
 #[cfg(test)]

@@ -32,13 +32,15 @@ pub struct CommunitySpec {
     pub period: u64,
     /// Whether keys cannot be transferred.
     pub soulbound: bool,
-    /// Seconds a member's principal stays locked after depositing.
-    pub lock_delay: u64,
+    /// Seconds a change of the vault's parameters (tip, buffer, cap) waits
+    /// before it may apply, so members can leave first: at least a day.
+    pub param_delay: u64,
     /// The harvester's tip, in basis points of the harvest.
     pub tip_bps: u16,
     /// The largest tip, in base units.
     pub max_tip: U256,
-    /// Share of principal kept liquid in the vault, in basis points.
+    /// Loss buffer: value kept in the source above principal, in basis
+    /// points of principal, never harvested.
     pub buffer_bps: u16,
     /// Largest total principal (0: none).
     pub deposit_cap: U256,
@@ -48,8 +50,8 @@ impl CommunitySpec {
     /// A community named `name` whose AI asks `model`, with the defaults
     /// the CLI uses: the AI's default instructions, a quota of 0.001
     /// credits (base units of an 18-decimal asset) per key holder per day,
-    /// transferable keys, no lock, a 0.1 % harvest tip capped at 0.001, no
-    /// liquid buffer and no deposit cap.
+    /// transferable keys, parameter changes that wait two days, a 0.1 %
+    /// harvest tip capped at 0.001, no loss buffer and no deposit cap.
     pub fn new(name: &str, model: u32) -> Self {
         Self {
             name: name.to_owned(),
@@ -59,7 +61,7 @@ impl CommunitySpec {
             quota: U256::from(10u64.pow(15)),
             period: 86_400,
             soulbound: false,
-            lock_delay: 0,
+            param_delay: DEFAULT_PARAM_DELAY,
             tip_bps: 10,
             max_tip: U256::from(10u64.pow(15)),
             buffer_bps: 0,
@@ -67,6 +69,10 @@ impl CommunitySpec {
         }
     }
 }
+
+/// How long a change of a community vault's parameters waits by default:
+/// two days (the vault refuses less than one).
+pub const DEFAULT_PARAM_DELAY: u64 = 2 * 86_400;
 
 /// The AI's instructions when none are given.
 pub const DEFAULT_INSTRUCTIONS: &str = "You are the community's AI. Answer briefly and kindly.";
@@ -168,7 +174,7 @@ async fn vault(
         spec.max_tip,
         spec.buffer_bps,
         spec.deposit_cap,
-        spec.lock_delay,
+        spec.param_delay,
     );
     let role = format!("community:{}:vault", spec.name);
     let vault = s.ensure_stylus(&role, "vault", Some(&vault_args.abi_encode_params())).await?;

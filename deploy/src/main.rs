@@ -90,16 +90,18 @@ struct CommunityArgs {
     /// Make the keys non-transferable.
     #[arg(long)]
     soulbound: bool,
-    /// Seconds a member's principal stays locked after a deposit.
-    #[arg(long, default_value_t = 0)]
-    lock_delay: u64,
+    /// Seconds a change of the vault's parameters waits before it may apply
+    /// (at least 86400: members must be able to leave first).
+    #[arg(long, default_value_t = community::DEFAULT_PARAM_DELAY)]
+    param_delay: u64,
     /// The harvester's tip in basis points (at most 100).
     #[arg(long, default_value_t = 10)]
     tip_bps: u16,
     /// The largest tip in base units.
     #[arg(long, default_value = "1000000000000000")]
     max_tip: U256,
-    /// Principal kept liquid in the vault, in basis points (at most 500).
+    /// Loss buffer: value kept in the source above principal, in basis
+    /// points of principal (at most 500).
     #[arg(long, default_value_t = 0)]
     buffer_bps: u16,
     /// Largest total principal in base units (0: no cap).
@@ -206,7 +208,7 @@ impl CommunityArgs {
             quota: self.quota,
             period: self.period,
             soulbound: self.soulbound,
-            lock_delay: self.lock_delay,
+            param_delay: self.param_delay,
             tip_bps: self.tip_bps,
             max_tip: self.max_tip,
             buffer_bps: self.buffer_bps,

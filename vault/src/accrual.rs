@@ -10,7 +10,7 @@
 //! vault never promises more than it delivered.
 
 use alloy_primitives::{uint, U256};
-use contract_kit::math::bps_ceil;
+use contract_kit::math::{bps_ceil, mul};
 
 /// Fixed-point scale of the accumulator.
 pub const ACC_SCALE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_U256);
@@ -20,7 +20,7 @@ pub const ACC_SCALE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_U256);
 /// the next distribution. `active` must not be zero.
 #[must_use]
 pub fn distribute(amount: U256, remainder: U256, active: U256) -> (U256, U256) {
-    let numerator = amount * ACC_SCALE + remainder;
+    let numerator = mul(amount, ACC_SCALE) + remainder;
     (numerator / active, numerator % active)
 }
 
@@ -32,11 +32,47 @@ pub fn earned(principal: U256, from: U256, to: U256) -> U256 {
     // ACC_SCALE (a member's principal never exceeds the active principal a
     // delta was divided by), far below 2^256 for any real asset; 256-bit math
     // keeps the contract small.
-    principal.saturating_mul(to.saturating_sub(from)) / ACC_SCALE
+    mul(principal, to.saturating_sub(from)) / ACC_SCALE
 }
 
-/// Yield that can be harvested: what the source's shares are worth above the
-/// principal and a loss buffer of `buffer_bps` of the principal (rounded up).
+/// What the vault's source shares are worth, and a bound on what one source
+/// share is worth: the most any single rounding of the source can move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holding {
+    /// The shares' value in the asset (`previewRedeem`, rounded down).
+    pub value: U256,
+    /// At least one source share's value plus the rounding of the price
+    /// itself: `value / shares + 3`.
+    pub one_share: U256,
+}
+
+impl Holding {
+    /// The holding of `shares` source shares worth `value`.
+    #[must_use]
+    pub fn new(value: U256, shares: U256) -> Self {
+        let per_share = value.checked_div(shares).unwrap_or_default();
+        Self { value, one_share: per_share.saturating_add(U256::from(3u64)) }
+    }
+
+    /// Whether the value above `principal` can absorb one rounding of the
+    /// source against the vault, so that a deposit or an exit can be exact
+    /// without anyone else paying for it.
+    #[must_use]
+    pub fn covers_rounding(&self, principal: U256) -> bool {
+        self.value.saturating_sub(principal) >= self.one_share
+    }
+
+    /// Yield that can be harvested: the value above the principal, a loss
+    /// buffer of `buffer_bps` of the principal (rounded up), and one source
+    /// share kept back so that the next exit can be exact.
+    #[must_use]
+    pub fn surplus(&self, principal: U256, buffer_bps: u16) -> U256 {
+        surplus(self.value, principal, buffer_bps).saturating_sub(self.one_share)
+    }
+}
+
+/// What the source's shares are worth above the principal and a loss buffer
+/// of `buffer_bps` of the principal (rounded up).
 #[must_use]
 pub fn surplus(value: U256, principal: U256, buffer_bps: u16) -> U256 {
     let floor = principal + bps_ceil(principal, u64::from(buffer_bps));
@@ -53,8 +89,17 @@ pub fn payout(amount: U256, value: U256, principal: U256) -> U256 {
     } else {
         // amount <= principal and value < principal, both asset amounts: the
         // product fits in 256 bits for any real asset supply.
-        amount.saturating_mul(value) / principal
+        mul(amount, value) / principal
     }
+}
+
+/// Whether a source that was given `assets` and credited the vault with
+/// `credited` of value did its job: it may lose rounding dust (one part in
+/// 8,192, plus two units for the two roundings of a deposit and a
+/// `previewRedeem`), no more.
+#[must_use]
+pub fn credited_enough(assets: U256, credited: U256) -> bool {
+    credited.saturating_add((assets >> 13) + U256::from(2u64)) >= assets
 }
 
 /// The harvest tip: `tip_bps` of what was skimmed, at most `max_tip`.

@@ -42,9 +42,16 @@ sol! {
     /// A loss buffer of `bps` exceeds the `max` allowed.
     #[derive(Debug, PartialEq, Eq)]
     error BufferTooHigh(uint16 bps, uint16 max);
-    /// A parameter delay of `delay` seconds exceeds the `max` allowed.
+    /// A parameter delay of `delay` seconds is outside `[min, max]`.
     #[derive(Debug, PartialEq, Eq)]
-    error DelayTooLong(uint64 delay, uint64 max);
+    error DelayOutOfRange(uint64 delay, uint64 min, uint64 max);
+    /// The source is worth `value`, less than the `principal` it backs:
+    /// deposits wait until it recovers, so new principal never absorbs a loss.
+    #[derive(Debug, PartialEq, Eq)]
+    error SourceAtLoss(uint256 value, uint256 principal);
+    /// The source took `assets` but credited the vault only `credited`.
+    #[derive(Debug, PartialEq, Eq)]
+    error SourceShortfall(uint256 assets, uint256 credited);
     /// No parameter change is waiting.
     #[derive(Debug, PartialEq, Eq)]
     error NoPendingChange();
@@ -52,10 +59,12 @@ sol! {
     #[derive(Debug, PartialEq, Eq)]
     error ChangeNotReady(uint64 eta, uint64 now);
 
-    /// `member` deposited `assets` of principal for `beneficiary`.
-    event Deposited(address indexed member, address indexed beneficiary, uint256 assets, uint64 unlockAt);
+    /// `member` deposited `assets`, counted as `principal` (what the source
+    /// credited, at most `assets`), for `beneficiary`.
+    event Deposited(address indexed member, address indexed beneficiary, uint256 assets, uint256 principal, uint64 unlockAt);
     /// `member` burnt `principal` and `receiver` got `paid` of the asset
-    /// (`paid < principal` only while the source has lost value).
+    /// (`paid < principal` while the source has lost value, or by the
+    /// source's own rounding or exit fee, which the leaver bears).
     event Withdrawn(address indexed member, address indexed receiver, uint256 principal, uint256 paid);
     /// A harvest skimmed `surplus`, tipped `caller` (zero: the harvest a
     /// deposit runs first), and delivered `credits` to the ledger.
@@ -92,7 +101,9 @@ pub enum Error {
     AssetMismatch(AssetMismatch),
     TipTooHigh(TipTooHigh),
     BufferTooHigh(BufferTooHigh),
-    DelayTooLong(DelayTooLong),
+    DelayOutOfRange(DelayOutOfRange),
+    SourceAtLoss(SourceAtLoss),
+    SourceShortfall(SourceShortfall),
     NoPendingChange(NoPendingChange),
     ChangeNotReady(ChangeNotReady),
     ReentrantCall(ReentrantCall),

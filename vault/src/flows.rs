@@ -10,9 +10,11 @@ use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, contract};
 
 use crate::{
-    accrual, params::MAX_LOCK, AssetShortfall, BeneficiaryFixed, Claimed, DepositCapExceeded,
-    DepositsPaused, Error, ExternalCallFailed, Harvested, InsufficientPrincipal, LockTooLong,
-    LossReported, StillLocked, Vault, ZeroAddress, ZeroAmount,
+    accrual::{self, Holding},
+    params::MAX_LOCK,
+    AssetShortfall, BeneficiaryFixed, Claimed, DepositCapExceeded, DepositsPaused, Error,
+    ExternalCallFailed, Harvested, InsufficientPrincipal, LockTooLong, LossReported, SourceAtLoss,
+    SourceShortfall, StillLocked, Vault, ZeroAddress, ZeroAmount,
 };
 
 impl Vault {
@@ -69,19 +71,37 @@ impl Vault {
         Ok(())
     }
 
-    /// What the vault's source shares are worth in the asset.
+    /// What the vault's source shares are worth in the asset, and what one
+    /// of them is worth.
     #[inline(never)] // shared by several entry points; inlining copies it
-    pub(crate) fn source_value(&self) -> Result<U256, Error> {
+    pub(crate) fn holding(&self) -> Result<Holding, Error> {
         let source = self.source.get();
-        let read = || {
-            let shares = calls::balance_of(source, contract::address())?;
-            calls::uint(&calls::view(source, &IERC4626::previewRedeemCall { shares })?)
-        };
-        read().map_err(failed(source))
+        let shares = calls::balance_of(source, contract::address()).map_err(failed(source))?;
+        Ok(Holding::new(self.preview_redeem(shares)?, shares))
     }
 
-    /// Pulls `assets` from `member` and deposits them into the source.
-    pub(crate) fn pull_and_invest(&mut self, member: Address, assets: U256) -> Result<(), Error> {
+    /// What `shares` of the source are worth in the asset (rounded down).
+    #[inline(never)] // shared by several entry points; inlining copies it
+    fn preview_redeem(&self, shares: U256) -> Result<U256, Error> {
+        let source = self.source.get();
+        let reply = calls::view(source, &IERC4626::previewRedeemCall { shares });
+        reply.and_then(|r| calls::uint(&r)).map_err(failed(source))
+    }
+
+    /// Pulls `assets` from `member`, deposits them into the source and
+    /// returns the principal they count for: what the source credited, never
+    /// more than `assets`. A source that credits less than `assets` beyond
+    /// rounding (it minted too few shares: an inflated share price, a buggy
+    /// or paused source) is refused (review L-4). With `exact` (the value
+    /// above principal covers one rounding) the deposit counts in full;
+    /// otherwise the rounding dust is the depositor's. Either way the source
+    /// stays worth at least the principal.
+    pub(crate) fn pull_and_invest(
+        &mut self,
+        member: Address,
+        assets: U256,
+        exact: bool,
+    ) -> Result<U256, Error> {
         let asset = self.asset.get();
         let received = pull(asset, member, assets)?;
         if received != assets {
@@ -90,34 +110,57 @@ impl Vault {
         let source = self.source.get();
         calls::approve(asset, source, assets).map_err(failed(asset))?;
         let deposit = IERC4626::depositCall { assets, receiver: contract::address() };
-        calls::send(source, &deposit).map_err(failed(source))?;
-        Ok(())
+        let minted = calls::send(source, &deposit).and_then(|r| calls::uint(&r));
+        let credited = self.preview_redeem(minted.map_err(failed(source))?)?;
+        if !accrual::credited_enough(assets, credited) {
+            return Err(SourceShortfall { assets, credited }.into());
+        }
+        Ok(if exact { assets } else { credited.min(assets) })
     }
 
     /// The body of `harvest()`, run under the reentrancy lock; `tipped` is
-    /// the caller to tip (none for the harvest a deposit runs first).
+    /// the caller to tip (none for the harvest that deposits, withdrawals
+    /// and transfers run first).
     #[inline(never)] // shared by several entry points; inlining copies it
     pub(crate) fn harvest_inner(&mut self, tipped: Option<Address>) -> Result<(U256, U256), Error> {
+        let holding = self.holding()?;
+        self.harvest_with(holding, tipped)
+    }
+
+    /// Harvests with the source worth `value` now. The yield is the surplus
+    /// redeemed from the source plus any asset the vault holds idle: the
+    /// vault keeps none between calls, so an idle balance can only be a
+    /// donation or a stray transfer, and it goes to the members as yield
+    /// (review I-8).
+    fn harvest_with(
+        &mut self,
+        holding: Holding,
+        tipped: Option<Address>,
+    ) -> Result<(U256, U256), Error> {
         let principal = self.shares.total_supply();
-        let value = self.source_value()?;
+        let value = holding.value;
         if value < principal {
             emit(LossReported { value, principal });
         }
         let params = self.params.read();
-        let surplus = accrual::surplus(value, principal, params.buffer_bps);
+        let surplus = holding.surplus(principal, params.buffer_bps);
         let fixed = self.fixed_beneficiary.get();
         // With no principal and no fixed beneficiary nobody is owed this
-        // yield yet (a donation before the first deposit): it stays in the
-        // source for the first members.
-        if surplus.is_zero() || (fixed.is_zero() && principal.is_zero()) {
+        // yield yet (a donation before the first deposit): it stays for the
+        // first members.
+        if fixed.is_zero() && principal.is_zero() {
             return Ok((U256::ZERO, U256::ZERO));
         }
-        let got = self.redeem_surplus(surplus)?;
+        self.redeem_surplus(surplus)?;
+        let asset = self.asset.get();
+        let got = calls::balance_of(asset, contract::address()).map_err(failed(asset))?;
+        if got.is_zero() {
+            return Ok((U256::ZERO, U256::ZERO));
+        }
         let mut tip = U256::ZERO;
         if let Some(caller) = tipped {
             tip = accrual::tip(got, params.tip_bps, params.max_tip);
             if !tip.is_zero() {
-                let asset = self.asset.get();
                 calls::transfer(asset, caller, tip).map_err(failed(asset))?;
             }
         }
@@ -136,26 +179,71 @@ impl Vault {
         Ok((credits, tip))
     }
 
-    /// Redeems at most `assets` of surplus from the source to the vault;
-    /// returns what arrived.
-    fn redeem_surplus(&mut self, assets: U256) -> Result<U256, Error> {
-        let source = self.source.get();
-        let asset = self.asset.get();
-        let me = contract::address();
-        // Redeem whole shares worth at most the surplus (`convertToShares`
-        // and `redeem` both round down). `withdraw(assets)` would round the
-        // shares burnt up, which with coarse source shares can take a whole
-        // share of principal.
-        let reply = calls::view(source, &IERC4626::convertToSharesCall { assets });
-        let shares = reply.and_then(|r| calls::uint(&r)).map_err(failed(source))?;
-        if shares.is_zero() {
-            return Ok(U256::ZERO);
+    /// Reads the source's holding, refuses to go on while it is worth less
+    /// than the principal (review M-1: new principal would absorb the loss),
+    /// and in vaults whose members choose their beneficiaries harvests the
+    /// yield accrued so far for the members holding now (review M-2:
+    /// principal that arrives by deposit or transfer, or leaves, never moves
+    /// yield that accrued before). Returns the holding read before the
+    /// harvest, which keeps one source share back for exact exits.
+    pub(crate) fn harvest_for_holders(&mut self, refuse_loss: bool) -> Result<Holding, Error> {
+        let holding = self.holding()?;
+        let principal = self.shares.total_supply();
+        if refuse_loss && holding.value < principal {
+            return Err(SourceAtLoss { value: holding.value, principal }.into());
         }
-        let before = calls::balance_of(asset, me).map_err(failed(asset))?;
+        if self.fixed_beneficiary.get().is_zero() {
+            self.harvest_with(holding, None)?;
+        }
+        Ok(holding)
+    }
+
+    /// Redeems whole source shares worth at most `assets` to the vault.
+    fn redeem_surplus(&mut self, assets: U256) -> Result<(), Error> {
+        if assets.is_zero() {
+            return Ok(());
+        }
+        let source = self.source.get();
+        let me = contract::address();
+        // `convertToShares` and `redeem` both round down. `withdraw(assets)`
+        // would round the shares burnt up, which with coarse source shares
+        // can take a whole share of principal.
+        let shares = self.source_shares_for(assets)?;
+        if shares.is_zero() {
+            return Ok(());
+        }
         let call = IERC4626::redeemCall { shares, receiver: me, owner: me };
         calls::send(source, &call).map_err(failed(source))?;
-        let after = calls::balance_of(asset, me).map_err(failed(asset))?;
-        Ok(after.saturating_sub(before))
+        Ok(())
+    }
+
+    /// Whole source shares worth at most `assets` (rounded down).
+    #[inline(never)] // shared by harvests and exits
+    fn source_shares_for(&self, assets: U256) -> Result<U256, Error> {
+        let source = self.source.get();
+        let reply = calls::view(source, &IERC4626::convertToSharesCall { assets });
+        reply.and_then(|r| calls::uint(&r)).map_err(failed(source))
+    }
+
+    /// Pays an exit of `owed` to `receiver`. With `exact` (the value above
+    /// principal covers one rounding) it pays `owed` itself; otherwise what
+    /// the whole source shares `owed` is worth (rounded down) are worth, so a
+    /// source that rounds against its holders (or charges an exit fee) takes
+    /// that from the member leaving, never from the members who stay
+    /// (review I-4). Returns what the receiver got.
+    pub(crate) fn pay_exit(
+        &mut self,
+        owed: U256,
+        receiver: Address,
+        exact: bool,
+    ) -> Result<U256, Error> {
+        let source = self.source.get();
+        let pay = if exact { owed } else { self.preview_redeem(self.source_shares_for(owed)?)? };
+        if !pay.is_zero() {
+            let call = IERC4626::withdrawCall { assets: pay, receiver, owner: contract::address() };
+            calls::send(source, &call).map_err(failed(source))?;
+        }
+        Ok(pay)
     }
 
     /// Hands `amount` of the asset to the ledger; returns what it received.

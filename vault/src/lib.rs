@@ -46,14 +46,14 @@ use openzeppelin_stylus::{
     token::erc20::{Erc20, IErc20},
 };
 use stylus_sdk::{
-    block, contract, msg,
+    block, msg,
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64, StorageU8},
 };
 
 pub use errors::*;
 use member::Member;
-use params::{Params, PendingChange, StoredParams, MAX_DELAY};
+use params::{Params, PendingChange, StoredParams, MAX_DELAY, MIN_DELAY};
 
 /// State of the vault.
 #[entrypoint]
@@ -97,7 +97,8 @@ impl Vault {
     ///
     /// # Errors
     /// [`ZeroAddress`], [`AssetMismatch`], [`ExternalCallFailed`],
-    /// [`TipTooHigh`], [`BufferTooHigh`], [`DelayTooLong`].
+    /// [`TipTooHigh`], [`BufferTooHigh`], [`DelayOutOfRange`] (a delay under a day
+    /// or over 30 days).
     #[constructor]
     #[allow(clippy::too_many_arguments)]
     pub fn constructor(
@@ -127,8 +128,8 @@ impl Vault {
                 Err(_) => return Err(ExternalCallFailed { target }.into()),
             }
         }
-        if delay > MAX_DELAY {
-            return Err(DelayTooLong { delay, max: MAX_DELAY }.into());
+        if !(MIN_DELAY..=MAX_DELAY).contains(&delay) {
+            return Err(DelayOutOfRange { delay, min: MIN_DELAY, max: MAX_DELAY }.into());
         }
         let p = Params { tip_bps, max_tip, buffer_bps, deposit_cap };
         p.validate()?;
@@ -150,11 +151,15 @@ impl Vault {
     /// first), sending its yield to `beneficiary` (zero: keep the current
     /// one) and locking the caller's whole position for at least
     /// `lock_seconds` from now. The surplus that accrued before the deposit
-    /// is harvested first, for the members already in (no tip).
+    /// is harvested first, for the members already in (no tip). The deposit
+    /// counts as the principal the source credited for it: `assets` less at
+    /// most the source's rounding dust.
     ///
     /// # Errors
     /// [`DepositsPaused`], [`ZeroAmount`], [`LockTooLong`],
-    /// [`DepositCapExceeded`], [`BeneficiaryFixed`], [`AssetShortfall`],
+    /// [`DepositCapExceeded`], [`BeneficiaryFixed`], [`SourceAtLoss`] while
+    /// the source is worth less than the principal, [`SourceShortfall`],
+    /// [`AssetShortfall`],
     /// [`ExternalCallFailed`], [`contract_kit::guard::ReentrantCall`].
     pub fn deposit(
         &mut self,
@@ -164,16 +169,10 @@ impl Vault {
     ) -> Result<(), Error> {
         let member = msg::sender();
         self.check_deposit(assets, beneficiary, lock_seconds)?;
-        let unlock_at = self.guarded(|s| {
-            if s.fixed_beneficiary.get().is_zero() {
-                s.harvest_inner(None)?;
-            }
+        let (principal, unlock_at) = self.guarded(|s| {
+            let holding = s.harvest_for_holders(true)?;
+            let exact = holding.covers_rounding(s.shares.total_supply());
             s.settle(member);
-            // Effects first: while the asset is in flight the vault looks
-            // poorer, never richer, so a reentrant harvest finds nothing to
-            // skim.
-            s.shares._mint(member, assets)?;
-            let unlock_at = s.extend_lock(member, block::timestamp(), lock_seconds);
             let current = s.members.getter(member).beneficiary.get();
             if !beneficiary.is_zero()
                 && s.fixed_beneficiary.get().is_zero()
@@ -185,18 +184,26 @@ impl Vault {
                 s.members.setter(member).beneficiary.set(beneficiary);
                 emit(BeneficiarySet { member, beneficiary });
             }
-            s.pull_and_invest(member, assets)?;
-            Ok::<_, Error>(unlock_at)
+            let unlock_at = s.extend_lock(member, block::timestamp(), lock_seconds);
+            // The shares are minted after the source has credited the
+            // deposit: while the asset is in flight the vault's principal is
+            // unchanged and its value grows only by what arrives, so a
+            // reentrant harvest finds nothing that is not yield.
+            let principal = s.pull_and_invest(member, assets, exact)?;
+            s.shares._mint(member, principal)?;
+            Ok::<_, Error>((principal, unlock_at))
         })?;
         let beneficiary = self.beneficiary_of_member(member);
-        emit(Deposited { member, beneficiary, assets, unlockAt: unlock_at });
+        emit(Deposited { member, beneficiary, assets, principal, unlockAt: unlock_at });
         Ok(())
     }
 
     /// Burns `principal` of the caller's shares and sends the asset to
     /// `receiver`: the principal itself, or its pro-rata share of the
-    /// source's value while the source has lost value. Works while paused.
-    /// Returns what was paid.
+    /// source's value while the source has lost value, less the source's own
+    /// rounding (or exit fee), which the leaver bears. Yield accrued so far
+    /// is harvested first (no tip) and stays the leaver's to claim. Works
+    /// while paused. Returns what was paid.
     ///
     /// # Errors
     /// [`ZeroAmount`], [`ZeroAddress`], [`StillLocked`],
@@ -206,17 +213,16 @@ impl Vault {
         let member = msg::sender();
         self.check_withdraw(member, principal, receiver)?;
         let paid = self.guarded(|s| {
+            let holding = s.harvest_for_holders(false)?;
             s.settle(member);
-            let value = s.source_value()?;
-            let paid = accrual::payout(principal, value, s.shares.total_supply());
+            // The holding before the harvest decides: a harvest only ran if
+            // the source was above principal, and it kept one source share
+            // back, so an exit that was exact before it still is.
+            let total = s.shares.total_supply();
+            let owed = accrual::payout(principal, holding.value, total);
+            let exact = holding.covers_rounding(total);
             s.shares._burn(member, principal)?;
-            if !paid.is_zero() {
-                let source = s.source.get();
-                let me = contract::address();
-                calls::send(source, &IERC4626::withdrawCall { assets: paid, receiver, owner: me })
-                    .map_err(|_| ExternalCallFailed { target: source })?;
-            }
-            Ok::<_, Error>(paid)
+            s.pay_exit(owed, receiver, exact)
         })?;
         emit(Withdrawn { member, receiver, principal, paid });
         Ok(paid)
@@ -357,7 +363,7 @@ impl Vault {
     pub fn position_of(&self, member: Address) -> Result<(U256, U256, U256, u64, Address), Error> {
         let principal = self.shares.balance_of(member);
         let withdrawable =
-            accrual::payout(principal, self.source_value()?, self.shares.total_supply());
+            accrual::payout(principal, self.holding()?.value, self.shares.total_supply());
         let credits = self.accrued_of(member);
         let unlock_at = self.members.getter(member).unlock_at.get().to();
         Ok((principal, withdrawable, credits, unlock_at, self.beneficiary_of_member(member)))
@@ -373,9 +379,9 @@ impl Vault {
     /// [`ExternalCallFailed`] if the source cannot be read.
     pub fn state(&self) -> Result<(U256, U256, U256, u64, bool), Error> {
         let principal = self.shares.total_supply();
-        let value = self.source_value()?;
-        let surplus = accrual::surplus(value, principal, self.params.read().buffer_bps);
-        Ok((principal, value, surplus, self.last_harvest.get().to(), self.paused.get()))
+        let holding = self.holding()?;
+        let surplus = holding.surplus(principal, self.params.read().buffer_bps);
+        Ok((principal, holding.value, surplus, self.last_harvest.get().to(), self.paused.get()))
     }
 
     /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit

@@ -18,6 +18,9 @@ use crate::{BufferTooHigh, Error, TipTooHigh};
 pub const MAX_TIP_BPS: u16 = 100;
 /// Highest loss buffer: 5 % of principal.
 pub const MAX_BUFFER_BPS: u16 = 500;
+/// Shortest parameter delay: 1 day, so members always see a change coming
+/// (review L-2).
+pub const MIN_DELAY: u64 = 24 * 60 * 60;
 /// Longest parameter delay: 30 days.
 pub const MAX_DELAY: u64 = 30 * 24 * 60 * 60;
 /// Longest deposit lock: 4 years.

@@ -1,7 +1,8 @@
 //! The vault's shares as an ERC-20 token: one share is one asset unit of
 //! principal. Shares move freely once their holder's lock has passed; a
-//! transfer checkpoints both sides first so that credits earned so far stay
-//! with whoever earned them.
+//! transfer first harvests (in vaults whose members choose beneficiaries)
+//! and checkpoints both sides, so that credits earned so far stay with
+//! whoever held the shares while they accrued.
 
 use alloc::vec::Vec;
 
@@ -9,17 +10,22 @@ use alloy_primitives::{Address, U256};
 use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, msg, prelude::*};
 
+use contract_kit::guard::Guarded;
+
 use crate::{Error, StillLocked, Vault};
 
 impl Vault {
     /// Runs before shares move from `from` to `to`: refuses locked shares,
-    /// and settles both sides.
+    /// harvests the yield accrued so far for the holders of now (review
+    /// M-2: shares that arrive, flash-borrowed ones included, take no yield
+    /// that accrued before they came), and settles both sides.
     fn before_transfer(&mut self, from: Address, to: Address) -> Result<(), Error> {
         let now = block::timestamp();
         let unlock_at: u64 = self.members.getter(from).unlock_at.get().to();
         if now < unlock_at {
             return Err(StillLocked { unlockAt: unlock_at, now }.into());
         }
+        self.guarded(|s| s.harvest_for_holders(false))?;
         self.settle(from);
         self.settle(to);
         Ok(())

@@ -26,6 +26,10 @@ export const agentPermissionsAbi = [
       {
         "name": "allowed",
         "type": "bool"
+      },
+      {
+        "name": "dangerous",
+        "type": "bool"
       }
     ],
     "outputs": [],
@@ -476,6 +480,16 @@ export const agentPermissionsAbi = [
       {
         "name": "remaining",
         "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DangerousSelector",
+    "inputs": [
+      {
+        "name": "selector",
+        "type": "bytes4"
       }
     ]
   },
@@ -1924,6 +1938,24 @@ export const aiParkingAbi = [
   },
   {
     "type": "error",
+    "name": "OwnershipCycle",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "name": "nft",
+        "type": "address"
+      },
+      {
+        "name": "tokenId",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "PermanentlyParked",
     "inputs": [
       {
@@ -2343,6 +2375,18 @@ export const computeCreditsAbi = [
   },
   {
     "type": "function",
+    "name": "setStrayBeneficiary",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "settle",
     "inputs": [
       {
@@ -2385,6 +2429,18 @@ export const computeCreditsAbi = [
   },
   {
     "type": "function",
+    "name": "strayBeneficiary",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "supportsInterface",
     "inputs": [
       {
@@ -2399,6 +2455,18 @@ export const computeCreditsAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "sweep",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -2641,6 +2709,35 @@ export const computeCreditsAbi = [
         "name": "sender",
         "type": "address",
         "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "StrayBeneficiarySet",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "StraySwept",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false
       }
     ],
     "anonymous": false
@@ -6895,6 +6992,11 @@ export const vaultAbi = [
         "indexed": false
       },
       {
+        "name": "principal",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
         "name": "unlockAt",
         "type": "uint64",
         "indexed": false
@@ -7092,10 +7194,14 @@ export const vaultAbi = [
   },
   {
     "type": "error",
-    "name": "DelayTooLong",
+    "name": "DelayOutOfRange",
     "inputs": [
       {
         "name": "delay",
+        "type": "uint64"
+      },
+      {
+        "name": "min",
         "type": "uint64"
       },
       {
@@ -7280,6 +7386,34 @@ export const vaultAbi = [
     "type": "error",
     "name": "ReentrantCall",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "SourceAtLoss",
+    "inputs": [
+      {
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "name": "principal",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SourceShortfall",
+    "inputs": [
+      {
+        "name": "assets",
+        "type": "uint256"
+      },
+      {
+        "name": "credited",
+        "type": "uint256"
+      }
+    ]
   },
   {
     "type": "error",

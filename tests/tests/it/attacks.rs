@@ -32,14 +32,16 @@ fn reentrant_call() -> Vec<u8> {
     ReentrantCall {}.abi_encode()
 }
 
-/// Regression: harvests redeem whole source shares worth at most the
-/// surplus (`convertToShares` + `redeem`, both rounding down). With
-/// `withdraw(surplus)` the shares burnt rounded up, and with coarse source
-/// shares the harvest before the victim's deposit burnt principal.
+/// Review L-4: the classic donation attack on a thin source. The attacker
+/// holds the source's only share and inflates its price, so a deposit buys
+/// shares worth a third less than it paid (the rest goes to the source's
+/// virtual share). The vault measures what the source credited and refuses
+/// the deposit; before, it minted the full principal and every member
+/// shared the shortfall.
 #[test]
-fn donation_to_the_source_after_a_one_wei_deposit() {
+fn l4_a_deposit_the_source_credits_too_little_for_is_refused() {
     let _serial = common::serial();
-    let [attacker, victim, keeper] = ["attacker", "victim", "keeper"].map(common::tag);
+    let [attacker, victim] = ["attacker", "victim"].map(common::tag);
     let env = Env::deploy(&Config { tip_bps: 0, ..Config::default() });
     env.join(attacker, one(), 0);
     env.fund(attacker, ETH);
@@ -47,30 +49,19 @@ fn donation_to_the_source_after_a_one_wei_deposit() {
     assert!(env.asset.sender(attacker).transfer(env.source.address(), ETH).motsu_unwrap());
 
     env.fund(victim, ETH);
-    env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
-    // Vault shares are principal, whatever the source's price: 1 share per unit.
-    assert_eq!(env.principal_of(victim), ETH);
-    assert_eq!(env.withdrawable(victim), ETH);
+    let err = env
+        .refused(&[attacker, victim], || env.vault.sender(victim).deposit(ETH, Address::ZERO, 0));
+    match err {
+        vault::Error::SourceShortfall(e) => {
+            assert_eq!(e.assets, ETH);
+            assert!(e.credited < ETH * U256::from(7) / U256::from(10), "{e:?}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(env.balance(victim), ETH, "the victim kept the asset");
+    assert_eq!(env.principal(), one());
     // The attacker cannot take more than the 1 wei deposited.
     assert!(env.withdrawable(attacker) <= one());
-    // The victim's deposit first harvested the donation for the members
-    // already in (the attacker's 1 wei): the attacker's own asset comes back
-    // to the attacker as credits, which cannot be cashed out, and never as
-    // more than was donated.
-    let principal = env.principal();
-    assert!(env.value() >= principal, "value {} < principal {principal}", env.value());
-    let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
-    assert!(attacker_credits <= ETH, "attacker got {attacker_credits}");
-
-    env.vault.sender(keeper).harvest().motsu_unwrap();
-    assert!(
-        env.value() >= principal,
-        "harvest took principal: value {} < {principal}",
-        env.value()
-    );
-
-    assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
-    assert_eq!(env.balance(victim), ETH);
     env.assert_backed();
 }
 
@@ -96,7 +87,8 @@ fn donation_of_source_shares_becomes_harvestable_surplus() {
     // spendable credits, which cannot be cashed out, and took nothing from
     // the victim.
     let credits = env.reserve();
-    assert!(credits + U256::from(2) >= ETH && credits <= ETH, "donation harvested: {credits}");
+    let kept = env.one_share() + U256::from(2);
+    assert!(credits + kept >= ETH && credits <= ETH, "donation harvested: {credits}");
     assert_eq!(env.surplus(), U256::ZERO);
     assert_eq!(env.pending_credits(victim), U256::ZERO);
     let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
@@ -128,20 +120,23 @@ fn donation_to_a_seeded_source_cannot_steal_from_the_next_depositor() {
     env.asset.sender(attacker).transfer(env.source.address(), ETH).motsu_unwrap();
     env.fund(victim, ETH);
     env.vault.sender(victim).deposit(ETH, Address::ZERO, 0).motsu_unwrap();
-    assert_eq!(env.principal_of(victim), ETH);
-    // The source rounds the shares it mints down, so right after a deposit
-    // at a price other than 1 the vault may be worth up to one source share
-    // less than its principal (reported as a loss until yield covers it).
-    let withdrawable = env.withdrawable(victim);
-    assert!(withdrawable <= ETH && ETH - withdrawable <= one(), "{withdrawable}");
+    // The source rounds the shares it mints down; with nothing above
+    // principal to absorb that, the dust is the depositor's: the deposit
+    // counts as what the source credited, and the vault is never worth less
+    // than its principal.
+    let principal = env.principal_of(victim);
+    assert!(principal <= ETH && ETH - principal <= U256::from(2), "{principal}");
+    assert_eq!(env.withdrawable(victim), principal);
+    assert!(env.value() >= env.principal());
     assert!(env.withdrawable(attacker) <= one());
 
     env.vault.sender(keeper).harvest().motsu_unwrap();
     env.gain(ETH);
     env.vault.sender(keeper).harvest().motsu_unwrap();
     assert!(env.value() >= env.principal(), "harvest took principal");
-    assert_eq!(env.vault.sender(victim).withdraw(ETH, victim).motsu_unwrap(), ETH);
-    assert_eq!(env.balance(victim), ETH);
+    // The harvest kept one source share back, so the exit is exact.
+    assert_eq!(env.vault.sender(victim).withdraw(principal, victim).motsu_unwrap(), principal);
+    assert_eq!(env.balance(victim), principal);
     env.assert_backed();
 }
 
@@ -442,18 +437,22 @@ fn source_loss_is_reported_and_shared_pro_rata() {
     for (i, (m, amount)) in members.into_iter().enumerate() {
         let before = env.value();
         let expected = env.withdrawable(m);
+        // Each leaver bears the source's rounding of their own exit (at most
+        // one source share), never the next one's.
+        let dust = env.one_share();
         let paid = env.vault.sender(m).withdraw(amount, m).motsu_unwrap();
-        assert_eq!(paid, expected);
+        assert!(paid <= expected && expected - paid <= dust, "{m} got {paid} of {expected}");
         assert_eq!(env.balance(m), paid);
         // Nobody gets more than their share of the value at the loss.
         assert!(paid <= amount * value / total + one(), "{m} got {paid}");
         if i == members.len() - 1 {
-            assert_eq!(paid, before, "the last member gets the remainder");
+            assert!(before - paid <= dust, "the last member gets the remainder");
         }
         paid_total += paid;
     }
     assert!(paid_total <= value);
-    assert!(value - paid_total <= U256::from(3), "value was lost: {paid_total} of {value}");
+    let dust = U256::from(3) * (env.one_share() + one());
+    assert!(value - paid_total <= dust, "value was lost: {paid_total} of {value}");
     assert_eq!(env.principal(), U256::ZERO);
     env.assert_backed();
 }
@@ -495,7 +494,7 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield() {
     env.gain(ETH * U256::from(2));
     // Without the attacker alice's next harvest would deliver ~1 ETH.
     let normal = env.surplus();
-    assert!(normal > ETH - U256::from(2) && normal <= ETH);
+    assert!(normal + env.one_share() + U256::from(2) > ETH && normal <= ETH);
 
     // The attacker, in one transaction: deposit 150 ETH (raising the buffer
     // so that a harvest would skim nothing), harvest, withdraw 100 ETH

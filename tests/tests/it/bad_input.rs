@@ -173,13 +173,82 @@ fn vault_cap_and_parameters() {
     assert!(matches!(err, V::UnauthorizedAccount(_)), "{err:?}");
     let err = env.refused(&who, || env.vault.sender(stranger).cancel_params());
     assert!(matches!(err, V::UnauthorizedAccount(_)), "{err:?}");
-    // The limits are inclusive.
+    // The limits are inclusive (the change applies after its delay:
+    // `offchain/e2e/tests/it/vault_over_rpc.rs`, where time moves).
     env.vault
         .sender(owner)
         .propose_params(MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO)
         .motsu_unwrap();
-    env.vault.sender(owner).execute_params().motsu_unwrap();
-    assert_eq!(env.params(), (MAX_TIP_BPS, ETH, MAX_BUFFER_BPS, U256::ZERO));
+    let pending = env.vault.sender(owner).pending_params();
+    assert_eq!(pending.0, MAX_TIP_BPS);
+    assert_eq!(pending.2, MAX_BUFFER_BPS);
+    let err = env.refused(&who, || env.vault.sender(owner).execute_params());
+    assert!(matches!(err, V::ChangeNotReady(_)), "{err:?}");
+}
+
+/// Review L-2: the parameter time-lock cannot be switched off. A vault with
+/// a delay under a day is refused, so every change of the tip, the buffer
+/// or the cap is on chain for at least a day before it applies.
+#[test]
+fn l2_a_vault_refuses_a_parameter_delay_under_a_day() {
+    let _serial = common::serial();
+    let owner = common::tag("owner");
+    let env = Env::deploy(&Config::default());
+    let build = |delay: u64| {
+        let v: Contract<Vault> = Contract::new();
+        let res = v
+            .sender(owner)
+            .constructor(
+                env.asset.address(),
+                env.source.address(),
+                env.ledger.address(),
+                owner,
+                Address::ZERO,
+                word("v"),
+                word("v"),
+                0,
+                ETH,
+                0,
+                U256::ZERO,
+                delay,
+            )
+            .motsu_res();
+        (res, v.sender(owner).params().4)
+    };
+    let min = vault::params::MIN_DELAY;
+    for delay in [0, 1, min - 1] {
+        let (res, stored) = build(delay);
+        match res {
+            Err(V::DelayOutOfRange(e)) => assert_eq!((e.delay, e.min), (delay, min)),
+            other => panic!("delay {delay}: unexpected {other:?}"),
+        }
+        assert_eq!(stored, 0, "nothing was written");
+    }
+    let (res, stored) = build(min);
+    assert!(res.is_ok(), "{res:?}");
+    assert_eq!(stored, min);
+    // The proposal made now cannot apply before a day has passed.
+    let v: Contract<Vault> = Contract::new();
+    v.sender(owner)
+        .constructor(
+            env.asset.address(),
+            env.source.address(),
+            env.ledger.address(),
+            owner,
+            Address::ZERO,
+            word("v"),
+            word("v"),
+            0,
+            ETH,
+            0,
+            U256::ZERO,
+            min,
+        )
+        .motsu_unwrap();
+    let eta = v.sender(owner).propose_params(100, U256::MAX, 0, U256::ZERO).motsu_unwrap();
+    assert_eq!(eta, 1_735_689_600 + min);
+    let err = v.sender(owner).execute_params().motsu_unwrap_err();
+    assert!(matches!(err, V::ChangeNotReady(_)), "{err:?}");
 }
 
 #[test]
@@ -219,33 +288,34 @@ fn vault_constructor_checks_its_wiring() {
         build_named(asset, source, ledger, tip, buffer, delay, word("v"))
     };
 
-    let (res, wired) = build(Address::ZERO, source, ledger, 0, 0, 0);
+    let day = vault::params::MIN_DELAY;
+    let (res, wired) = build(Address::ZERO, source, ledger, 0, 0, day);
     assert!(matches!(res, Err(V::ZeroAddress(_))), "{res:?}");
     assert_eq!(wired, Address::ZERO, "nothing was written");
-    let (res, _) = build(asset, Address::ZERO, ledger, 0, 0, 0);
+    let (res, _) = build(asset, Address::ZERO, ledger, 0, 0, day);
     assert!(matches!(res, Err(V::ZeroAddress(_))), "{res:?}");
-    let (res, _) = build(asset, source, Address::ZERO, 0, 0, 0);
+    let (res, _) = build(asset, source, Address::ZERO, 0, 0, day);
     assert!(matches!(res, Err(V::ZeroAddress(_))), "{res:?}");
-    let (res, _) = build(asset, other_source.address(), ledger, 0, 0, 0);
+    let (res, _) = build(asset, other_source.address(), ledger, 0, 0, day);
     match res {
         Err(V::AssetMismatch(e)) => assert_eq!(e.target, other_source.address()),
         other => panic!("unexpected {other:?}"),
     }
-    let (res, _) = build(other.address(), other_source.address(), ledger, 0, 0, 0);
+    let (res, _) = build(other.address(), other_source.address(), ledger, 0, 0, day);
     match res {
         Err(V::AssetMismatch(e)) => assert_eq!(e.target, ledger),
         other => panic!("unexpected {other:?}"),
     }
-    let (res, _) = build(asset, source, ledger, MAX_TIP_BPS + 1, 0, 0);
+    let (res, _) = build(asset, source, ledger, MAX_TIP_BPS + 1, 0, day);
     assert!(matches!(res, Err(V::TipTooHigh(_))), "{res:?}");
-    let (res, _) = build(asset, source, ledger, 0, MAX_BUFFER_BPS + 1, 0);
+    let (res, _) = build(asset, source, ledger, 0, MAX_BUFFER_BPS + 1, day);
     assert!(matches!(res, Err(V::BufferTooHigh(_))), "{res:?}");
     let (res, _) = build(asset, source, ledger, 0, 0, MAX_DELAY + 1);
-    assert!(matches!(res, Err(V::DelayTooLong(_))), "{res:?}");
+    assert!(matches!(res, Err(V::DelayOutOfRange(_))), "{res:?}");
     // Names are text padded with zero bytes.
     let mut garbled = word("ab");
     garbled[5] = b'c';
-    let (res, _) = build_named(asset, source, ledger, 0, 0, 0, garbled);
+    let (res, _) = build_named(asset, source, ledger, 0, 0, day, garbled);
     assert!(matches!(res, Err(V::InvalidString(_))), "{res:?}");
     let (res, wired) = build(asset, source, ledger, MAX_TIP_BPS, MAX_BUFFER_BPS, MAX_DELAY);
     assert!(res.is_ok(), "{res:?}");

@@ -9,7 +9,7 @@ use alloy_sol_types::{sol, SolCall, SolError};
 use compute_credits::{Error as L, EscrowClosed, Escrowed, Redeemed, Released};
 use contract_kit::{guard::ReentrantCall, roles::SPENDER_ROLE};
 use motsu::prelude::*;
-use openzeppelin_stylus::access::control::IAccessControl;
+use openzeppelin_stylus::{access::control::IAccessControl, token::erc20::IErc20};
 use stylus_sdk::abi::Bytes;
 
 sol! {
@@ -211,4 +211,37 @@ fn an_escrow_of_2_pow_96_credits_or_more_is_refused_and_moves_nothing() {
     assert_eq!(env.ledger.sender(payer).total_escrowed(), U256::ZERO);
     let id = env.ledger.sender(bridge).escrow(payer, huge - U256::ONE).motsu_unwrap();
     assert_eq!(env.ledger.sender(payer).escrow_of(id).2, huge - U256::ONE);
+}
+
+/// Review I-8: asset sent straight to the ledger was stuck. Anyone sweeps
+/// what it holds above what it owes (`backing()`) into spendable credits of
+/// the stray beneficiary the admin names; only the admin renames it; the
+/// ledger stays exactly backed, and a second sweep finds nothing.
+#[test]
+fn i8_asset_sent_straight_to_the_ledger_is_swept_to_the_communitys_credits() {
+    let _serial = common::serial();
+    let [donor, community, keeper, stranger] =
+        ["donor", "community", "keeper", "stranger"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.fund(donor, ETH);
+    env.ledger.sender(donor).top_up(donor, eth_frac(1, 4)).motsu_unwrap();
+    assert_eq!(env.ledger.sender(keeper).stray_beneficiary(), env.owner, "the admin by default");
+    let err = env.ledger.sender(stranger).set_stray_beneficiary(stranger).motsu_unwrap_err();
+    assert!(matches!(err, L::UnauthorizedAccount(_)), "{err:?}");
+    let err = env.ledger.sender(env.owner).set_stray_beneficiary(Address::ZERO).motsu_unwrap_err();
+    assert!(matches!(err, L::ZeroAddress(_)), "{err:?}");
+    env.ledger.sender(env.owner).set_stray_beneficiary(community).motsu_unwrap();
+
+    assert!(env.asset.sender(donor).transfer(env.ledger.address(), eth_frac(1, 2)).motsu_unwrap());
+    let (held, owed) = env.assert_backed();
+    assert_eq!(held - owed, eth_frac(1, 2));
+    let swept = env.ledger.sender(keeper).sweep().motsu_unwrap();
+    assert_eq!(swept, eth_frac(1, 2));
+    assert!(env.ledger.emitted(&compute_credits::StraySwept { to: community, amount: swept }));
+    assert_eq!(env.spendable(community), swept);
+    assert_eq!(env.spendable(donor), eth_frac(1, 4), "nobody else's credits moved");
+    let (held, owed) = env.assert_backed();
+    assert_eq!(held, owed);
+    assert_eq!(env.ledger.sender(keeper).sweep().motsu_unwrap(), U256::ZERO);
+    assert_eq!(env.spendable(community), swept);
 }

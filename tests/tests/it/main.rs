@@ -15,3 +15,5 @@ mod ledger;
 mod market_findings;
 mod properties;
 mod running_example;
+mod vault_findings;
+mod vault_properties;

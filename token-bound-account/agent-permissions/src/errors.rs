@@ -11,6 +11,10 @@ sol! {
     /// `agent` has never been granted rights on `account`.
     #[derive(Debug, PartialEq, Eq)]
     error AgentNotAllowed(address account, address agent);
+    /// `selector` configures spending that no cap measures (review M-5):
+    /// allow it only with the `dangerous` flag.
+    #[derive(Debug, PartialEq, Eq)]
+    error DangerousSelector(bytes4 selector);
     /// The grant of `agent` on `account` expired at `expiry`.
     #[derive(Debug, PartialEq, Eq)]
     error AgentExpired(address account, address agent, uint64 expiry);
@@ -68,6 +72,7 @@ sol! {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Error {
     AgentNotAllowed(AgentNotAllowed),
+    DangerousSelector(DangerousSelector),
     AgentExpired(AgentExpired),
     AgentRevoked(AgentRevoked),
     OwnerChanged(OwnerChanged),
@@ -117,6 +122,7 @@ macro_rules! typed {
 }
 typed!(
     AgentNotAllowed,
+    DangerousSelector,
     AgentExpired,
     AgentRevoked,
     OwnerChanged,

@@ -224,10 +224,15 @@ impl AgentPermissions {
     }
 
     /// Allows (or stops allowing) `agent` to call `selector` on `target`
-    /// for `account`, under its current grant.
+    /// for `account`, under its current grant. Allowing a configuration call
+    /// that hands over credits or assets beyond the caps ([`rules::DANGEROUS`]:
+    /// key issuing, minters, requester approvals, policies, executors,
+    /// approvals, beneficiaries) needs `dangerous` set: the holder says they
+    /// know the caps do not bound it.
     ///
     /// # Errors
-    /// [`NotAccountOwner`], [`AgentNotAllowed`] without a grant.
+    /// [`NotAccountOwner`], [`AgentNotAllowed`] without a grant,
+    /// [`DangerousSelector`] for a dangerous selector without the flag.
     pub fn allow(
         &mut self,
         account: Address,
@@ -235,8 +240,12 @@ impl AgentPermissions {
         target: Address,
         selector: B32,
         allowed: bool,
+        dangerous: bool,
     ) -> Result<(), Error> {
         self.only_owner(account)?;
+        if allowed && !dangerous && rules::is_dangerous(selector) {
+            return Err(DangerousSelector { selector }.into());
+        }
         let key = self.key_of(account, agent);
         let epoch = self.grants.getter(key).epoch.get().to::<u64>();
         if epoch == 0 {

@@ -2,6 +2,49 @@
 //! argument (motsu's clock is fixed), so every rule is tested directly.
 
 use alloy_primitives::{aliases::B32, U256};
+use alloy_sol_types::{sol, SolCall};
+
+sol! {
+    /// Calls that configure rather than spend: each hands over credits or
+    /// assets that no cap measures later (review M-5). A key issued, a minter
+    /// or requester approved, a policy set, an executor named, an approval
+    /// given or a beneficiary changed lets someone else spend the account's
+    /// credits (or assets, or future yield) directly, outside the agent's
+    /// caps, and outlives a revocation of the agent.
+    interface IConfiguration {
+        function issue(address to) external;
+        function setMinter(address minter, bool allowed) external;
+        function transferIssuer(address issuer) external;
+        function approveRequester(address requester, bool approved) external;
+        function setPolicy(address collection, uint256 perPeriod, uint64 period, bool active) external;
+        function setPolicyModel(address collection, uint32 model, bool allowed) external;
+        function setExecutor(address executor) external;
+        function approve(address spender, uint256 amount) external;
+        function setApprovalForAll(address operator, bool approved) external;
+        function setBeneficiary(address beneficiary) external;
+    }
+}
+
+/// The selectors an agent may be allowed only with the explicit
+/// `dangerous` flag: allowing one is worth the account's whole credit
+/// balance (or the assets it approves), whatever the grant's caps say.
+pub const DANGEROUS: [[u8; 4]; 10] = [
+    IConfiguration::issueCall::SELECTOR,
+    IConfiguration::setMinterCall::SELECTOR,
+    IConfiguration::transferIssuerCall::SELECTOR,
+    IConfiguration::approveRequesterCall::SELECTOR,
+    IConfiguration::setPolicyCall::SELECTOR,
+    IConfiguration::setPolicyModelCall::SELECTOR,
+    IConfiguration::setExecutorCall::SELECTOR,
+    IConfiguration::approveCall::SELECTOR,
+    IConfiguration::setApprovalForAllCall::SELECTOR,
+    IConfiguration::setBeneficiaryCall::SELECTOR,
+];
+
+/// Whether `selector` configures deferred spending (see [`DANGEROUS`]).
+pub fn is_dangerous(selector: B32) -> bool {
+    DANGEROUS.contains(&selector.0)
+}
 
 /// The start of the period window holding `now`: windows are
 /// `[k * period, (k + 1) * period)`. A zero period is one endless window.

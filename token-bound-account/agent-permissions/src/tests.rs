@@ -174,7 +174,14 @@ impl Env {
         for s in [ILedgerDouble::pingCall::SELECTOR, ILedgerDouble::spendCall::SELECTOR] {
             env.perms
                 .sender(alice)
-                .allow(env.account.address(), agent.address(), env.ledger.address(), sel(s), true)
+                .allow(
+                    env.account.address(),
+                    agent.address(),
+                    env.ledger.address(),
+                    sel(s),
+                    true,
+                    false,
+                )
                 .motsu_unwrap();
         }
         env
@@ -255,6 +262,7 @@ fn value_over_the_cap_is_refused() {
             env.ledger.address(),
             sel(ILedgerDouble::pingCall::SELECTOR),
             true,
+            false,
         )
         .motsu_unwrap();
     let err = env
@@ -337,6 +345,7 @@ fn wrong_selector_and_wrong_target_are_refused() {
             env.ledger.address(),
             sel(ILedgerDouble::pingCall::SELECTOR),
             false,
+            false,
         )
         .motsu_unwrap();
     assert!(matches!(env.run(env.agent, ping_call()), Err(Error::TargetNotAllowed(_))));
@@ -371,6 +380,7 @@ fn an_expired_grant_is_refused() {
             env.ledger.address(),
             sel(ILedgerDouble::pingCall::SELECTOR),
             true,
+            false,
         )
         .motsu_unwrap();
     let err = env.run(env.agent, ping_call()).unwrap_err();
@@ -418,7 +428,7 @@ fn h2_a_grant_does_not_come_back_when_the_token_returns_to_its_granter() {
     let (account, agent, ledger) =
         (env.account.address(), env.agent.address(), env.ledger.address());
     let ping = sel(ILedgerDouble::pingCall::SELECTOR);
-    env.perms.sender(env.alice).allow(account, agent, ledger, ping, true).motsu_unwrap();
+    env.perms.sender(env.alice).allow(account, agent, ledger, ping, true, false).motsu_unwrap();
     env.run(env.agent, ping_call()).motsu_unwrap();
 }
 
@@ -444,12 +454,60 @@ fn l6_calldata_of_one_to_three_bytes_is_refused() {
     // Even with plain ETH transfers (selector zero) to the target allowed.
     let (account, agent, ledger) =
         (env.account.address(), env.agent.address(), env.ledger.address());
-    env.perms.sender(env.alice).allow(account, agent, ledger, B32::ZERO, true).motsu_unwrap();
+    env.perms
+        .sender(env.alice)
+        .allow(account, agent, ledger, B32::ZERO, true, false)
+        .motsu_unwrap();
     for short in [vec![1u8], vec![1, 2], vec![1, 2, 3]] {
         let len = short.len();
         let err = env.run(env.agent, short.into()).unwrap_err();
         assert_eq!(err, ShortCalldata { length: U256::from(len) }.into());
     }
+}
+
+/// Review M-5: allowing an agent to issue keys, approve requesters, set
+/// policies, name an executor or give an approval hands over spending that
+/// no cap measures. Each needs the explicit `dangerous` flag; without it the
+/// allowance is refused and nothing is stored. Disallowing never needs it.
+#[test]
+fn m5_configuration_selectors_need_the_dangerous_flag() {
+    let _s = serial();
+    let env = Env::new();
+    let (account, agent, keys) = (env.account.address(), env.agent.address(), env.ledger.address());
+    let signatures = [
+        "issue(address)",
+        "setMinter(address,bool)",
+        "transferIssuer(address)",
+        "approveRequester(address,bool)",
+        "setPolicy(address,uint256,uint64,bool)",
+        "setPolicyModel(address,uint32,bool)",
+        "setExecutor(address)",
+        "approve(address,uint256)",
+        "setApprovalForAll(address,bool)",
+        "setBeneficiary(address)",
+    ];
+    assert_eq!(signatures.len(), rules::DANGEROUS.len());
+    for signature in signatures {
+        let selector = B32::from_slice(&alloy_primitives::keccak256(signature)[..4]);
+        assert!(rules::is_dangerous(selector), "{signature} is not in the list");
+        let err = env.perms.sender(env.alice).allow(account, agent, keys, selector, true, false);
+        assert_eq!(err.unwrap_err(), DangerousSelector { selector }.into(), "{signature}");
+        assert!(!env.perms.sender(env.alice).is_allowed(account, agent, keys, selector));
+        env.perms
+            .sender(env.alice)
+            .allow(account, agent, keys, selector, true, true)
+            .motsu_unwrap();
+        assert!(env.perms.sender(env.alice).is_allowed(account, agent, keys, selector));
+        env.perms
+            .sender(env.alice)
+            .allow(account, agent, keys, selector, false, false)
+            .motsu_unwrap();
+        assert!(!env.perms.sender(env.alice).is_allowed(account, agent, keys, selector));
+    }
+    // Spending calls measured by the caps need no flag.
+    let ping = sel(ILedgerDouble::pingCall::SELECTOR);
+    assert!(!rules::is_dangerous(ping));
+    assert!(!rules::is_dangerous(B32::ZERO));
 }
 
 #[test]

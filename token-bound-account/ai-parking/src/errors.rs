@@ -25,6 +25,10 @@ sol! {
     /// A release delay of `delay` seconds is shorter than `min`.
     #[derive(Debug, PartialEq, Eq)]
     error DelayTooShort(uint64 delay, uint64 min);
+    /// Released to `to`, token `tokenId` of `nft` would own itself (its own
+    /// account, or an account its ownership leads back to).
+    #[derive(Debug, PartialEq, Eq)]
+    error OwnershipCycle(address to, address nft, uint256 tokenId);
     /// The token is parked for good: it is never released.
     #[derive(Debug, PartialEq, Eq)]
     error PermanentlyParked(address nft, uint256 tokenId);
@@ -76,6 +80,7 @@ pub enum Error {
     BadGuardians(BadGuardians),
     DelayTooShort(DelayTooShort),
     PermanentlyParked(PermanentlyParked),
+    OwnershipCycle(OwnershipCycle),
     NoPendingRelease(NoPendingRelease),
     NotReady(NotReady),
     WrongAccount(WrongAccount),

@@ -2,14 +2,17 @@
 //! can take it back ("the AI owns itself").
 //!
 //! The holder of an AI NFT parks it with [`AiParking::park`] (after
-//! approving this contract), naming its token-bound account and either
+//! approving this contract), naming its token-bound account, a
+//! **controller**, 1 to [`MAX_GUARDIANS`] **guardians** and a **delay** of
+//! at least [`MIN_DELAY`], and whether the parking is
 //!
-//! - **permanent** parking: the token never leaves this contract; or
-//! - a **controller**, 1 to [`MAX_GUARDIANS`] **guardians** and a release
-//!   **delay** of at least [`MIN_DELAY`]: only the controller may request a
-//!   release to an address, it runs no sooner than the delay later (anyone
-//!   may then execute it), and the controller or any guardian may cancel it
-//!   before then. One honest guardian is enough to keep the AI parked.
+//! - **permanent**: the token never leaves this contract; or
+//! - releasable: only the controller may request a release to an address,
+//!   it runs no sooner than the delay later (anyone may then execute it),
+//!   and the controller or any guardian may cancel it before then. One
+//!   honest guardian is enough to keep the AI parked. A release to an
+//!   address whose ownership leads back to the token (its own account) is
+//!   refused: the token would own itself.
 //!
 //! While parked, this contract is the holder, so the account obeys only the
 //! agent-permissions contract named at construction, which parking makes
@@ -74,7 +77,7 @@ sol! {
     /// The agent-permissions calls parking makes or forwards.
     interface IPermissions {
         function grant(address account, address agent, uint64 expiry, uint64 period, uint256 valueCap, uint256 creditCap, address ledger) external returns (uint64);
-        function allow(address account, address agent, address target, bytes4 selector, bool allowed) external;
+        function allow(address account, address agent, address target, bytes4 selector, bool allowed, bool dangerous) external;
         function revoke(address account, address agent) external;
         function resetAccount(address account) external returns (uint64);
     }

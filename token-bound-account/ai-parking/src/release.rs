@@ -7,8 +7,8 @@ use stylus_sdk::{block, contract, msg};
 
 use crate::{
     calls, send, AiParking, BadGuardians, DelayTooShort, Error, IBoundAccount, INft, IPermissions,
-    NoPendingRelease, NotGuardian, NotParked, NotReady, NotTokenOwner, Parked, Parking, Released,
-    SolCall, WrongAccount, ZeroAddress, MAX_GUARDIANS, MIN_DELAY,
+    NoPendingRelease, NotGuardian, NotParked, NotReady, NotTokenOwner, OwnershipCycle, Parked,
+    Parking, Released, SolCall, WrongAccount, ZeroAddress, MAX_GUARDIANS, MIN_DELAY,
 };
 
 /// The key of a parked token.
@@ -24,14 +24,13 @@ pub fn eta(now: u64, delay: u64) -> u64 {
     now.saturating_add(delay)
 }
 
-/// Checks the terms of a parking.
+/// Checks the terms of a parking. A permanent parking needs them too
+/// (review I-5): its controller's `grant`/`allow` proposals wait the delay
+/// and its guardians are who can cancel them or revoke an agent at once.
 ///
 /// # Errors
-/// [`BadGuardians`], [`DelayTooShort`] for a releasable parking.
-pub fn check_terms(guardians: usize, delay: u64, permanent: bool) -> Result<(), Error> {
-    if permanent {
-        return Ok(());
-    }
+/// [`BadGuardians`], [`DelayTooShort`].
+pub fn check_terms(guardians: usize, delay: u64) -> Result<(), Error> {
     if guardians == 0 || guardians > MAX_GUARDIANS {
         return Err(
             BadGuardians { count: U256::from(guardians), max: U256::from(MAX_GUARDIANS) }.into()
@@ -41,6 +40,36 @@ pub fn check_terms(guardians: usize, delay: u64, permanent: bool) -> Result<(), 
         return Err(DelayTooShort { delay, min: MIN_DELAY }.into());
     }
     Ok(())
+}
+
+/// Most token-bound accounts a release walks up from its recipient.
+const MAX_HOPS: usize = 6;
+
+/// Whether `to` is the token's own account, or an account whose ownership
+/// leads back to the token within [`MAX_HOPS`]: released there, the token
+/// would own itself and be locked for good (review I-5; `transferFrom`
+/// skips the receiver's own cycle check).
+fn leads_back_to(to: Address, nft: Address, token_id: U256) -> bool {
+    let mut holder = to;
+    for _ in 0..MAX_HOPS {
+        let bound = calls::view(holder, &IBoundAccount::tokenCall {})
+            .ok()
+            .and_then(|r| IBoundAccount::tokenCall::abi_decode_returns(&r, true).ok());
+        let Some(t) = bound else { return false };
+        if t.chainId != U256::from(block::chainid()) {
+            return false;
+        }
+        if t.tokenContract == nft && t.tokenId == token_id {
+            return true;
+        }
+        let owner = calls::view(t.tokenContract, &INft::ownerOfCall { tokenId: t.tokenId })
+            .and_then(|r| calls::address(&r));
+        match owner {
+            Ok(next) if !next.is_zero() && next != contract::address() => holder = next,
+            _ => return false,
+        }
+    }
+    false
 }
 
 impl AiParking {
@@ -56,6 +85,9 @@ impl AiParking {
             return Err(NotReady { eta, now }.into());
         }
         let account = p.account.get();
+        if leads_back_to(to, nft, token_id) {
+            return Err(OwnershipCycle { to, nft, tokenId: token_id }.into());
+        }
         p.account.set(Address::ZERO);
         p.controller.set(Address::ZERO);
         p.release_to.set(Address::ZERO);
@@ -97,7 +129,7 @@ impl AiParking {
         if controller.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        check_terms(guardians.len(), delay, permanent)?;
+        check_terms(guardians.len(), delay)?;
         let permissions = self.permissions.get();
         let mut p = self.parked.setter(park_key(nft, token_id));
         let epoch = p.epoch.get().to::<u64>() + 1;

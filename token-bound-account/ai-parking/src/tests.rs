@@ -254,11 +254,30 @@ fn parking_terms_are_checked() {
         env.park(vec![env.guardian.address()], MIN_DELAY - 1, false),
         Err(DelayTooShort { delay: MIN_DELAY - 1, min: MIN_DELAY }.into())
     );
-    // Permanent parking needs no guardians and no delay.
-    env.park(vec![], 0, true).motsu_unwrap();
+    env.park(vec![env.guardian.address()], MIN_DELAY, true).motsu_unwrap();
     let r =
         env.parking.sender(env.alice).request_release(env.nft.address(), ID, env.alice.address());
     assert_eq!(r, Err(PermanentlyParked { nft: env.nft.address(), tokenId: ID }.into()));
+}
+
+/// Review I-5: a permanent parking took any delay (zero included) and any
+/// number of guardians, so its controller changed grants at once. It now
+/// has the same terms as any parking.
+#[test]
+fn i5_a_permanent_parking_needs_a_delay_and_guardians() {
+    let _s = serial();
+    let env = Env::new();
+    assert_eq!(
+        env.park(vec![], 0, true),
+        Err(BadGuardians { count: U256::ZERO, max: U256::from(MAX_GUARDIANS) }.into())
+    );
+    assert_eq!(
+        env.park(vec![env.guardian.address()], 0, true),
+        Err(DelayTooShort { delay: 0, min: MIN_DELAY }.into())
+    );
+    assert_eq!(env.nft.sender(env.alice).owner_of(ID), env.alice.address(), "nothing moved");
+    env.park(vec![env.guardian.address()], MIN_DELAY, true).motsu_unwrap();
+    assert_eq!(env.nft.sender(env.alice).owner_of(ID), env.parking.address());
 }
 
 #[test]
@@ -315,7 +334,10 @@ fn grants_are_proposed_with_the_delay_and_revoked_at_once() {
         .grant(account, agent, u64::MAX, 0, U256::ZERO, U256::ZERO, Address::ZERO)
         .motsu_unwrap();
     let ping = B32::from(ITarget::pingCall::SELECTOR);
-    env.perms.sender(env.alice).allow(account, agent, env.nft.address(), ping, true).motsu_unwrap();
+    env.perms
+        .sender(env.alice)
+        .allow(account, agent, env.nft.address(), ping, true, false)
+        .motsu_unwrap();
     let call: Bytes = ITarget::pingCall {}.abi_encode().into();
     env.perms
         .sender(env.agent)
@@ -375,8 +397,9 @@ fn grants_are_proposed_with_the_delay_and_revoked_at_once() {
 fn pure_rules() {
     assert_eq!(eta(10, MIN_DELAY), 10 + MIN_DELAY);
     assert_eq!(eta(u64::MAX, 1), u64::MAX);
-    assert!(check_terms(0, 0, true).is_ok());
-    assert!(check_terms(1, MIN_DELAY, false).is_ok());
+    assert!(check_terms(0, MIN_DELAY).is_err());
+    assert!(check_terms(1, MIN_DELAY - 1).is_err());
+    assert!(check_terms(1, MIN_DELAY).is_ok());
     let account = Address::repeat_byte(7);
     let allow: Vec<u8> = IPermissions::allowCall {
         account,
@@ -384,6 +407,7 @@ fn pure_rules() {
         target: Address::ZERO,
         selector: B32::ZERO,
         allowed: true,
+        dangerous: false,
     }
     .abi_encode();
     assert!(is_valid_proposal(&allow, account));

@@ -198,7 +198,7 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
         U256::from(ETH / 100),
         0u16,
         U256::ZERO,
-        0u64,
+        86_400u64,
     );
     let r = chain.send(
         ALICE,
@@ -230,8 +230,10 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
     let harvested = IVault::harvestCall::abi_decode_returns(&r.output).unwrap();
     println!("harvest gas: {}", r.gas_used);
     let (skimmed, tip) = (harvested.credits, harvested.tip);
+    // All of it but one source share (here about one unit) kept back so
+    // that exits stay exact, and the source's rounding.
     assert!(
-        skimmed + tip + U256::from(2) >= gain && skimmed + tip <= gain,
+        skimmed + tip + U256::from(8) >= gain && skimmed + tip <= gain,
         "{skimmed} + {tip} vs {gain}"
     );
     chain.exec(ALICE, vault, &IVault::claimCall { member: ALICE });

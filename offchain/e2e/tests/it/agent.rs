@@ -161,6 +161,7 @@ impl World {
             target,
             selector: selector.into(),
             allowed: true,
+            dangerous: false,
         };
         vec![
             allow(self.token, IToken::transferCall::SELECTOR),
@@ -424,6 +425,17 @@ fn h2_a_parked_ai_acts_through_its_agent_leaves_after_the_delay_and_a_re_parking
     assert_eq!(w.chain.view(account, &ITokenBoundAccount::ownerCall {}), parking);
     assert_eq!(w.act(account, token, 0, World::transfer(5)), ended);
 
+    // I-5: a release into the token's own account would lock the AI for
+    // good (`transferFrom` skips the account's cycle check); it is refused
+    // after the delay too, and the token stays parked.
+    let into_itself = IAiParking::requestReleaseCall { nft, tokenId: id, to: account };
+    w.chain.exec(BOB, parking, &into_itself);
+    w.chain.timestamp += DAY;
+    let r = w.chain.send(ALICE, TxKind::Call(parking), release.abi_encode(), U256::ZERO);
+    let cycle = IAiParking::OwnershipCycle { to: account, nft, tokenId: id };
+    assert_eq!(r.output, Bytes::from(cycle.abi_encode()));
+    assert_eq!(w.chain.view(nft, &ITestNft::ownerOfCall { id }), parking);
+
     // A permanent parking never releases.
     let other = w.ai(2);
     let id2 = U256::from(2);
@@ -433,8 +445,8 @@ fn h2_a_parked_ai_acts_through_its_agent_leaves_after_the_delay_and_a_re_parking
         tokenId: id2,
         account: other,
         controller: ALICE,
-        guardians: vec![],
-        delay: 0,
+        guardians: vec![GUARDIAN],
+        delay: DAY,
         permanent: true,
     };
     w.chain.exec(ALICE, parking, &park);

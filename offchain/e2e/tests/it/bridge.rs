@@ -274,7 +274,7 @@ fn the_full_loop_from_yield_to_an_answer_and_back_to_the_asset() {
         U256::ZERO,
         0u16,
         U256::ZERO,
-        0u64,
+        86_400u64,
     );
     construct(&mut w.chain, vault, &args.abi_encode_params());
     w.chain.exec(

@@ -130,6 +130,21 @@ async fn vault_and_ledger_through_json_rpc() {
         .sum();
     assert!(minted >= credits, "minted {minted} vs spendable {credits}");
 
+    // Review L-2: a change of the parameters waits the vault's delay (at
+    // least a day) and then applies, with the new tip, buffer and cap.
+    let propose = vault_c.proposeParams(50, U256::from(ETH), 100, U256::from(ETH));
+    assert!(mined(&provider, propose.into_transaction_request()).await.status());
+    let err = vault_c.executeParams().call().await.expect_err("not yet");
+    let revert = err.as_revert_data().expect("revert data");
+    assert_eq!(&revert[..4], IVault::ChangeNotReady::SELECTOR);
+    let _: serde_json::Value =
+        provider.raw_request("evm_increaseTime".into(), (one_day,)).await.unwrap();
+    assert!(mined(&provider, vault_c.executeParams().into_transaction_request()).await.status());
+    let p = vault_c.params().call().await.unwrap();
+    let eth = U256::from(ETH);
+    assert_eq!((p.tipBps, p.maxTip, p.bufferBps, p.depositCap), (50, eth, 100, eth));
+    assert_eq!(vault_c.pendingParams().call().await.unwrap().eta, 0);
+
     // Exit with exactly the principal.
     let before = token_c.balanceOf(me).call().await.unwrap();
     let estimate = provider

@@ -74,7 +74,7 @@ impl Default for Config {
             max_tip: ETH / U256::from(100),
             buffer_bps: 0,
             deposit_cap: U256::ZERO,
-            delay: 0,
+            delay: vault::params::MIN_DELAY,
         }
     }
 }
@@ -266,6 +266,14 @@ impl Env {
     /// Lowers the source's exchange rate by `amount` of the asset.
     pub(crate) fn lose(&self, amount: U256) {
         self.source.sender(self.owner).simulate_loss(amount).motsu_unwrap();
+    }
+
+    /// What the vault keeps back in the source at each harvest so that the
+    /// next exit can be exact: one source share's value plus three units
+    /// (the vault's documented rule, `vault::accrual::Holding`).
+    pub(crate) fn one_share(&self) -> U256 {
+        let held = self.source.sender(self.owner).balance_of(self.vault.address());
+        vault::accrual::Holding::new(self.value(), held).one_share
     }
 
     /// Asset held by the source (its total assets).
