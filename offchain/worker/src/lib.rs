@@ -15,12 +15,15 @@
 //! and sends every
 //! transaction through one manager that simulates first, keeps nonces and
 //! bumps fees ([`txm`]). Prometheus metrics and health checks in [`metrics`].
+//! As `computefi-worker keeper` it harvests vaults when the tip pays for
+//! the gas ([`keeper`]).
 
 pub mod chain;
 pub mod commits;
 pub mod config;
 pub mod cursor;
 pub mod fetch;
+pub mod keeper;
 pub mod keys;
 pub mod metrics;
 pub mod prompt;

@@ -5,11 +5,19 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use alloy::primitives::{B256, U256};
+use alloy::primitives::{Address, B256, U256};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
-use worker::{chain, config::Config, keys, metrics::Metrics, run, txm::TxManager};
+use worker::{
+    chain,
+    config::Config,
+    keeper::{Keeper, KeeperConfig},
+    keys,
+    metrics::Metrics,
+    run,
+    txm::TxManager,
+};
 
 /// Answers the Compute-Fi oracle bridge's inference requests.
 #[derive(Parser)]
@@ -35,6 +43,22 @@ enum Command {
         /// The endpoint published (informational).
         #[arg(long, default_value = "")]
         endpoint: String,
+    },
+    /// Harvest vaults when the tip pays for the gas times a margin, and
+    /// claim the credits of the members named (metrics on `listen`).
+    Keeper {
+        /// A vault to harvest (repeat for several).
+        #[arg(long = "vault", required = true)]
+        vaults: Vec<Address>,
+        /// A member whose waiting credits are claimed (repeat for several).
+        #[arg(long = "claim-for")]
+        claim_for: Vec<Address>,
+        /// How much the tip must exceed the gas cost, in basis points of it.
+        #[arg(long, default_value_t = 15_000)]
+        margin_bps: u32,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 600)]
+        interval: u64,
     },
 }
 
@@ -71,8 +95,42 @@ async fn main() -> Result<()> {
             println!("{me} serves model {} on {}", config.model.id, config.chain.bridge);
             Ok(())
         }
+        Command::Keeper { vaults, claim_for, margin_bps, interval } => {
+            let keeper = KeeperConfig { vaults, claim_for, margin_bps };
+            keep(config, signer, keeper, Duration::from_secs(interval)).await
+        }
         Command::Run => serve(config, signer, seal_key).await,
     }
+}
+
+async fn keep(
+    config: Config,
+    signer: alloy::signers::local::PrivateKeySigner,
+    keeper: KeeperConfig,
+    interval: Duration,
+) -> Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let (stop_tx, stop) = watch::channel(false);
+    let mut http_stop = stop.clone();
+    let addr = worker::metrics::serve(config.listen, metrics.clone(), async move {
+        let _ = http_stop.wait_for(|s| *s).await;
+    })
+    .await
+    .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(%addr, vaults = keeper.vaults.len(), "keeper: metrics and health");
+    let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
+    let me = signer.address();
+    let reader = chain::provider(&config.chain.rpc_url, timeout, None)?;
+    let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
+    let chain_id = alloy::providers::Provider::get_chain_id(&reader).await?;
+    let txm = TxManager::new(sender, me, chain_id, config.tx.clone());
+    let keeper = Keeper::new(reader, txm, keeper, metrics);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    keeper.run_until_stopped(interval, stop).await;
+    Ok(())
 }
 
 async fn serve(

@@ -57,6 +57,11 @@ pub struct Metrics {
     pub reorgs: Counter,
     /// Failed polls (RPC errors).
     pub poll_errors: Counter,
+    /// Keeper rounds per vault by outcome (`harvested`, `unprofitable`,
+    /// `nothing`, `failed`).
+    pub keeper_harvests: Family<Outcome, Counter>,
+    /// Keeper claims by outcome.
+    pub keeper_claims: Family<Outcome, Counter>,
     ready: AtomicBool,
 }
 
@@ -85,6 +90,8 @@ impl Metrics {
             tracked: Gauge::default(),
             reorgs: Counter::default(),
             poll_errors: Counter::default(),
+            keeper_harvests: Family::default(),
+            keeper_claims: Family::default(),
             ready: AtomicBool::new(false),
         }
     }
@@ -125,6 +132,12 @@ impl Metrics {
         registry.register("tracked_requests", "Requests tracked", self.tracked.clone());
         registry.register("reorgs", "Chain reorganisations seen", self.reorgs.clone());
         registry.register("poll_errors", "Failed polls", self.poll_errors.clone());
+        registry.register(
+            "keeper_harvests",
+            "Keeper rounds per vault by outcome",
+            self.keeper_harvests.clone(),
+        );
+        registry.register("keeper_claims", "Keeper claims by outcome", self.keeper_claims.clone());
         let mut text = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut text, &registry);

@@ -191,7 +191,7 @@ fn run_ledger_case(ops: &[LedgerOp]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 7_000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn ledger_escrows_stay_backed_and_end_once(ops in prop::collection::vec(ledger_op(), 1..60)) {

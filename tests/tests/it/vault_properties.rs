@@ -393,7 +393,7 @@ fn cases() -> u32 {
 }
 
 /// The vault's share of the property suite's cases.
-const VAULT_CASES: u32 = 2_000;
+const VAULT_CASES: u32 = 1_500;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]

@@ -539,6 +539,8 @@ fn windows_and_selectors() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_500, ..ProptestConfig::default() })]
+
     /// Whatever the sequence of spends, what is spent in one window never
     /// exceeds the cap, a refused spend changes nothing, and a new window
     /// starts with the whole cap.

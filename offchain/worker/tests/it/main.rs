@@ -4,6 +4,7 @@
 //! process (signals, health, metrics, a flaky RPC). One binary: one link.
 
 mod common;
+mod keeper;
 mod on_devnode;
 mod process;
 mod reading;
