@@ -20,6 +20,8 @@ use stylus_sdk::{
 
 use crate::{rules, rules::Usage, *};
 
+mod ownership;
+
 sol! {
     interface ILedgerDouble {
         function spend(uint256 amount) external;

@@ -14,6 +14,9 @@ sol! {
     }
     interface ISource {
         function simulateGain(uint256 amount) external;
+        function deposit(uint256 assets, address receiver) external returns (uint256);
+        function withdraw(uint256 assets, address receiver, address owner) external returns (uint256);
+        function transfer(address to, uint256 value) external returns (bool);
     }
 }
 
@@ -98,12 +101,47 @@ fn measure(members: u64) -> Figures {
     Figures { deposit, harvest, claim, withdraw, transfer }
 }
 
+/// The Solidity anchor: `OpenZeppelin`'s ERC-4626 (the test source, a plain
+/// vault with no yield skimming) on the same chain, for the same calls by
+/// the last of `members` holders after a gain.
+fn measure_anchor(members: u64) -> (u64, u64, u64) {
+    let mut chain = Chain::new();
+    let token = chain.deploy(ALICE, fixture("TestToken"));
+    let mut source_init = fixture("TestYieldSource");
+    source_init.extend_from_slice(&token.into_word().0);
+    let source = chain.deploy(ALICE, source_init);
+    let stake = U256::from(STAKE);
+    let mut deposit = 0;
+    for n in 1..=members {
+        let who = member(n);
+        chain.send(ALICE, TxKind::Call(who), vec![], U256::from(10u128.pow(18)));
+        chain.exec(ALICE, token, &IToken::mintCall { to: who, amount: stake });
+        chain.exec(who, token, &IToken::approveCall { spender: source, amount: stake });
+        deposit = chain
+            .exec(who, source, &ISource::depositCall { assets: stake, receiver: who })
+            .gas_used;
+    }
+    chain.exec(ALICE, source, &ISource::simulateGainCall { amount: stake });
+    let half = stake / U256::from(2);
+    let transfer = chain
+        .exec(member(1), source, &ISource::transferCall { to: member(2), value: half })
+        .gas_used;
+    let last = member(members);
+    let call = ISource::withdrawCall { assets: half, receiver: last, owner: last };
+    let withdraw = chain.exec(last, source, &call).gas_used;
+    (deposit, withdraw, transfer)
+}
+
 #[test]
 fn vault_gas_does_not_grow_with_members() {
     let few = measure(3);
     let many = measure(60);
     println!("gas with 3 members:  {few:?}");
     println!("gas with 60 members: {many:?}");
+    let (deposit, withdraw, transfer) = measure_anchor(60);
+    println!(
+        "anchor, OpenZeppelin ERC-4626 in Solidity, 60 holders: deposit {deposit}, withdraw {withdraw}, transfer {transfer}"
+    );
     // The same work whatever the number of members. What may differ is
     // whether a rounding remainder stored along the way is zero or not (a
     // slot written from zero costs 20,000 more than one rewritten): a few
