@@ -3,7 +3,7 @@
 
 use alloy_primitives::{Address, U256, U64};
 use contract_kit::{
-    calls::{self, ICreditLedger, IERC4626},
+    calls::{self, ICreditLedger},
     events::emit,
 };
 use openzeppelin_stylus::token::erc20::IErc20;
@@ -12,9 +12,9 @@ use stylus_sdk::{block, contract};
 use crate::{
     accrual::{self, Holding},
     params::MAX_LOCK,
-    AssetShortfall, BeneficiaryFixed, Claimed, DepositCapExceeded, DepositsPaused, Error,
-    ExternalCallFailed, Harvested, InsufficientPrincipal, LockTooLong, LossReported, SourceAtLoss,
-    SourceShortfall, StillLocked, Vault, ZeroAddress, ZeroAmount,
+    BeneficiaryFixed, Claimed, DepositsPaused, Error, ExternalCallFailed, Harvested,
+    InsufficientPrincipal, LockTooLong, LossReported, SourceAtLoss, StillLocked, Vault,
+    ZeroAddress, ZeroAmount,
 };
 
 impl Vault {
@@ -37,11 +37,6 @@ impl Vault {
         let fixed = self.fixed_beneficiary.get();
         if !fixed.is_zero() && !beneficiary.is_zero() && beneficiary != fixed {
             return Err(BeneficiaryFixed { beneficiary: fixed }.into());
-        }
-        let params = self.params.read();
-        let total = self.shares.total_supply().saturating_add(assets);
-        if !params.allows_total(total) {
-            return Err(DepositCapExceeded { cap: params.deposit_cap, total }.into());
         }
         Ok(())
     }
@@ -69,53 +64,6 @@ impl Vault {
             return Err(StillLocked { unlockAt: unlock_at, now }.into());
         }
         Ok(())
-    }
-
-    /// What the vault's source shares are worth in the asset, and what one
-    /// of them is worth.
-    #[inline(never)] // shared by several entry points; inlining copies it
-    pub(crate) fn holding(&self) -> Result<Holding, Error> {
-        let source = self.source.get();
-        let shares = calls::balance_of(source, contract::address()).map_err(failed(source))?;
-        Ok(Holding::new(self.preview_redeem(shares)?, shares))
-    }
-
-    /// What `shares` of the source are worth in the asset (rounded down).
-    #[inline(never)] // shared by several entry points; inlining copies it
-    fn preview_redeem(&self, shares: U256) -> Result<U256, Error> {
-        let source = self.source.get();
-        let reply = calls::view(source, &IERC4626::previewRedeemCall { shares });
-        reply.and_then(|r| calls::uint(&r)).map_err(failed(source))
-    }
-
-    /// Pulls `assets` from `member`, deposits them into the source and
-    /// returns the principal they count for: what the source credited, never
-    /// more than `assets`. A source that credits less than `assets` beyond
-    /// rounding (it minted too few shares: an inflated share price, a buggy
-    /// or paused source) is refused (review L-4). With `exact` (the value
-    /// above principal covers one rounding) the deposit counts in full;
-    /// otherwise the rounding dust is the depositor's. Either way the source
-    /// stays worth at least the principal.
-    pub(crate) fn pull_and_invest(
-        &mut self,
-        member: Address,
-        assets: U256,
-        exact: bool,
-    ) -> Result<U256, Error> {
-        let asset = self.asset.get();
-        let received = pull(asset, member, assets)?;
-        if received != assets {
-            return Err(AssetShortfall { expected: assets, received }.into());
-        }
-        let source = self.source.get();
-        calls::approve(asset, source, assets).map_err(failed(asset))?;
-        let deposit = IERC4626::depositCall { assets, receiver: contract::address() };
-        let minted = calls::send(source, &deposit).and_then(|r| calls::uint(&r));
-        let credited = self.preview_redeem(minted.map_err(failed(source))?)?;
-        if !accrual::credited_enough(assets, credited) {
-            return Err(SourceShortfall { assets, credited }.into());
-        }
-        Ok(if exact { assets } else { credited.min(assets) })
     }
 
     /// The body of `harvest()`, run under the reentrancy lock; `tipped` is
@@ -151,9 +99,7 @@ impl Vault {
         if fixed.is_zero() && principal.is_zero() {
             return Ok((U256::ZERO, U256::ZERO));
         }
-        self.redeem_surplus(surplus)?;
-        let asset = self.asset.get();
-        let got = calls::balance_of(asset, contract::address()).map_err(failed(asset))?;
+        let got = self.skim(surplus)?;
         if got.is_zero() {
             return Ok((U256::ZERO, U256::ZERO));
         }
@@ -161,6 +107,7 @@ impl Vault {
         if let Some(caller) = tipped {
             tip = accrual::tip(got, params.tip_bps, params.max_tip);
             if !tip.is_zero() {
+                let asset = self.asset.get();
                 calls::transfer(asset, caller, tip).map_err(failed(asset))?;
             }
         }
@@ -196,54 +143,6 @@ impl Vault {
             self.harvest_with(holding, None)?;
         }
         Ok(holding)
-    }
-
-    /// Redeems whole source shares worth at most `assets` to the vault.
-    fn redeem_surplus(&mut self, assets: U256) -> Result<(), Error> {
-        if assets.is_zero() {
-            return Ok(());
-        }
-        let source = self.source.get();
-        let me = contract::address();
-        // `convertToShares` and `redeem` both round down. `withdraw(assets)`
-        // would round the shares burnt up, which with coarse source shares
-        // can take a whole share of principal.
-        let shares = self.source_shares_for(assets)?;
-        if shares.is_zero() {
-            return Ok(());
-        }
-        let call = IERC4626::redeemCall { shares, receiver: me, owner: me };
-        calls::send(source, &call).map_err(failed(source))?;
-        Ok(())
-    }
-
-    /// Whole source shares worth at most `assets` (rounded down).
-    #[inline(never)] // shared by harvests and exits
-    fn source_shares_for(&self, assets: U256) -> Result<U256, Error> {
-        let source = self.source.get();
-        let reply = calls::view(source, &IERC4626::convertToSharesCall { assets });
-        reply.and_then(|r| calls::uint(&r)).map_err(failed(source))
-    }
-
-    /// Pays an exit of `owed` to `receiver`. With `exact` (the value above
-    /// principal covers one rounding) it pays `owed` itself; otherwise what
-    /// the whole source shares `owed` is worth (rounded down) are worth, so a
-    /// source that rounds against its holders (or charges an exit fee) takes
-    /// that from the member leaving, never from the members who stay
-    /// (review I-4). Returns what the receiver got.
-    pub(crate) fn pay_exit(
-        &mut self,
-        owed: U256,
-        receiver: Address,
-        exact: bool,
-    ) -> Result<U256, Error> {
-        let source = self.source.get();
-        let pay = if exact { owed } else { self.preview_redeem(self.source_shares_for(owed)?)? };
-        if !pay.is_zero() {
-            let call = IERC4626::withdrawCall { assets: pay, receiver, owner: contract::address() };
-            calls::send(source, &call).map_err(failed(source))?;
-        }
-        Ok(pay)
     }
 
     /// Hands `amount` of the asset to the ledger; returns what it received.
@@ -288,7 +187,7 @@ impl Vault {
 
 /// `transferFrom(from, vault, amount)` on `token`; returns what arrived,
 /// measured by the vault's balance.
-fn pull(token: Address, from: Address, amount: U256) -> Result<U256, Error> {
+pub(crate) fn pull(token: Address, from: Address, amount: U256) -> Result<U256, Error> {
     let me = contract::address();
     let before = calls::balance_of(token, me).map_err(failed(token))?;
     calls::transfer_from(token, from, me, amount).map_err(failed(token))?;
@@ -297,6 +196,6 @@ fn pull(token: Address, from: Address, amount: U256) -> Result<U256, Error> {
 }
 
 /// Maps a failed call to `target` to the vault's error.
-fn failed(target: Address) -> impl FnOnce(calls::CallFailed) -> Error {
+pub(crate) fn failed(target: Address) -> impl FnOnce(calls::CallFailed) -> Error {
     move |_| ExternalCallFailed { target }.into()
 }

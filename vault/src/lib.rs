@@ -1,5 +1,7 @@
-//! A principal-protected, yield-skimming vault over one ERC-4626 yield
-//! source.
+//! A principal-protected, yield-skimming vault over one yield source: an
+//! ERC-4626 vault (the `vault` program) or a wstETH-style rate token (the
+//! `rate-vault` program, these sources built with the `rate-source`
+//! feature); see [`source`].
 //!
 //! Members deposit the underlying asset; the vault puts it into the source
 //! and mints one share per asset unit of principal. `harvest()` is
@@ -31,6 +33,7 @@ pub mod member;
 mod owner;
 pub mod params;
 mod shares;
+pub mod source;
 
 use alloc::{string::String, vec, vec::Vec};
 
@@ -119,14 +122,12 @@ impl Vault {
         if asset.is_zero() || source.is_zero() || ledger.is_zero() {
             return Err(ZeroAddress {}.into());
         }
-        // Both report `asset()` with the same selector.
-        for target in [source, ledger] {
-            let reply = calls::view(target, &IERC4626::assetCall {});
-            match reply.and_then(|r| calls::address(&r)) {
-                Ok(a) if a == asset => {}
-                Ok(_) => return Err(AssetMismatch { target, asset }.into()),
-                Err(_) => return Err(ExternalCallFailed { target }.into()),
-            }
+        source::check_source(asset, source)?;
+        let reply = calls::view(ledger, &IERC4626::assetCall {});
+        match reply.and_then(|r| calls::address(&r)) {
+            Ok(a) if a == asset => {}
+            Ok(_) => return Err(AssetMismatch { target: ledger, asset }.into()),
+            Err(_) => return Err(ExternalCallFailed { target: ledger }.into()),
         }
         if !(MIN_DELAY..=MAX_DELAY).contains(&delay) {
             return Err(DelayOutOfRange { delay, min: MIN_DELAY, max: MAX_DELAY }.into());
@@ -189,7 +190,14 @@ impl Vault {
             // deposit: while the asset is in flight the vault's principal is
             // unchanged and its value grows only by what arrives, so a
             // reentrant harvest finds nothing that is not yield.
-            let principal = s.pull_and_invest(member, assets, exact)?;
+            let principal = s.invest(member, assets, exact)?;
+            // The cap counts principal, which is what a rate token's deposit
+            // is worth, not how many tokens it moved.
+            let total = s.shares.total_supply() + principal;
+            let params = s.params.read();
+            if !params.allows_total(total) {
+                return Err(DepositCapExceeded { cap: params.deposit_cap, total }.into());
+            }
             s.shares._mint(member, principal)?;
             Ok::<_, Error>((principal, unlock_at))
         })?;

@@ -104,7 +104,7 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
         args.extend(["--license", license]);
     }
     let printed = print(exe, contract, &args)?;
-    let src = contract.dir.join("src");
+    let src = contract.src.clone();
     let outputs = crate::names::declared_in(&src)?;
     let sol = crate::names::name_outputs(&printed, &outputs)
         .with_context(|| format!("naming the outputs of {}", contract.name))?;

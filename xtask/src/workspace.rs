@@ -27,8 +27,9 @@ pub(crate) struct Contract {
     pub(crate) bin_name: Option<String>,
     /// The package's SPDX license, for the exported Solidity header.
     pub(crate) license: Option<String>,
-    /// The package's folder (where its `Cargo.toml` is).
-    pub(crate) dir: PathBuf,
+    /// The folder of the library's sources (`src/` of the package, or of
+    /// the package whose sources it builds: `rate-vault` builds `vault`'s).
+    pub(crate) src: PathBuf,
 }
 
 /// The workspace: where it is, where cargo builds, and its contracts.
@@ -52,7 +53,6 @@ struct Metadata {
 #[derive(Deserialize)]
 struct Package {
     name: String,
-    manifest_path: PathBuf,
     license: Option<String>,
     targets: Vec<Target>,
     features: std::collections::BTreeMap<String, Vec<String>>,
@@ -64,6 +64,7 @@ struct Target {
     kind: Vec<String>,
     #[serde(default)]
     crate_types: Vec<String>,
+    src_path: PathBuf,
 }
 
 /// The host cargo: the one running us (`$CARGO`), else `cargo` on `PATH`.
@@ -150,6 +151,6 @@ fn contract(package: Package) -> Option<Contract> {
         name: package.name,
         bin_name,
         license: package.license,
-        dir: package.manifest_path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        src: lib.src_path.parent().map(Path::to_path_buf).unwrap_or_default(),
     })
 }

@@ -5889,6 +5889,1137 @@ export const oracleBridgeAbi = [
   }
 ] as const;
 
+/** The ABI of `abi/rate-vault.json`. */
+export const rateVaultAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "asset",
+        "type": "address"
+      },
+      {
+        "name": "source",
+        "type": "address"
+      },
+      {
+        "name": "ledger",
+        "type": "address"
+      },
+      {
+        "name": "owner",
+        "type": "address"
+      },
+      {
+        "name": "fixedBeneficiary",
+        "type": "address"
+      },
+      {
+        "name": "name",
+        "type": "bytes32"
+      },
+      {
+        "name": "symbol",
+        "type": "bytes32"
+      },
+      {
+        "name": "tipBps",
+        "type": "uint16"
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256"
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16"
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256"
+      },
+      {
+        "name": "delay",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "allowance",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address"
+      },
+      {
+        "name": "spender",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "approve",
+    "inputs": [
+      {
+        "name": "spender",
+        "type": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "balanceOf",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "cancelParams",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "claim",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "decimals",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "deposit",
+    "inputs": [
+      {
+        "name": "assets",
+        "type": "uint256"
+      },
+      {
+        "name": "beneficiary",
+        "type": "address"
+      },
+      {
+        "name": "lockSeconds",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "executeParams",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "harvest",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "credits",
+        "type": "uint256"
+      },
+      {
+        "name": "tip",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "name",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "owner",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "params",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "tipBps",
+        "type": "uint16"
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256"
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16"
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256"
+      },
+      {
+        "name": "delay",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "pendingParams",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "tipBps",
+        "type": "uint16"
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256"
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16"
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256"
+      },
+      {
+        "name": "eta",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "positionOf",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "principal",
+        "type": "uint256"
+      },
+      {
+        "name": "withdrawable",
+        "type": "uint256"
+      },
+      {
+        "name": "credits",
+        "type": "uint256"
+      },
+      {
+        "name": "unlockAt",
+        "type": "uint64"
+      },
+      {
+        "name": "beneficiary",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "proposeParams",
+    "inputs": [
+      {
+        "name": "tipBps",
+        "type": "uint16"
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256"
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16"
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "renounceOwnership",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setBeneficiary",
+    "inputs": [
+      {
+        "name": "beneficiary",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setPaused",
+    "inputs": [
+      {
+        "name": "paused",
+        "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "state",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "principal",
+        "type": "uint256"
+      },
+      {
+        "name": "sourceValue",
+        "type": "uint256"
+      },
+      {
+        "name": "surplus",
+        "type": "uint256"
+      },
+      {
+        "name": "lastHarvest",
+        "type": "uint64"
+      },
+      {
+        "name": "paused",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "symbol",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "totalSupply",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "transfer",
+    "inputs": [
+      {
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferFrom",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address"
+      },
+      {
+        "name": "to",
+        "type": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "transferOwnership",
+    "inputs": [
+      {
+        "name": "newOwner",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "wiring",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "asset",
+        "type": "address"
+      },
+      {
+        "name": "source",
+        "type": "address"
+      },
+      {
+        "name": "ledger",
+        "type": "address"
+      },
+      {
+        "name": "fixedBeneficiary",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "withdraw",
+    "inputs": [
+      {
+        "name": "principal",
+        "type": "uint256"
+      },
+      {
+        "name": "receiver",
+        "type": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "Approval",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "spender",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "BeneficiarySet",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "beneficiary",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ChangeCancelled",
+    "inputs": [],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ChangeExecuted",
+    "inputs": [
+      {
+        "name": "tipBps",
+        "type": "uint16",
+        "indexed": false
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16",
+        "indexed": false
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ChangeProposed",
+    "inputs": [
+      {
+        "name": "tipBps",
+        "type": "uint16",
+        "indexed": false
+      },
+      {
+        "name": "maxTip",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "bufferBps",
+        "type": "uint16",
+        "indexed": false
+      },
+      {
+        "name": "depositCap",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "eta",
+        "type": "uint64",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Claimed",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "beneficiary",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "credits",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Deposited",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "beneficiary",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "assets",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "principal",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "unlockAt",
+        "type": "uint64",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Harvested",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "surplus",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "tip",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "credits",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "LossReported",
+    "inputs": [
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "principal",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "OwnershipTransferred",
+    "inputs": [
+      {
+        "name": "previousOwner",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "newOwner",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "PauseSet",
+    "inputs": [
+      {
+        "name": "paused",
+        "type": "bool",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Transfer",
+    "inputs": [
+      {
+        "name": "from",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "to",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "Withdrawn",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "receiver",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "principal",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "paid",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "AssetMismatch",
+    "inputs": [
+      {
+        "name": "target",
+        "type": "address"
+      },
+      {
+        "name": "asset",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "AssetShortfall",
+    "inputs": [
+      {
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "name": "received",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "BeneficiaryFixed",
+    "inputs": [
+      {
+        "name": "beneficiary",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "BufferTooHigh",
+    "inputs": [
+      {
+        "name": "bps",
+        "type": "uint16"
+      },
+      {
+        "name": "max",
+        "type": "uint16"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ChangeNotReady",
+    "inputs": [
+      {
+        "name": "eta",
+        "type": "uint64"
+      },
+      {
+        "name": "now",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DelayOutOfRange",
+    "inputs": [
+      {
+        "name": "delay",
+        "type": "uint64"
+      },
+      {
+        "name": "min",
+        "type": "uint64"
+      },
+      {
+        "name": "max",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DepositCapExceeded",
+    "inputs": [
+      {
+        "name": "cap",
+        "type": "uint256"
+      },
+      {
+        "name": "total",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DepositsPaused",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ERC20InsufficientAllowance",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InsufficientBalance",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidApprover",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidReceiver",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidSender",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC20InvalidSpender",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ExternalCallFailed",
+    "inputs": [
+      {
+        "name": "target",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InsufficientPrincipal",
+    "inputs": [
+      {
+        "name": "member",
+        "type": "address"
+      },
+      {
+        "name": "principal",
+        "type": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidString",
+    "inputs": [
+      {
+        "name": "value",
+        "type": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "LockTooLong",
+    "inputs": [
+      {
+        "name": "lockSeconds",
+        "type": "uint64"
+      },
+      {
+        "name": "max",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NoPendingChange",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "OwnableInvalidOwner",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "OwnableUnauthorizedAccount",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ReentrantCall",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "SourceAtLoss",
+    "inputs": [
+      {
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "name": "principal",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SourceShortfall",
+    "inputs": [
+      {
+        "name": "assets",
+        "type": "uint256"
+      },
+      {
+        "name": "credited",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "StillLocked",
+    "inputs": [
+      {
+        "name": "unlockAt",
+        "type": "uint64"
+      },
+      {
+        "name": "now",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TipTooHigh",
+    "inputs": [
+      {
+        "name": "bps",
+        "type": "uint16"
+      },
+      {
+        "name": "max",
+        "type": "uint16"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroAddress",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroAmount",
+    "inputs": []
+  }
+] as const;
+
 /** The ABI of `abi/token-bound-account.json`. */
 export const tokenBoundAccountAbi = [
   {
@@ -7466,6 +8597,7 @@ export const abis = {
   "inference-registry": inferenceRegistryAbi,
   "key-nft": keyNftAbi,
   "oracle-bridge": oracleBridgeAbi,
+  "rate-vault": rateVaultAbi,
   "token-bound-account": tokenBoundAccountAbi,
   "vault": vaultAbi,
 } as const;

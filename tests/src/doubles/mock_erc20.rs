@@ -2,7 +2,9 @@
 //!
 //! Part of the test doubles for the motsu tests; never deployed. It is
 //! `OpenZeppelin`'s [`Erc20`] plus metadata (18 decimals), open `mint`/`burn`,
-//! an optional fee on transfer and a [`ReentrancyHook`].
+//! an optional fee on transfer and a [`ReentrancyHook`]. With
+//! [`MockErc20::set_rate`] it also stands in for a wstETH-style rate token:
+//! `stEthPerToken()` answers the rate the test set (1e18-scaled).
 
 use alloy_primitives::{Address, U16, U256, U8};
 use openzeppelin_stylus::{
@@ -14,7 +16,11 @@ use openzeppelin_stylus::{
     utils::introspection::erc165::IErc165,
 };
 use stylus_sdk::{
-    abi::Bytes, alloy_primitives::aliases::B32, msg, prelude::*, storage::StorageU16,
+    abi::Bytes,
+    alloy_primitives::aliases::B32,
+    msg,
+    prelude::*,
+    storage::{StorageU16, StorageU256},
 };
 
 use super::hook::ReentrancyHook;
@@ -49,6 +55,8 @@ pub struct MockErc20 {
     fee_bps: StorageU16,
     /// Fired at the start of every `transfer` and `transferFrom`.
     hook: ReentrancyHook,
+    /// The rate `stEthPerToken()` answers (zero until set).
+    rate: StorageU256,
 }
 
 // SAFETY: a test double used as a motsu contract; no entrypoint.
@@ -90,6 +98,19 @@ impl MockErc20 {
     pub fn set_fee_bps(&mut self, bps: u16) {
         assert!(bps <= MAX_BPS, "MockErc20: fee above 100 %");
         self.fee_bps.set(U16::from(bps));
+    }
+
+    /// Sets the rate `stEthPerToken()` answers: units of account per whole
+    /// token, 1e18-scaled (a wstETH-style rate token; raise it for a gain,
+    /// lower it for a loss).
+    pub fn set_rate(&mut self, rate: U256) {
+        self.rate.set(rate);
+    }
+
+    /// The rate view of a wstETH-style token.
+    #[selector(name = "stEthPerToken")]
+    pub fn st_eth_per_token(&self) -> U256 {
+        self.rate.get()
     }
 
     /// The fee on transfer, in basis points.

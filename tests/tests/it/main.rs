@@ -15,5 +15,6 @@ mod ledger;
 mod market_findings;
 mod properties;
 mod running_example;
+mod sources;
 mod vault_findings;
 mod vault_properties;

@@ -13,11 +13,11 @@ use crate::{names, workspace::Workspace};
 
 /// The contract's own Rust sources (its tests excluded), as one text with
 /// comments removed.
-fn sources(dir: &Path) -> String {
+fn sources(src: &Path) -> String {
     let mut text = String::new();
-    for (path, source) in names::rust_sources(&dir.join("src")).unwrap() {
+    for (path, source) in names::rust_sources(src).unwrap() {
         let is_test = |part: &std::ffi::OsStr| part == "tests" || part == "tests.rs";
-        if path.strip_prefix(dir).unwrap().iter().any(is_test) {
+        if path.strip_prefix(src).unwrap().iter().any(is_test) {
             continue;
         }
         for line in source.lines() {
@@ -62,7 +62,7 @@ fn every_event_and_error_of_a_contract_reaches_its_exported_abi() {
     assert!(ws.contracts.len() >= 11, "found {} contracts", ws.contracts.len());
     let mut missing = Vec::new();
     for contract in &ws.contracts {
-        let text = sources(&contract.dir);
+        let text = sources(&contract.src);
         let abi = abi_of(&ws, &contract.name);
         for (keyword, kind) in [("event ", "event"), ("error ", "error")] {
             let have: BTreeSet<_> =
@@ -82,7 +82,7 @@ fn every_tuple_output_in_the_abi_is_named_as_the_source_says() {
     let ws = Workspace::load().unwrap();
     let mut wrong = Vec::new();
     for contract in &ws.contracts {
-        let names = names::declared_in(&contract.dir.join("src")).unwrap();
+        let names = names::declared_in(&contract.src).unwrap();
         for function in exported(&abi_of(&ws, &contract.name), "function") {
             let name = function["name"].as_str().unwrap();
             let got: Vec<&str> = function["outputs"]
@@ -118,7 +118,7 @@ fn every_error_the_sources_declare_has_its_parameter_names_in_the_abi() {
     let shared = ws.root.join("contract-kit").join("src");
     let mut wrong = Vec::new();
     for contract in &ws.contracts {
-        let src = contract.dir.join("src");
+        let src = contract.src.clone();
         let declared = names::error_params_in(&[&src, &shared]).unwrap();
         for error in exported(&abi_of(&ws, &contract.name), "error") {
             let name = error["name"].as_str().unwrap();
