@@ -52,12 +52,12 @@ fn measure(contract: &str, calls: usize) -> anyhow::Result<()> {
         .to(PROGRAM)
         .input(balanceOfCall { who: WHO }.abi_encode().into());
     for _ in 0..WARM_UP {
-        chain.call(&call, None)?;
+        chain.call(&call, None, None)?;
     }
     let mut times: Vec<Duration> = Vec::with_capacity(calls);
     for _ in 0..calls {
         let started = Instant::now();
-        chain.call(&call, None)?;
+        chain.call(&call, None, None)?;
         times.push(started.elapsed());
     }
     times.sort();

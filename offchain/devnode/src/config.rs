@@ -34,6 +34,8 @@ pub struct Config {
     /// The project's ERC-6551 registry (its WASM), served at the standard's
     /// canonical address from genesis.
     pub erc6551_registry: Option<PathBuf>,
+    /// Blocks whose state stays readable at their number; 0 keeps all.
+    pub history_blocks: u64,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             accounts: DEFAULT_ACCOUNTS,
             balance_eth: DEFAULT_BALANCE_ETH,
             erc6551_registry: None,
+            history_blocks: crate::chain::DEFAULT_HISTORY_BLOCKS,
         }
     }
 }

@@ -34,6 +34,10 @@ struct Cli {
     /// address; by default the one `cargo xtask wasm` built, when present.
     #[arg(long, env = "DEVNODE_ERC6551_REGISTRY")]
     erc6551_registry: Option<PathBuf>,
+    /// Blocks whose state stays readable (`eth_getBalance`, `eth_call`, ...
+    /// at a past block); 0 keeps every block's.
+    #[arg(long, default_value_t = devnode::chain::DEFAULT_HISTORY_BLOCKS)]
+    history_blocks: u64,
 }
 
 /// Where `cargo xtask wasm` puts the registry in this repository.
@@ -64,6 +68,7 @@ impl From<Cli> for Config {
             accounts: cli.accounts,
             balance_eth: cli.balance,
             erc6551_registry: cli.erc6551_registry.or_else(built_registry),
+            history_blocks: cli.history_blocks,
         }
     }
 }

@@ -51,6 +51,12 @@ pub async fn spawn(config: Config) -> anyhow::Result<Node> {
 
 /// The saved chain if the state file exists, otherwise a fresh genesis.
 fn load_chain(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<Chain> {
+    let mut chain = genesis_or_saved(config, accounts)?;
+    chain.set_history_limit(config.history_blocks);
+    Ok(chain)
+}
+
+fn genesis_or_saved(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<Chain> {
     let executor = Executor::new(config.chain_id);
     if let Some(path) = &config.state_file {
         if let Some(state) = ChainState::load(path, config.chain_id)? {

@@ -4,46 +4,84 @@
 use super::{
     block::BlockTemplate, error::ChainError, error::ChainResult, mine::block_env, overrides, Chain,
 };
-use crate::exec::{Mode, Overlay};
-use alloy_primitives::{Bytes, TxKind};
+use crate::exec::Mode;
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Bytes, TxKind, B256};
 use alloy_rpc_types_eth::{state::StateOverride, TransactionRequest};
 use revm::context::{
     result::{ExecutionResult, Output},
     BlockEnv, TxEnv,
 };
+use revm::database::{CacheDB, DatabaseRef};
+use std::convert::Infallible;
 
 /// The most gas a simulation may use, as geth's default `RPCGasCap`: it keeps
 /// a runaway loop from holding the node for long.
 pub const RPC_GAS_CAP: u64 = 50_000_000;
 
 impl Chain {
-    /// Runs `request` as `eth_call` does and returns its output.
+    /// Runs `request` as `eth_call` does, on the state of `block` (see
+    /// [`Chain::state_block`]), and returns its output.
     pub fn call(
         &self,
         request: &TransactionRequest,
+        block: Option<BlockId>,
         overrides: Option<&StateOverride>,
     ) -> ChainResult<Bytes> {
-        let mut db = self.simulation_db(overrides)?;
         let gas = request.gas.unwrap_or(RPC_GAS_CAP).min(RPC_GAS_CAP);
-        self.simulate(&mut db, request, gas).map(|(output, _)| output)
+        match self.state_block(block)? {
+            None => {
+                let mut db = layer(&self.state.db, overrides)?;
+                self.simulate(&mut db, self.pending_block_env(), request, gas, None)
+            }
+            Some(n) => {
+                let at = self.state_at(n);
+                let nonce = at.info(request.from.unwrap_or_default()).unwrap_or_default().nonce;
+                let mut db = layer(at, overrides)?;
+                self.simulate(&mut db, self.block_env_of(n), request, gas, Some(nonce))
+            }
+        }
+        .map(|(output, _)| output)
     }
 
-    /// The least gas limit with which `request` succeeds, found by binary
-    /// search, because refunds and the 63/64 rule make the gas used a lower
-    /// bound only.
+    /// The least gas limit with which `request` succeeds on the state of
+    /// `block`, found by binary search, because refunds and the 63/64 rule
+    /// make the gas used a lower bound only.
     pub fn estimate_gas(
         &self,
         request: &TransactionRequest,
+        block: Option<BlockId>,
         overrides: Option<&StateOverride>,
     ) -> ChainResult<u64> {
-        let mut db = self.simulation_db(overrides)?;
-        let mut high = request.gas.unwrap_or(RPC_GAS_CAP).min(RPC_GAS_CAP);
+        let high = request.gas.unwrap_or(RPC_GAS_CAP).min(RPC_GAS_CAP);
+        match self.state_block(block)? {
+            None => {
+                let mut db = layer(&self.state.db, overrides)?;
+                self.search_gas(&mut db, &self.pending_block_env(), request, high, None)
+            }
+            Some(n) => {
+                let at = self.state_at(n);
+                let nonce = at.info(request.from.unwrap_or_default()).unwrap_or_default().nonce;
+                let mut db = layer(at, overrides)?;
+                self.search_gas(&mut db, &self.block_env_of(n), request, high, Some(nonce))
+            }
+        }
+    }
+
+    fn search_gas<D: DatabaseRef<Error = Infallible> + Send>(
+        &self,
+        db: &mut CacheDB<D>,
+        env: &BlockEnv,
+        request: &TransactionRequest,
+        mut high: u64,
+        nonce: Option<u64>,
+    ) -> ChainResult<u64> {
         // At the cap it must succeed; otherwise its error is the answer.
-        let (_, used) = self.simulate(&mut db, request, high)?;
+        let (_, used) = self.simulate(db, env.clone(), request, high, nonce)?;
         let mut low = used.saturating_sub(1);
         while high - low > 1 {
             let mid = low + (high - low) / 2;
-            if self.simulate(&mut db, request, mid).is_ok() {
+            if self.simulate(db, env.clone(), request, mid, nonce).is_ok() {
                 high = mid;
             } else {
                 low = mid;
@@ -52,27 +90,20 @@ impl Chain {
         Ok(high)
     }
 
-    /// A layer over the latest state with `overrides` applied to it.
-    fn simulation_db(&self, overrides: Option<&StateOverride>) -> ChainResult<Overlay<'_>> {
-        let mut db = Overlay::new(&self.state.db);
-        if let Some(overrides) = overrides {
-            overrides::apply(&mut db, overrides)?;
-        }
-        Ok(db)
-    }
-
-    /// Runs `request` with `gas` on `db` without committing; returns the
-    /// output and gas used, or why it failed.
-    fn simulate(
+    /// Runs `request` with `gas` in `env` on `db` without committing;
+    /// returns the output and gas used, or why it failed.
+    fn simulate<D: DatabaseRef<Error = Infallible> + Send>(
         &self,
-        db: &mut Overlay<'_>,
+        db: &mut CacheDB<D>,
+        env: BlockEnv,
         request: &TransactionRequest,
         gas: u64,
+        nonce: Option<u64>,
     ) -> ChainResult<(Bytes, u64)> {
-        let tx = self.call_tx_env(request, gas);
+        let tx = self.call_tx_env(request, gas, nonce);
         let outcome = self
             .executor
-            .transact(db, self.pending_block_env(), tx, Mode::Call)
+            .transact(db, env, tx, Mode::Call)
             .map_err(|e| ChainError::Rejected(e.to_string()))?;
         let used = outcome.result.tx_gas_used();
         match outcome.result {
@@ -85,6 +116,14 @@ impl Chain {
                 Err(ChainError::Halt(format!("execution halted: {reason:?}")))
             }
         }
+    }
+
+    /// The environment block `number` was mined in, for calls on its state.
+    fn block_env_of(&self, number: u64) -> BlockEnv {
+        let block = self.block_by_number(BlockNumberOrTag::Number(number));
+        let (parent_hash, timestamp) =
+            block.map_or((B256::ZERO, 0), |b| (b.header.parent_hash, b.header.timestamp));
+        block_env(&BlockTemplate { parent_hash, number, timestamp })
     }
 
     /// The environment of the block the next transaction would be mined in,
@@ -101,7 +140,7 @@ impl Chain {
     /// The revm transaction for a call request. Missing fields get the values
     /// nodes use for simulations: zero sender, zero gas price, the sender's
     /// current nonce (which decides the address of a simulated deployment).
-    fn call_tx_env(&self, request: &TransactionRequest, gas: u64) -> TxEnv {
+    fn call_tx_env(&self, request: &TransactionRequest, gas: u64, nonce: Option<u64>) -> TxEnv {
         let caller = request.from.unwrap_or_default();
         let tx_type =
             if request.max_priority_fee_per_gas.is_some() || request.max_fee_per_gas.is_some() {
@@ -119,10 +158,20 @@ impl Chain {
             kind: request.to.unwrap_or(TxKind::Create),
             value: request.value.unwrap_or_default(),
             data: request.input.input().cloned().unwrap_or_default(),
-            nonce: request.nonce.unwrap_or_else(|| self.nonce(caller, false)),
+            nonce: request.nonce.or(nonce).unwrap_or_else(|| self.nonce(caller, false)),
             chain_id: Some(self.chain_id()),
             access_list: request.access_list.clone().unwrap_or_default(),
             ..TxEnv::default()
         }
     }
+}
+
+/// A throwaway layer over `state` (the latest state or a past block's) with
+/// `overrides` applied to it: a simulation's writes land in the layer.
+fn layer<D: DatabaseRef>(state: D, overrides: Option<&StateOverride>) -> ChainResult<CacheDB<D>> {
+    let mut db = CacheDB::new(state);
+    if let Some(overrides) = overrides {
+        overrides::apply(&mut db, overrides)?;
+    }
+    Ok(db)
 }

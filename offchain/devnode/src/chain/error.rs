@@ -17,9 +17,17 @@ pub enum ChainError {
     /// The transaction cannot be included (nonce, balance, fee or gas checks).
     #[error("{0}")]
     Rejected(String),
-    /// Only the latest state is kept; older blocks' state is gone.
-    #[error("historical state is not available: only the latest block can be queried")]
-    HistoricalState,
+    /// The block named does not exist (unknown hash, beyond the head).
+    #[error("{0}")]
+    UnknownBlock(String),
+    /// The block's state is older than the history kept.
+    #[error("state of block {number} is not kept: the oldest block with state is {oldest} (start the node with a larger --history-blocks)")]
+    HistoryPruned {
+        /// The block asked for.
+        number: u64,
+        /// The oldest block whose state is kept.
+        oldest: u64,
+    },
     /// The snapshot id is unknown or was already reverted.
     #[error("unknown snapshot id {0}")]
     UnknownSnapshot(u64),

@@ -74,6 +74,7 @@ impl Chain {
                 Mode::Transaction,
             ) {
                 Ok(outcome) => {
+                    self.state.history.record(&self.state.db, &outcome.state);
                     self.state.db.commit(outcome.state);
                     cumulative_gas_used += outcome.result.tx_gas_used();
                     executed.push(ExecutedTx { tx, result: outcome.result, cumulative_gas_used });
@@ -103,6 +104,7 @@ impl Chain {
         let block = StoredBlock::seal(template.header(&body), hashes);
         self.record(&block, executed);
         let hash = block.hash;
+        self.state.history.seal(block.number());
         self.state.block_numbers.insert(hash, block.number());
         self.state.blocks.push(block);
         hash

@@ -8,6 +8,7 @@ mod block;
 mod call;
 mod clock;
 mod error;
+mod history;
 mod logs;
 mod mine;
 mod overrides;
@@ -20,6 +21,7 @@ pub use block::{StoredBlock, BASE_FEE, BLOCK_GAS_LIMIT};
 pub use call::RPC_GAS_CAP;
 pub use clock::Clock;
 pub use error::{ChainError, ChainResult};
+pub use history::{History, StateAt, DEFAULT_HISTORY_BLOCKS};
 pub use mine::Rejected;
 pub use tx::PendingTx;
 
@@ -62,6 +64,10 @@ pub struct ChainState {
     pub pending: Vec<PendingTx>,
     /// The time source for new blocks.
     pub clock: Clock,
+    /// What each recent block changed, for reads at past blocks (not saved:
+    /// a loaded chain starts with the latest state only).
+    #[serde(skip)]
+    pub history: History,
 }
 
 /// The devnode's chain.
@@ -91,6 +97,7 @@ impl Chain {
             receipts: HashMap::new(),
             pending: Vec::new(),
             clock: Clock::default(),
+            history: History::default(),
         };
         Self::from_state(executor, state)
     }
@@ -135,21 +142,51 @@ impl Chain {
         self.block_by_number(BlockNumberOrTag::Number(number))
     }
 
-    /// Checks that `block` names the latest state, the only one kept.
-    /// `None` means latest, as clients that omit the block tag expect.
-    pub fn ensure_latest(&self, block: Option<BlockId>) -> ChainResult<()> {
-        let latest = self.latest();
-        let is_latest = match block {
-            Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n == latest.number(),
-            Some(BlockId::Number(BlockNumberOrTag::Earliest)) => latest.number() == 0,
-            None | Some(BlockId::Number(_)) => true,
-            Some(BlockId::Hash(hash)) => hash.block_hash == latest.hash,
+    /// Keeps the state of the last `blocks` blocks (0: all).
+    pub fn set_history_limit(&mut self, blocks: u64) {
+        self.state.history.set_limit(blocks);
+    }
+
+    /// The block whose state `block` names (EIP-1898: a number, a hash
+    /// object, or a tag); `None` for the latest state itself. `pending`,
+    /// `safe`, `finalized` and no block at all are the latest state: a dev
+    /// chain's blocks are final at once.
+    ///
+    /// # Errors
+    /// [`ChainError::UnknownBlock`] for a hash the chain does not have or a
+    /// number beyond its head; [`ChainError::HistoryPruned`] for a block
+    /// whose state is no longer kept.
+    pub fn state_block(&self, block: Option<BlockId>) -> ChainResult<Option<u64>> {
+        let head = self.latest().number();
+        let number = match block {
+            Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n,
+            Some(BlockId::Number(BlockNumberOrTag::Earliest)) => 0,
+            None | Some(BlockId::Number(_)) => return Ok(None),
+            Some(BlockId::Hash(hash)) => {
+                let found = self.state.block_numbers.get(&hash.block_hash);
+                *found.ok_or_else(|| {
+                    ChainError::UnknownBlock(format!("block {} not found", hash.block_hash))
+                })?
+            }
         };
-        if is_latest {
-            Ok(())
-        } else {
-            Err(ChainError::HistoricalState)
+        if number > head {
+            return Err(ChainError::UnknownBlock(format!(
+                "block {number} is beyond the head ({head})"
+            )));
         }
+        if number == head {
+            return Ok(None);
+        }
+        let oldest = self.state.history.oldest();
+        if number < oldest {
+            return Err(ChainError::HistoryPruned { number, oldest });
+        }
+        Ok(Some(number))
+    }
+
+    /// The state of block `number` (from [`Self::state_block`]).
+    pub(crate) fn state_at(&self, number: u64) -> StateAt<'_> {
+        self.state.history.at(&self.state.db, number)
     }
 
     /// The time source for new blocks, for the time-travel methods.

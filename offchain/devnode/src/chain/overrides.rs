@@ -2,21 +2,23 @@
 //! layer over the state.
 
 use super::{error::ChainError, error::ChainResult, state::replace_code};
-use crate::exec::Overlay;
 use alloy_primitives::{Address, U256};
 use alloy_rpc_types_eth::state::{AccountOverride, StateOverride};
-use revm::database::DatabaseRef;
+use revm::database::{CacheDB, DatabaseRef};
 
 /// Applies every account override in `overrides` to `db`.
-pub(super) fn apply(db: &mut Overlay<'_>, overrides: &StateOverride) -> ChainResult<()> {
+pub(super) fn apply<D: DatabaseRef>(
+    db: &mut CacheDB<D>,
+    overrides: &StateOverride,
+) -> ChainResult<()> {
     for (&address, account) in overrides {
         apply_account(db, address, account)?;
     }
     Ok(())
 }
 
-fn apply_account(
-    db: &mut Overlay<'_>,
+fn apply_account<D: DatabaseRef>(
+    db: &mut CacheDB<D>,
     address: Address,
     account: &AccountOverride,
 ) -> ChainResult<()> {
@@ -28,7 +30,7 @@ fn apply_account(
             "account {address} has both state and stateDiff overrides"
         )));
     }
-    let mut info = db.basic_ref(address).unwrap_or_default().unwrap_or_default();
+    let mut info = db.basic_ref(address).ok().flatten().unwrap_or_default();
     if let Some(balance) = account.balance {
         info.balance = balance;
     }
@@ -42,7 +44,8 @@ fn apply_account(
     let word = |(slot, value): (&alloy_primitives::B256, &alloy_primitives::B256)| {
         (U256::from_be_bytes(slot.0), U256::from_be_bytes(value.0))
     };
-    // The layer's backing store is the in-memory state, which cannot fail.
+    // The layer's backing store is in memory (the state or a past block's),
+    // which cannot fail.
     if let Some(state) = &account.state {
         let _ = db.replace_account_storage(address, state.iter().map(word).collect());
     }

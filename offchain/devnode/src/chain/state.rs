@@ -1,7 +1,8 @@
 //! Reading and editing accounts: balances, nonces, code and storage.
 
-use super::Chain;
+use super::{Chain, ChainResult};
 use crate::{exec::Executor, stylus::program::ProgramError};
+use alloy_eips::BlockId;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::{
     bytecode::Bytecode,
@@ -22,6 +23,45 @@ impl Chain {
     /// The balance of `address` in wei.
     pub fn balance(&self, address: Address) -> U256 {
         self.account_info(address).balance
+    }
+
+    /// The info of `address` at `block` (see [`Chain::state_block`]).
+    ///
+    /// # Errors
+    /// As [`Chain::state_block`].
+    pub fn info_at(&self, address: Address, block: Option<BlockId>) -> ChainResult<AccountInfo> {
+        Ok(match self.state_block(block)? {
+            None => self.account_info(address),
+            Some(n) => self.state_at(n).info(address).unwrap_or_default(),
+        })
+    }
+
+    /// The code of `address` at `block`.
+    ///
+    /// # Errors
+    /// As [`Chain::state_block`].
+    pub fn code_at(&self, address: Address, block: Option<BlockId>) -> ChainResult<Bytes> {
+        let Some(n) = self.state_block(block)? else { return Ok(self.code(address)) };
+        let at = self.state_at(n);
+        let info = at.info(address).unwrap_or_default();
+        let code = info.code.or_else(|| at.code_by_hash(info.code_hash));
+        Ok(code.map(|code| code.original_bytes()).unwrap_or_default())
+    }
+
+    /// One storage word of `address` at `block`.
+    ///
+    /// # Errors
+    /// As [`Chain::state_block`].
+    pub fn storage_at(
+        &self,
+        address: Address,
+        slot: U256,
+        block: Option<BlockId>,
+    ) -> ChainResult<B256> {
+        Ok(match self.state_block(block)? {
+            None => self.storage(address, slot),
+            Some(n) => B256::from(self.state_at(n).slot(address, slot)),
+        })
     }
 
     /// The nonce of `address`, counting its transactions still waiting for
@@ -66,6 +106,7 @@ impl Chain {
 
     /// Writes one storage word of `address`.
     pub fn set_storage(&mut self, address: Address, slot: U256, value: B256) {
+        self.state.history.note_slot(&self.state.db, address, slot);
         let account = self.state.db.cache.accounts.entry(address).or_default();
         if matches!(account.account_state, AccountState::NotExisting) {
             account.account_state = AccountState::Touched;
@@ -83,6 +124,7 @@ impl Chain {
     }
 
     fn edit_info(&mut self, address: Address, edit: impl FnOnce(&mut AccountInfo)) {
+        self.state.history.note_account(&self.state.db, address);
         let mut info = self.account_info(address);
         edit(&mut info);
         // Inserting the info also registers its code under the code hash.

@@ -124,27 +124,23 @@ impl EthApiServer for EthRpc {
 
     fn balance(&self, address: Address, block: Option<BlockId>) -> RpcResult<U256> {
         let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        Ok(chain.balance(address))
+        Ok(chain.info_at(address, block).map_err(rpc_error)?.balance)
     }
 
     fn transaction_count(&self, address: Address, block: Option<BlockId>) -> RpcResult<U64> {
         let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        let pending = block.is_some_and(|b| b.is_pending());
-        Ok(U64::from(chain.nonce(address, pending)))
+        if block.is_some_and(|b| b.is_pending()) {
+            return Ok(U64::from(chain.nonce(address, true)));
+        }
+        Ok(U64::from(chain.info_at(address, block).map_err(rpc_error)?.nonce))
     }
 
     fn code(&self, address: Address, block: Option<BlockId>) -> RpcResult<Bytes> {
-        let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        Ok(chain.code(address))
+        lock(&self.ctx.chain).code_at(address, block).map_err(rpc_error)
     }
 
     fn storage_at(&self, address: Address, slot: U256, block: Option<BlockId>) -> RpcResult<B256> {
-        let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        Ok(chain.storage(address, slot))
+        lock(&self.ctx.chain).storage_at(address, slot, block).map_err(rpc_error)
     }
 
     fn call(
@@ -154,8 +150,7 @@ impl EthApiServer for EthRpc {
         overrides: Option<StateOverride>,
     ) -> RpcResult<Bytes> {
         let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        chain.call(&request, overrides.as_ref()).map_err(rpc_error)
+        chain.call(&request, block, overrides.as_ref()).map_err(rpc_error)
     }
 
     fn estimate_gas(
@@ -165,8 +160,7 @@ impl EthApiServer for EthRpc {
         overrides: Option<StateOverride>,
     ) -> RpcResult<U64> {
         let chain = lock(&self.ctx.chain);
-        chain.ensure_latest(block).map_err(rpc_error)?;
-        chain.estimate_gas(&request, overrides.as_ref()).map(U64::from).map_err(rpc_error)
+        chain.estimate_gas(&request, block, overrides.as_ref()).map(U64::from).map_err(rpc_error)
     }
 
     fn send_raw_transaction(&self, raw: Bytes) -> RpcResult<B256> {

@@ -106,6 +106,29 @@ const spendable = await publicClient.readContract({
   args: [recipient],
 });
 
+// Reads at past blocks (EIP-1898), as dApps and indexers make them: the
+// Stylus ledger before the top-up, the token right after the mint.
+const topUpBlock = BigInt(txs[2].blockNumber);
+const mintBlock = BigInt(txs[0].blockNumber);
+const spendableBeforeTopUp = await publicClient.readContract({
+  address: ledger,
+  abi: ledgerAbi,
+  functionName: "spendableOf",
+  args: [recipient],
+  blockNumber: topUpBlock - 1n,
+});
+const balanceAtMint = await publicClient.readContract({
+  address: token,
+  abi: tokenAbi,
+  functionName: "balanceOf",
+  args: [account.address],
+  blockNumber: mintBlock,
+});
+const ethBeforeMint = await publicClient.getBalance({
+  address: account.address,
+  blockNumber: mintBlock - 1n,
+});
+
 const transfers = await publicClient.getContractEvents({
   address: token,
   abi: tokenAbi,
@@ -136,6 +159,11 @@ console.log(
     txs,
     balance: balance.toString(),
     spendable: spendable.toString(),
+    history: {
+      spendableBeforeTopUp: spendableBeforeTopUp.toString(),
+      balanceAtMint: balanceAtMint.toString(),
+      ethBeforeMint: ethBeforeMint.toString(),
+    },
     transfers: transfers.map(({ args }) => ({
       from: args.from,
       to: args.to,

@@ -181,9 +181,22 @@ struct ViemReport {
     txs: Vec<ViemTx>,
     balance: String,
     spendable: String,
+    history: ViemHistory,
     transfers: Vec<ViemTransfer>,
     topped_up: Vec<ViemToppedUp>,
     revert: ViemRevert,
+}
+
+/// What viem read at past blocks.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ViemHistory {
+    /// The Stylus ledger's `spendableOf` the block before the top-up.
+    spendable_before_top_up: String,
+    /// The token balance at the mint's block.
+    balance_at_mint: String,
+    /// The account's ether the block before the mint.
+    eth_before_mint: String,
 }
 
 /// A transaction viem sent and the status of the receipt viem waited for.
@@ -269,6 +282,13 @@ async fn viem_signs_reads_filters_and_decodes_stylus_errors() {
         .expect("spendableOf");
     assert_eq!((left, credits), (mint - top_up, top_up));
     assert_eq!((report.balance, report.spendable), (left.to_string(), credits.to_string()));
+    // viem's reads at past blocks: before the top-up nothing was spendable,
+    // at the mint the whole mint was there, and gas was paid since.
+    assert_eq!(report.history.spendable_before_top_up, "0");
+    assert_eq!(report.history.balance_at_mint, mint.to_string());
+    let eth_now = provider.get_balance(me).await.expect("balance");
+    let eth_before: U256 = report.history.eth_before_mint.parse().expect("a number");
+    assert!(eth_before > eth_now, "{eth_before} then {eth_now}");
 
     let transfers = [(Address::ZERO, me, mint), (me, ledger, top_up)]
         .map(|(from, to, value)| ViemTransfer { from, to, value: value.to_string() });

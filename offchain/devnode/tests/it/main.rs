@@ -9,5 +9,6 @@ mod cargo_stylus;
 mod clients;
 mod deployer;
 mod frames;
+mod history;
 mod rpc;
 mod stylus;
