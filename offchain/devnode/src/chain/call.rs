@@ -1,8 +1,13 @@
-//! Simulations: `eth_call` and `eth_estimateGas` run on an [`Overlay`] of the
-//! state, so a call costs what it reads, not the size of the chain.
+//! Simulations: `eth_call` and `eth_estimateGas` run on a throwaway layer
+//! over the latest state or a past block's, so a call costs what it reads,
+//! not the size of the chain.
 
 use super::{
-    block::BlockTemplate, error::ChainError, error::ChainResult, mine::block_env, overrides, Chain,
+    block::{BlockTemplate, StoredBlock},
+    error::ChainError,
+    error::ChainResult,
+    mine::block_env,
+    overrides, Chain,
 };
 use crate::exec::Mode;
 use alloy_eips::{BlockId, BlockNumberOrTag};
@@ -29,16 +34,17 @@ impl Chain {
         overrides: Option<&StateOverride>,
     ) -> ChainResult<Bytes> {
         let gas = request.gas.unwrap_or(RPC_GAS_CAP).min(RPC_GAS_CAP);
+        let env = self.env_for(block);
         match self.state_block(block)? {
             None => {
                 let mut db = layer(&self.state.db, overrides)?;
-                self.simulate(&mut db, self.pending_block_env(), request, gas, None)
+                self.simulate(&mut db, env, request, gas, None)
             }
             Some(n) => {
                 let at = self.state_at(n);
                 let nonce = at.info(request.from.unwrap_or_default()).unwrap_or_default().nonce;
                 let mut db = layer(at, overrides)?;
-                self.simulate(&mut db, self.block_env_of(n), request, gas, Some(nonce))
+                self.simulate(&mut db, env, request, gas, Some(nonce))
             }
         }
         .map(|(output, _)| output)
@@ -54,16 +60,17 @@ impl Chain {
         overrides: Option<&StateOverride>,
     ) -> ChainResult<u64> {
         let high = request.gas.unwrap_or(RPC_GAS_CAP).min(RPC_GAS_CAP);
+        let env = self.env_for(block);
         match self.state_block(block)? {
             None => {
                 let mut db = layer(&self.state.db, overrides)?;
-                self.search_gas(&mut db, &self.pending_block_env(), request, high, None)
+                self.search_gas(&mut db, &env, request, high, None)
             }
             Some(n) => {
                 let at = self.state_at(n);
                 let nonce = at.info(request.from.unwrap_or_default()).unwrap_or_default().nonce;
                 let mut db = layer(at, overrides)?;
-                self.search_gas(&mut db, &self.block_env_of(n), request, high, Some(nonce))
+                self.search_gas(&mut db, &env, request, high, Some(nonce))
             }
         }
     }
@@ -115,6 +122,25 @@ impl Chain {
             ExecutionResult::Halt { reason, .. } => {
                 Err(ChainError::Halt(format!("execution halted: {reason:?}")))
             }
+        }
+    }
+
+    /// The environment a simulation at `block` runs in: a block named by
+    /// number or hash runs in that block's (its number and timestamp, as
+    /// geth does); a tag or no block runs in the next block's, so that
+    /// simulations see the time moved by `evm_increaseTime`, as anvil does.
+    fn env_for(&self, block: Option<BlockId>) -> BlockEnv {
+        let named = match block {
+            Some(BlockId::Number(BlockNumberOrTag::Number(n))) => Some(n),
+            Some(BlockId::Hash(hash)) => {
+                self.block_by_hash(hash.block_hash).map(StoredBlock::number)
+            }
+            _ => None,
+        };
+        // `state_block` refuses unknown blocks; this only picks the env.
+        match named {
+            Some(n) if n <= self.latest().number() => self.block_env_of(n),
+            _ => self.pending_block_env(),
         }
     }
 

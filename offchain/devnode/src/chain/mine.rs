@@ -105,6 +105,8 @@ impl Chain {
         self.record(&block, executed);
         let hash = block.hash;
         self.state.history.seal(block.number());
+        // BLOCKHASH (and ArbSys.arbBlockHash) answer the real hashes.
+        self.state.db.cache.block_hashes.insert(U256::from(block.number()), hash);
         self.state.block_numbers.insert(hash, block.number());
         self.state.blocks.push(block);
         hash

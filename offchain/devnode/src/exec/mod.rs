@@ -31,7 +31,7 @@ use revm::{
 
 use crate::{
     evm::DevEvm,
-    precompiles::{arbwasm::STYLUS_VERSION, ARBWASM},
+    precompiles::{arbwasm::STYLUS_VERSION, ARBITRUM, ARBWASM},
     stylus::{
         program::{self, ProgramError},
         Programs,
@@ -93,7 +93,11 @@ impl Executor {
     /// contract. Idempotent: an account that already has code (from an
     /// earlier call, a state file or a call's state override) is left alone.
     pub fn install_system_accounts(db: &mut Db) {
-        install_code(db, ARBWASM, 0, || Bytecode::new_raw(Bytes::from_static(&PRECOMPILE_CODE)));
+        for precompile in ARBITRUM {
+            install_code(db, precompile, 0, || {
+                Bytecode::new_raw(Bytes::from_static(&PRECOMPILE_CODE))
+            });
+        }
         // Nonce 1: EIP-161 starts every contract created on chain there, so
         // the deployer's CREATEs follow the same address sequence as a
         // freshly deployed deployer's would.

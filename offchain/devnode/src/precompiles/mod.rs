@@ -1,5 +1,7 @@
-//! Precompiles: Ethereum's, plus the Arbitrum ones Stylus tooling needs.
+//! Precompiles: Ethereum's, plus the Arbitrum ones Stylus tooling needs
+//! and the read methods tools and dApps call.
 
+pub mod arbos;
 pub mod arbwasm;
 
 use revm::{
@@ -7,10 +9,14 @@ use revm::{
     context_interface::{ContextTr, Host},
     handler::{EthPrecompiles, PrecompileProvider},
     interpreter::{CallInputs, InterpreterResult},
-    primitives::{hardfork::SpecId, AddressSet},
+    primitives::{hardfork::SpecId, Address, AddressSet},
 };
 
+pub use arbos::{ARBGASINFO, ARBOWNERPUBLIC, ARBSYS};
 pub use arbwasm::ARBWASM;
+
+/// The Arbitrum precompiles the devnode serves.
+pub const ARBITRUM: [Address; 4] = [ARBSYS, ARBOWNERPUBLIC, ARBGASINFO, ARBWASM];
 
 /// Ethereum's precompiles and ArbWasm.
 #[derive(Clone, Debug)]
@@ -24,7 +30,7 @@ impl DevPrecompiles {
     pub fn new(spec: SpecId) -> Self {
         let eth = EthPrecompiles::new(spec);
         let mut addresses = eth.warm_addresses().clone();
-        addresses.insert(ARBWASM);
+        addresses.extend(ARBITRUM);
         Self { eth, addresses }
     }
 }
@@ -40,14 +46,18 @@ where
             return false;
         }
         let mut addresses = self.eth.warm_addresses().clone();
-        addresses.insert(ARBWASM);
+        addresses.extend(ARBITRUM);
         self.addresses = addresses;
         true
     }
 
     fn run(&mut self, ctx: &mut CTX, inputs: &CallInputs) -> Result<Option<Self::Output>, String> {
-        if inputs.bytecode_address == ARBWASM {
-            return Ok(Some(arbwasm::run(ctx, inputs)));
+        match inputs.bytecode_address {
+            ARBWASM => return Ok(Some(arbwasm::run(ctx, inputs))),
+            a @ (ARBSYS | ARBGASINFO | ARBOWNERPUBLIC) => {
+                return Ok(Some(arbos::run(ctx, inputs, a)))
+            }
+            _ => {}
         }
         self.eth.run(ctx, inputs)
     }

@@ -4,6 +4,7 @@
 //! One binary; the harness is the `e2e` library (the contracts' own
 //! end-to-end tests live in that crate).
 
+mod arbos;
 mod bad_input;
 mod cargo_stylus;
 mod clients;
