@@ -129,7 +129,7 @@ impl Chain {
     /// number or hash runs in that block's (its number and timestamp, as
     /// geth does); a tag or no block runs in the next block's, so that
     /// simulations see the time moved by `evm_increaseTime`, as anvil does.
-    fn env_for(&self, block: Option<BlockId>) -> BlockEnv {
+    pub(super) fn env_for(&self, block: Option<BlockId>) -> BlockEnv {
         let named = match block {
             Some(BlockId::Number(BlockNumberOrTag::Number(n))) => Some(n),
             Some(BlockId::Hash(hash)) => {
@@ -145,7 +145,7 @@ impl Chain {
     }
 
     /// The environment block `number` was mined in, for calls on its state.
-    fn block_env_of(&self, number: u64) -> BlockEnv {
+    pub(super) fn block_env_of(&self, number: u64) -> BlockEnv {
         let block = self.block_by_number(BlockNumberOrTag::Number(number));
         let (parent_hash, timestamp) =
             block.map_or((B256::ZERO, 0), |b| (b.header.parent_hash, b.header.timestamp));
@@ -166,7 +166,12 @@ impl Chain {
     /// The revm transaction for a call request. Missing fields get the values
     /// nodes use for simulations: zero sender, zero gas price, the sender's
     /// current nonce (which decides the address of a simulated deployment).
-    fn call_tx_env(&self, request: &TransactionRequest, gas: u64, nonce: Option<u64>) -> TxEnv {
+    pub(super) fn call_tx_env(
+        &self,
+        request: &TransactionRequest,
+        gas: u64,
+        nonce: Option<u64>,
+    ) -> TxEnv {
         let caller = request.from.unwrap_or_default();
         let tx_type =
             if request.max_priority_fee_per_gas.is_some() || request.max_fee_per_gas.is_some() {

@@ -15,6 +15,7 @@ mod overrides;
 mod persist;
 mod receipt;
 mod state;
+mod trace;
 mod tx;
 
 pub use block::{StoredBlock, BASE_FEE, BLOCK_GAS_LIMIT};
@@ -23,6 +24,7 @@ pub use clock::Clock;
 pub use error::{ChainError, ChainResult};
 pub use history::{History, StateAt, DEFAULT_HISTORY_BLOCKS};
 pub use mine::Rejected;
+pub use trace::Tracer;
 pub use tx::PendingTx;
 
 use crate::exec::{Db, Executor};

@@ -11,6 +11,7 @@
 mod frame;
 mod handler;
 mod stylus;
+pub mod trace;
 
 use revm::{
     context::{ContextTr, FrameStack},
@@ -45,6 +46,8 @@ pub struct DevEvm<CTX> {
     /// The storage owners of the Stylus frames now running, innermost last
     /// (for `msg_reentrant`).
     pub stylus_stack: Vec<Address>,
+    /// The call tree being recorded, when the execution is traced.
+    pub tracer: Option<trace::CallTracer>,
 }
 
 impl<CTX: ContextTr> DevEvm<CTX> {
@@ -57,6 +60,7 @@ impl<CTX: ContextTr> DevEvm<CTX> {
             frame_stack: FrameStack::new_prealloc(8),
             programs,
             stylus_stack: Vec::new(),
+            tracer: None,
         }
     }
 }
@@ -92,6 +96,9 @@ where
         &mut self,
         frame_input: <Self::Frame as FrameTr>::FrameInit,
     ) -> Result<FrameInitResult<'_, Self::Frame>, ContextDbError<CTX>> {
+        if let Some(tracer) = &mut self.tracer {
+            tracer.open(&self.ctx, &frame_input.frame_input);
+        }
         let is_first_init = self.frame_stack.index().is_none();
         let mut new_frame =
             if is_first_init { self.frame_stack.start_init() } else { self.frame_stack.get_next() };
@@ -107,6 +114,11 @@ where
             frame_input,
         )?;
         frame.is_stylus = res.is_item() && stylus::is_stylus_frame(&frame.eth);
+        if let (Some(tracer), revm::handler::ItemOrResult::Result(result)) =
+            (&mut self.tracer, &res)
+        {
+            tracer.close_early(result);
+        }
         let token = new_frame.consume();
         Ok(res.map_item(|_| {
             if is_first_init {
@@ -143,6 +155,9 @@ where
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<Self::Context>> {
+        if let Some(tracer) = &mut self.tracer {
+            tracer.close(&result);
+        }
         if self.frame_stack.get().is_finished() {
             self.frame_stack.pop();
         }

@@ -30,7 +30,10 @@ use revm::{
 };
 
 use crate::{
-    evm::DevEvm,
+    evm::{
+        trace::{CallFrame, CallTracer},
+        DevEvm,
+    },
     precompiles::{arbwasm::STYLUS_VERSION, ARBITRUM, ARBWASM},
     stylus::{
         program::{self, ProgramError},
@@ -172,6 +175,31 @@ impl Executor {
         })
     }
 
+    /// Runs `tx` as [`Executor::transact`] does and records its call tree
+    /// (geth's `callTracer`), for the `debug_trace*` methods.
+    ///
+    /// # Errors
+    /// As [`Executor::transact`].
+    pub fn trace<DB>(
+        &self,
+        db: DB,
+        block: BlockEnv,
+        tx: TxEnv,
+        mode: Mode,
+    ) -> Result<(Outcome, Option<CallFrame>), ExecError>
+    where
+        DB: Database<Error = Infallible> + Send,
+    {
+        stacker::maybe_grow(EXECUTION_STACK, EXECUTION_STACK, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut tracer = Some(CallTracer::default());
+                let outcome = self.run(db, block, tx, mode, &mut tracer)?;
+                Ok((outcome, tracer.and_then(CallTracer::finish)))
+            }))
+            .map_err(|_| EVMError::Custom("execution panicked".into()))?
+        })
+    }
+
     fn transact_here<DB>(
         &self,
         db: DB,
@@ -182,9 +210,26 @@ impl Executor {
     where
         DB: Database<Error = Infallible>,
     {
+        self.run(db, block, tx, mode, &mut None)
+    }
+
+    fn run<DB>(
+        &self,
+        db: DB,
+        block: BlockEnv,
+        tx: TxEnv,
+        mode: Mode,
+        tracer: &mut Option<CallTracer>,
+    ) -> Result<Outcome, ExecError>
+    where
+        DB: Database<Error = Infallible>,
+    {
         let ctx = Context::mainnet().with_db(db).with_block(block).with_cfg(self.cfg(mode));
         let mut evm = DevEvm::new(ctx, SpecId::PRAGUE, self.programs.clone());
-        evm.transact(tx).map_err(|e| e.map_db_err(|e| match e {}))
+        evm.tracer = tracer.take();
+        let outcome = evm.transact(tx).map_err(|e| e.map_db_err(|e| match e {}));
+        *tracer = evm.tracer.take();
+        outcome
     }
 }
 

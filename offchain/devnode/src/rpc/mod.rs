@@ -2,12 +2,14 @@
 
 mod blocks;
 mod convert;
+mod debug;
 mod dev;
 mod error;
 mod eth;
 mod net;
 
 pub use blocks::{EthBlocksApiServer, EthBlocksRpc};
+pub use debug::{DebugApiServer, DebugRpc};
 pub use dev::{DevApiServer, DevRpc};
 pub use error::{REVERT_CODE, SERVER_ERROR_CODE};
 pub use eth::{EthApiServer, EthRpc};
@@ -34,6 +36,7 @@ pub fn module(ctx: &RpcContext) -> anyhow::Result<RpcModule<()>> {
     module.merge(EthRpc::new(ctx.clone()).into_rpc())?;
     module.merge(EthBlocksRpc::new(ctx.clone()).into_rpc())?;
     module.merge(DevRpc::new(ctx.clone()).into_rpc())?;
+    module.merge(DebugRpc::new(ctx.clone()).into_rpc())?;
     module.merge(NetRpc::new(ctx.clone()).into_rpc())?;
     Ok(module)
 }

@@ -421,6 +421,12 @@ async fn cast_sends_calls_filters_logs_and_decodes_stylus_errors() {
     // One block per transaction.
     assert_eq!(cast(&node, &["block-number"]).await, (height + 2).to_string());
 
+    // `cast run` replays the transfer from the state before its block
+    // (read at past blocks) and the block's earlier transactions.
+    let replay = cast(&node, &["run", &cast_tx_hash(&transferred).to_string()]).await;
+    assert!(replay.contains("Transaction successfully executed"), "{replay}");
+    assert!(replay.contains("transfer"), "{replay}");
+
     assert_eq!(cast_balance(&node, token, me).await, (mint - sent).to_string());
     assert_eq!(cast_balance(&node, token, bob).await, sent.to_string());
     let logs = [transfer_log(Address::ZERO, me, mint), transfer_log(me, bob, sent)];

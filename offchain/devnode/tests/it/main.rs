@@ -13,3 +13,4 @@ mod frames;
 mod history;
 mod rpc;
 mod stylus;
+mod traces;

@@ -1,0 +1,101 @@
+//! `debug_traceTransaction` and `debug_traceCall` with geth's `callTracer`
+//! and `prestateTracer`.
+
+use super::{
+    error::{invalid_params, rpc_error},
+    RpcContext,
+};
+use crate::chain::{lock, Tracer};
+use alloy_eips::BlockId;
+use alloy_primitives::B256;
+use alloy_rpc_types_eth::TransactionRequest;
+use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The tracing options geth takes (the part the devnode serves).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceOptions {
+    /// `callTracer` or `prestateTracer`.
+    pub tracer: Option<String>,
+    /// The tracer's options: `onlyTopCall` (callTracer), `diffMode`
+    /// (prestateTracer; only `false` is served).
+    #[serde(default)]
+    pub tracer_config: TracerConfig,
+}
+
+/// A tracer's options.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TracerConfig {
+    /// callTracer: the top call only.
+    #[serde(default)]
+    pub only_top_call: bool,
+    /// prestateTracer: the diff mode.
+    #[serde(default)]
+    pub diff_mode: bool,
+}
+
+/// Tracing methods.
+#[rpc(server, namespace = "debug")]
+pub trait DebugApi {
+    /// Re-runs a mined transaction with a tracer.
+    #[method(name = "traceTransaction", blocking)]
+    fn trace_transaction(&self, hash: B256, options: Option<TraceOptions>) -> RpcResult<Value>;
+
+    /// Runs a call with a tracer, on the state of a block.
+    #[method(name = "traceCall", blocking)]
+    fn trace_call(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+        options: Option<TraceOptions>,
+    ) -> RpcResult<Value>;
+}
+
+/// The [`DebugApiServer`] implementation.
+#[derive(Clone, Debug)]
+pub struct DebugRpc {
+    ctx: RpcContext,
+}
+
+impl DebugRpc {
+    /// Serves `ctx`'s chain.
+    pub fn new(ctx: RpcContext) -> Self {
+        Self { ctx }
+    }
+}
+
+/// The tracer `options` ask for.
+fn tracer_of(options: Option<TraceOptions>) -> Result<Tracer, ErrorObjectOwned> {
+    let options = options.unwrap_or_default();
+    match options.tracer.as_deref() {
+        Some("callTracer") => Ok(Tracer::Call { only_top: options.tracer_config.only_top_call }),
+        Some("prestateTracer") if !options.tracer_config.diff_mode => Ok(Tracer::Prestate),
+        Some("prestateTracer") => Err(invalid_params("prestateTracer's diffMode is not supported")),
+        Some(other) => Err(invalid_params(format!(
+            "tracer {other} is not supported: use callTracer or prestateTracer"
+        ))),
+        None => Err(invalid_params(
+            "the default opcode logger is not supported: use callTracer or prestateTracer",
+        )),
+    }
+}
+
+impl DebugApiServer for DebugRpc {
+    fn trace_transaction(&self, hash: B256, options: Option<TraceOptions>) -> RpcResult<Value> {
+        let tracer = tracer_of(options)?;
+        lock(&self.ctx.chain).trace_transaction(hash, tracer).map_err(rpc_error)
+    }
+
+    fn trace_call(
+        &self,
+        request: TransactionRequest,
+        block: Option<BlockId>,
+        options: Option<TraceOptions>,
+    ) -> RpcResult<Value> {
+        let tracer = tracer_of(options)?;
+        lock(&self.ctx.chain).trace_call(&request, block, tracer).map_err(rpc_error)
+    }
+}
