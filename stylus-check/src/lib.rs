@@ -55,13 +55,56 @@ pub const MEMORY_EXPORT: &str = "memory";
 /// The WebAssembly features Stylus enables. Floats are syntactically allowed
 /// here (so that they are reported as [`Violation::FloatInstruction`] /
 /// [`Violation::FloatType`] with detail, instead of a bare validation error).
+///
+/// Multi-value (functions and blocks with several results) is not among
+/// them: since `ArbOS` 61 a module that uses it no longer activates.
 pub fn stylus_features() -> WasmFeatures {
     WasmFeatures::MVP
         | WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SIGN_EXTENSION
-        | WasmFeatures::MULTI_VALUE
         | WasmFeatures::BULK_MEMORY
         | WasmFeatures::SATURATING_FLOAT_TO_INT
+}
+
+/// The prefix of a fragment's code: a piece of a large program's brotli
+/// stream (`ArbOS` 61).
+pub const FRAGMENT_PREFIX: [u8; 3] = [0xEF, 0xF0, 0x01];
+
+/// The prefix of a root program's code (`ArbOS` 61), with dictionary `0x00`:
+/// followed by the module's uncompressed size (4 bytes, big-endian) and the
+/// 20-byte addresses of its fragments, in order.
+pub const ROOT_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x02, 0x00];
+
+/// How many fragments a root may reference: 96 KB of program in pieces of
+/// at most 24 KB (`ArbOS` 61).
+pub const MAX_FRAGMENTS: usize = 4;
+
+/// The most brotli bytes one fragment carries: a contract's code size
+/// limit, less the fragment prefix.
+pub const MAX_FRAGMENT_PAYLOAD: usize = MAX_COMPRESSED_SIZE - FRAGMENT_PREFIX.len();
+
+/// The largest compressed module a root program may have.
+pub const MAX_ROOT_COMPRESSED_SIZE: usize = MAX_FRAGMENTS * MAX_FRAGMENT_PAYLOAD;
+
+/// The fragments' code for a module too large for one program, as
+/// cargo-stylus splits it: its brotli stream cut into pieces of at most
+/// [`MAX_FRAGMENT_PAYLOAD`] bytes, each behind [`FRAGMENT_PREFIX`].
+pub fn fragment_codes(wasm: &[u8]) -> Vec<Vec<u8>> {
+    compress(wasm)
+        .chunks(MAX_FRAGMENT_PAYLOAD)
+        .map(|chunk| [FRAGMENT_PREFIX.as_slice(), chunk].concat())
+        .collect()
+}
+
+/// The code of the root program over fragments deployed at `fragments`
+/// for a module of `wasm_size` bytes.
+pub fn root_code(wasm_size: u32, fragments: &[[u8; 20]]) -> Vec<u8> {
+    let mut code = ROOT_PREFIX.to_vec();
+    code.extend_from_slice(&wasm_size.to_be_bytes());
+    for address in fragments {
+        code.extend_from_slice(address);
+    }
+    code
 }
 
 /// The outcome of [`check_program`].
@@ -137,13 +180,20 @@ pub fn check_program(wasm: &[u8]) -> Report {
 /// such as deployed code (its length after [`CODE_PREFIX`]): compressing at
 /// quality 11 again would cost more than the rest of the check.
 pub fn check_compressed(wasm: &[u8], compressed_size: usize) -> Report {
+    check_within(wasm, compressed_size, MAX_COMPRESSED_SIZE)
+}
+
+/// [`check_compressed`] for a root program whose module is split into
+/// fragments: the compressed limit is [`MAX_ROOT_COMPRESSED_SIZE`].
+pub fn check_root(wasm: &[u8], compressed_size: usize) -> Report {
+    check_within(wasm, compressed_size, MAX_ROOT_COMPRESSED_SIZE)
+}
+
+fn check_within(wasm: &[u8], compressed_size: usize, limit: usize) -> Report {
     let mut violations = Vec::new();
 
-    if compressed_size > MAX_COMPRESSED_SIZE {
-        violations.push(Violation::CompressedTooLarge {
-            size: compressed_size,
-            limit: MAX_COMPRESSED_SIZE,
-        });
+    if compressed_size > limit {
+        violations.push(Violation::CompressedTooLarge { size: compressed_size, limit });
     }
     if wasm.len() > MAX_RAW_SIZE {
         violations.push(Violation::RawTooLarge { size: wasm.len(), limit: MAX_RAW_SIZE });

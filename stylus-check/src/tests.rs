@@ -318,3 +318,36 @@ fn init_code_returns_exactly_the_deployed_code() {
     assert_eq!(init[35], 0x2b);
     assert_eq!(&init[43..], &deployed[..]);
 }
+
+#[test]
+fn multi_value_is_rejected_since_arbos_61() {
+    let v = violations(&ok_with("(func (result i32 i32) i32.const 1 i32.const 2)"));
+    assert!(matches!(v.as_slice(), [Violation::Invalid { .. }]), "{v:?}");
+}
+
+#[test]
+fn fragments_rebuild_the_stream_and_a_root_names_them() {
+    let wasm = wat::parse_str(with_data(60_000)).unwrap();
+    let stream = compress(&wasm);
+    let fragments = fragment_codes(&wasm);
+    assert!(fragments.len() >= 2, "60 KB of noise needs several fragments");
+    assert!(fragments.iter().all(|f| f.starts_with(&FRAGMENT_PREFIX)));
+    assert!(fragments.iter().all(|f| f.len() <= MAX_COMPRESSED_SIZE));
+    let rebuilt: Vec<u8> = fragments.iter().flat_map(|f| f[3..].to_vec()).collect();
+    assert_eq!(rebuilt, stream);
+    let root = root_code(u32::try_from(wasm.len()).unwrap(), &[[1; 20], [2; 20]]);
+    assert_eq!(&root[..4], &ROOT_PREFIX);
+    assert_eq!(u32::from_be_bytes(root[4..8].try_into().unwrap()) as usize, wasm.len());
+    assert_eq!(root.len(), 8 + 40);
+    // Too big for one program, fine for a root.
+    assert!(matches!(
+        check_compressed(&wasm, stream.len()).violations.as_slice(),
+        [Violation::CompressedTooLarge { .. }]
+    ));
+    assert!(check_root(&wasm, stream.len()).is_ok());
+    let over = MAX_ROOT_COMPRESSED_SIZE + 1;
+    assert!(matches!(
+        check_root(&wasm, over).violations.as_slice(),
+        [Violation::CompressedTooLarge { size, limit }] if *size == over && *limit == MAX_ROOT_COMPRESSED_SIZE
+    ));
+}

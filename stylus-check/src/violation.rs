@@ -12,16 +12,17 @@ use serde::Serialize;
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Violation {
     /// The module is not valid WebAssembly under Stylus's feature set
-    /// (MVP + mutable-global, sign-ext, multi-value, bulk-memory,
-    /// saturating-float-to-int). Reference types, SIMD, threads, tail calls,
-    /// multiple memories, ... all land here.
+    /// (MVP + mutable-global, sign-ext, bulk-memory, saturating-float-to-int).
+    /// Multi-value (refused since `ArbOS` 61), reference types, SIMD, threads,
+    /// tail calls, multiple memories, ... all land here.
     Invalid {
         /// The validator's message.
         message: String,
         /// Byte offset of the problem in the module.
         offset: usize,
     },
-    /// The brotli-compressed module exceeds the 24 KiB code-size limit.
+    /// The brotli-compressed module exceeds the code-size limit (24 KiB, or
+    /// 4 fragments' worth for a root program).
     CompressedTooLarge {
         /// Compressed size in bytes.
         size: usize,

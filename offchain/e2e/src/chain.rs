@@ -173,6 +173,40 @@ impl Chain {
         program
     }
 
+    /// Deploys `wasm` as an `ArbOS` 61 root program over fragments, its
+    /// brotli stream cut in `pieces` equal parts (at least as many as the
+    /// 24 KB code limit needs), and activates it. Returns the root and the
+    /// activation's receipt.
+    pub fn deploy_fragmented(
+        &mut self,
+        from: Address,
+        wasm: &[u8],
+        pieces: usize,
+    ) -> (Address, Receipt) {
+        let stream = stylus_check::compress(wasm);
+        let needed = stream.len().div_ceil(stylus_check::MAX_FRAGMENT_PAYLOAD);
+        let size = stream.len().div_ceil(pieces.max(needed).max(1));
+        let fragments: Vec<[u8; 20]> = stream
+            .chunks(size)
+            .map(|piece| {
+                let code = [stylus_check::FRAGMENT_PREFIX.as_slice(), piece].concat();
+                self.deploy(from, stylus_check::init_code(&code)).0 .0
+            })
+            .collect();
+        let wasm_size = u32::try_from(wasm.len()).expect("a module under 4 GB");
+        let root = self
+            .deploy(from, stylus_check::init_code(&stylus_check::root_code(wasm_size, &fragments)));
+        let r = self.activate(from, root);
+        (root, r)
+    }
+
+    /// Activates the program at `program`, overpaying the data fee (the
+    /// excess comes back); returns the receipt, success or not.
+    pub fn activate(&mut self, from: Address, program: Address) -> Receipt {
+        let activate = IArbWasm::activateProgramCall { program }.abi_encode();
+        self.send(from, TxKind::Call(ARBWASM), activate, U256::from(10u128.pow(18)))
+    }
+
     /// The ETH balance of `who`.
     pub fn balance(&self, who: Address) -> U256 {
         self.db.basic_ref(who).ok().flatten().map_or(U256::ZERO, |a| a.balance)

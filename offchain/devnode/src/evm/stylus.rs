@@ -21,7 +21,10 @@ use revm::{
 use super::{DevEvm, DevFrame};
 use crate::{
     precompiles::arbwasm::{self, IArbWasm},
-    stylus::{program::is_stylus, CallEnv, CallKind, ChildOutcome, Finish, Request, Run, Step},
+    stylus::{
+        program::{self, is_stylus},
+        CallEnv, CallKind, ChildOutcome, Finish, Request, Run, Step,
+    },
 };
 
 /// Whether the frame's code is a Stylus program.
@@ -95,6 +98,17 @@ fn start<CTX: ContextTr + Host>(evm: &mut DevEvm<CTX>) -> (Step, u64) {
         let data = IArbWasm::ProgramNotActivated {}.abi_encode().into();
         return (Step::Finish(revert(data)), 0);
     }
+    // A root program's module lies in its fragments: join them the first
+    // time it runs (afterwards it is compiled, by code hash).
+    let code = if program::is_root(&code) && !evm.programs.is_compiled(code_hash) {
+        let ctx = &mut evm.ctx;
+        match program::assemble(&code, |a| ctx.load_account_code(a).map(|c| c.data)) {
+            Ok(single) => Bytes::from(single.into_owned()),
+            Err(_) => return (Step::Finish(revert(Bytes::new())), gas),
+        }
+    } else {
+        code
+    };
     let Ok(mut run) = Run::new(&evm.programs, code_hash, &code, env) else {
         return (Step::Finish(revert(Bytes::new())), gas);
     };

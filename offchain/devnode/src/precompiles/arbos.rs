@@ -66,6 +66,7 @@ sol! {
         function getNetworkFeeAccount() external view returns (address);
         function getInfraFeeAccount() external view returns (address);
         function getScheduledUpgrade() external view returns (uint64 arbosVersion, uint64 scheduledForTimestamp);
+        function getMaxStylusContractFragments() external view returns (uint8);
     }
 }
 
@@ -174,6 +175,11 @@ fn owner(call: IArbOwnerPublic::IArbOwnerPublicCalls) -> Bytes {
         }
         C::getInfraFeeAccount(_) => {
             IArbOwnerPublic::getInfraFeeAccountCall::abi_encode_returns(&CHAIN_OWNER)
+        }
+        C::getMaxStylusContractFragments(_) => {
+            // cargo-stylus asks this before splitting a large program.
+            let max = u8::try_from(stylus_check::MAX_FRAGMENTS).unwrap_or(u8::MAX);
+            IArbOwnerPublic::getMaxStylusContractFragmentsCall::abi_encode_returns(&max)
         }
         C::getScheduledUpgrade(_) => IArbOwnerPublic::getScheduledUpgradeCall::abi_encode_returns(
             &IArbOwnerPublic::getScheduledUpgradeReturn {

@@ -119,7 +119,14 @@ fn activate<CTX: ContextTr + Host>(
     let not_wasm = || Bytes::from(IArbWasm::ProgramNotWasm {}.abi_encode());
     let code = ctx.load_account_code(program).ok_or_else(not_wasm)?.data;
     let code_hash = ctx.load_account_code_hash(program).ok_or_else(not_wasm)?.data;
-    let size = program::validate(&code).map_err(|_| not_wasm())?;
+    let size = if program::is_root(&code) {
+        // `ArbOS` 61: a root program's module is the join of its fragments.
+        let single = program::assemble(&code, |a| ctx.load_account_code(a).map(|c| c.data))
+            .map_err(|_| not_wasm())?;
+        program::validate_root(&code, &single).map_err(|_| not_wasm())?
+    } else {
+        program::validate(&code).map_err(|_| not_wasm())?
+    };
     let size = size as u64;
     if !gas.record_regular_cost(ACTIVATION_BASE_GAS + ACTIVATION_GAS_PER_BYTE * size) {
         return Err(Bytes::new());

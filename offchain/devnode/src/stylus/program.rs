@@ -1,8 +1,8 @@
 //! Stylus program code: recognising it, decoding it, and compiling it once.
 
-use std::{collections::HashMap, io::Read, sync::Arc};
+use std::{borrow::Cow, collections::HashMap, io::Read, sync::Arc};
 
-use revm::primitives::B256;
+use revm::primitives::{Address, Bytes, B256};
 use std::sync::Mutex;
 use wasmi::{Config, Engine, Linker, Module};
 
@@ -11,6 +11,10 @@ use super::{gas::MAX_PAGES, instance::Compiled, state::HostState};
 /// The first three bytes of every Stylus program's deployed code (the fourth
 /// names the compression dictionary: `0x00`, none).
 pub const STYLUS_MAGIC: [u8; 3] = [0xEF, 0xF0, 0x00];
+
+/// The first three bytes of a root program's code (`ArbOS` 61): a large
+/// program whose brotli stream lies in fragments.
+pub const ROOT_MAGIC: [u8; 3] = [0xEF, 0xF0, 0x02];
 
 /// The largest WASM module Stylus accepts, uncompressed.
 pub const MAX_WASM_SIZE: usize = stylus_check::MAX_RAW_SIZE;
@@ -33,16 +37,117 @@ pub enum ProgramError {
     /// The WASM breaks a Stylus activation rule.
     #[error("program fails Stylus activation: {0}")]
     Invalid(String),
+    /// A root program's header is malformed (length, fragment count).
+    #[error("malformed root program: {0}")]
+    BadRoot(String),
+    /// A fragment a root names holds no fragment code.
+    #[error("{0} is not a Stylus fragment (no 0xEFF001 prefix)")]
+    NotAFragment(Address),
 }
 
-/// Whether deployed code is a Stylus program.
+/// What a root program's code says: the module's uncompressed size and
+/// where its fragments are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    /// The module's size in bytes, uncompressed.
+    pub wasm_size: u32,
+    /// The fragments, in order.
+    pub fragments: Vec<Address>,
+}
+
+/// Whether deployed code is a root program.
+pub fn is_root(code: &[u8]) -> bool {
+    code.starts_with(&ROOT_MAGIC)
+}
+
+/// Reads a root program's header.
+///
+/// # Errors
+/// [`ProgramError::UnknownDictionary`] or [`ProgramError::BadRoot`].
+pub fn parse_root(code: &[u8]) -> Result<Root, ProgramError> {
+    if !is_root(code) || code.len() < 8 {
+        return Err(ProgramError::BadRoot(format!("{} bytes of header", code.len())));
+    }
+    if code[3] != 0 {
+        return Err(ProgramError::UnknownDictionary(code[3]));
+    }
+    let addresses = &code[8..];
+    let count = addresses.len() / 20;
+    if !addresses.len().is_multiple_of(20) || count == 0 || count > stylus_check::MAX_FRAGMENTS {
+        return Err(ProgramError::BadRoot(format!(
+            "{} bytes of fragment addresses: 1 to {} addresses expected",
+            addresses.len(),
+            stylus_check::MAX_FRAGMENTS
+        )));
+    }
+    let wasm_size = u32::from_be_bytes([code[4], code[5], code[6], code[7]]);
+    Ok(Root { wasm_size, fragments: addresses.chunks(20).map(Address::from_slice).collect() })
+}
+
+/// A program's code in the single-program form (`0xEFF00000` and the
+/// brotli stream): the code itself, or for a root its fragments' pieces
+/// joined, with `fragment_code` reading a fragment's code from the state.
+///
+/// # Errors
+/// [`ProgramError::NotStylus`], a root's header errors, or
+/// [`ProgramError::NotAFragment`].
+pub fn assemble(
+    code: &[u8],
+    mut fragment_code: impl FnMut(Address) -> Option<Bytes>,
+) -> Result<Cow<'_, [u8]>, ProgramError> {
+    if !is_root(code) {
+        return if is_stylus(code) {
+            Ok(Cow::Borrowed(code))
+        } else {
+            Err(ProgramError::NotStylus)
+        };
+    }
+    let root = parse_root(code)?;
+    let mut single = STYLUS_MAGIC.to_vec();
+    single.push(0);
+    for address in root.fragments {
+        let fragment = fragment_code(address).unwrap_or_default();
+        let piece = fragment
+            .strip_prefix(stylus_check::FRAGMENT_PREFIX.as_slice())
+            .ok_or(ProgramError::NotAFragment(address))?;
+        single.extend_from_slice(piece);
+    }
+    Ok(Cow::Owned(single))
+}
+
+/// Checks a root program (`code`) whose assembled single-program form is
+/// `single` against the activation rules, with a root's compressed limit
+/// and its declared size; returns the WASM size.
+///
+/// # Errors
+/// As [`validate`], or [`ProgramError::Invalid`] when the module is not the
+/// size the root declares.
+pub fn validate_root(code: &[u8], single: &[u8]) -> Result<usize, ProgramError> {
+    let root = parse_root(code)?;
+    let wasm = decode(single)?;
+    if wasm.len() != root.wasm_size as usize {
+        return Err(ProgramError::Invalid(format!(
+            "the root declares {} bytes of WASM, its fragments hold {}",
+            root.wasm_size,
+            wasm.len()
+        )));
+    }
+    let report = stylus_check::check_root(&wasm, single.len() - stylus_check::CODE_PREFIX.len());
+    match report.violations.first() {
+        Some(violation) => Err(ProgramError::Invalid(violation.to_string())),
+        None => Ok(wasm.len()),
+    }
+}
+
+/// Whether deployed code is a Stylus program: a single one, or a root
+/// over fragments.
 pub fn is_stylus(code: &[u8]) -> bool {
-    code.starts_with(&STYLUS_MAGIC)
+    code.starts_with(&STYLUS_MAGIC) || is_root(code)
 }
 
 /// The WASM module inside deployed Stylus code.
 pub fn decode(code: &[u8]) -> Result<Vec<u8>, ProgramError> {
-    if !is_stylus(code) || code.len() < 4 {
+    if !code.starts_with(&STYLUS_MAGIC) || code.len() < 4 {
         return Err(ProgramError::NotStylus);
     }
     if code[3] != 0 {
@@ -115,6 +220,11 @@ impl Programs {
     /// The linker that resolves `vm_hooks` imports.
     pub(crate) fn linker(&self) -> &Linker<HostState> {
         &self.linker
+    }
+
+    /// Whether the program with `code_hash` is compiled already.
+    pub fn is_compiled(&self, code_hash: B256) -> bool {
+        self.lock().contains_key(&code_hash)
     }
 
     /// The engine every program runs on.

@@ -9,6 +9,7 @@ mod bad_input;
 mod cargo_stylus;
 mod clients;
 mod deployer;
+mod fragments;
 mod frames;
 mod history;
 mod rpc;
