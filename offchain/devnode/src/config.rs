@@ -36,6 +36,10 @@ pub struct Config {
     pub erc6551_registry: Option<PathBuf>,
     /// Blocks whose state stays readable at their number; 0 keeps all.
     pub history_blocks: u64,
+    /// Fork the chain of this JSON-RPC node: its state is read lazily.
+    pub fork_url: Option<String>,
+    /// The upstream block to fork at (default: its latest).
+    pub fork_block: Option<u64>,
 }
 
 impl Default for Config {
@@ -50,6 +54,8 @@ impl Default for Config {
             balance_eth: DEFAULT_BALANCE_ETH,
             erc6551_registry: None,
             history_blocks: crate::chain::DEFAULT_HISTORY_BLOCKS,
+            fork_url: None,
+            fork_block: None,
         }
     }
 }

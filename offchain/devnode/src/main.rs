@@ -38,6 +38,13 @@ struct Cli {
     /// at a past block); 0 keeps every block's.
     #[arg(long, default_value_t = devnode::chain::DEFAULT_HISTORY_BLOCKS)]
     history_blocks: u64,
+    /// Fork the chain of this JSON-RPC node (state read lazily, as anvil's
+    /// `--fork-url`); the chain id becomes the upstream's.
+    #[arg(long)]
+    fork_url: Option<String>,
+    /// The upstream block to fork at (default: its latest).
+    #[arg(long, requires = "fork_url")]
+    fork_block: Option<u64>,
 }
 
 /// Where `cargo xtask wasm` puts the registry in this repository.
@@ -69,6 +76,8 @@ impl From<Cli> for Config {
             balance_eth: cli.balance,
             erc6551_registry: cli.erc6551_registry.or_else(built_registry),
             history_blocks: cli.history_blocks,
+            fork_url: cli.fork_url,
+            fork_block: cli.fork_block,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::{
     accounts::{dev_accounts, ether, DevAccount},
-    chain::{lock, Chain, ChainState, SharedChain},
+    chain::{lock, Chain, ChainState, ForkPoint, SharedChain, Upstream},
     config::Config,
     exec::Executor,
     rpc::{self, RpcContext},
@@ -51,7 +51,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Node> {
 
 /// The saved chain if the state file exists, otherwise a fresh genesis.
 fn load_chain(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<Chain> {
-    let mut chain = genesis_or_saved(config, accounts)?;
+    let mut chain = match &config.fork_url {
+        Some(url) => fork(url, config.fork_block, accounts, config)?,
+        None => genesis_or_saved(config, accounts)?,
+    };
     chain.set_history_limit(config.history_blocks);
     Ok(chain)
 }
@@ -75,6 +78,48 @@ fn genesis_or_saved(config: &Config, accounts: &[DevAccount]) -> anyhow::Result<
         tracing::info!(address = %crate::system::ERC6551_REGISTRY, "serving the ERC-6551 registry");
     }
     Ok(chain)
+}
+
+/// A chain forked from the node at `url`, at `block` (default: its latest),
+/// with the upstream's chain id.
+fn fork(
+    url: &str,
+    block: Option<u64>,
+    accounts: &[DevAccount],
+    config: &Config,
+) -> anyhow::Result<Chain> {
+    let probe = Upstream::forked(ForkPoint { url: url.to_owned(), block: 0 });
+    let ask = |method: &str, params: serde_json::Value| {
+        probe
+            .request(method, params)
+            .map_err(|e| anyhow::anyhow!("the fork's upstream {url} did not answer {method}: {e}"))
+    };
+    let number = match block {
+        Some(n) => n,
+        None => hex_u64(&ask("eth_blockNumber", serde_json::json!([]))?)?,
+    };
+    let chain_id = hex_u64(&ask("eth_chainId", serde_json::json!([]))?)?;
+    let header = ask("eth_getBlockByNumber", serde_json::json!([format!("{number:#x}"), false]))?;
+    if header.is_null() {
+        anyhow::bail!("the fork's upstream {url} has no block {number}");
+    }
+    let hash = header["hash"].as_str().and_then(|h| h.parse().ok()).context("block hash")?;
+    let timestamp = hex_u64(&header["timestamp"])?;
+    tracing::info!(%url, number, chain_id, "forking");
+    let upstream = Upstream::forked(ForkPoint { url: url.to_owned(), block: number });
+    let addresses: Vec<_> = accounts.iter().map(|a| a.address).collect();
+    Ok(Chain::fork(
+        Executor::new(chain_id),
+        upstream,
+        (number, hash, timestamp),
+        &addresses,
+        ether(config.balance_eth),
+    ))
+}
+
+fn hex_u64(value: &serde_json::Value) -> anyhow::Result<u64> {
+    let text = value.as_str().context("a hex quantity")?;
+    u64::from_str_radix(text.trim_start_matches("0x"), 16).context("a hex quantity")
 }
 
 /// Mines the queued transactions every `interval`.

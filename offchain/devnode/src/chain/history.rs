@@ -17,7 +17,7 @@ use std::{
 
 use alloy_primitives::{Address, B256, U256};
 use revm::{
-    database::{AccountState, DbAccount},
+    database::AccountState,
     state::{AccountInfo, Bytecode, EvmState},
     DatabaseRef,
 };
@@ -51,7 +51,7 @@ impl BlockDiff {
     /// Records `address` as it is in `db` unless this block already did.
     fn note_account(&mut self, db: &Db, address: Address) -> &mut AccountBefore {
         self.accounts.entry(address).or_insert_with(|| AccountBefore {
-            info: db.cache.accounts.get(&address).and_then(DbAccount::info),
+            info: db.basic_ref(address).ok().flatten(),
             ..AccountBefore::default()
         })
     }
@@ -117,6 +117,11 @@ impl Default for History {
 }
 
 impl History {
+    /// A history whose first block is `number` (a fork's first block).
+    pub fn start_at(&mut self, number: u64) {
+        self.oldest = number;
+    }
+
     /// Keeps the last `limit` blocks (0: all).
     pub fn set_limit(&mut self, limit: u64) {
         self.limit = limit;
@@ -202,7 +207,7 @@ impl StateAt<'_> {
                 return before.info.clone();
             }
         }
-        self.db.cache.accounts.get(&address).and_then(DbAccount::info)
+        self.db.basic_ref(address).ok().flatten()
     }
 
     /// One storage word.
@@ -227,7 +232,7 @@ impl StateAt<'_> {
 
     /// The code with hash `hash` (code is never forgotten).
     pub fn code_by_hash(&self, hash: B256) -> Option<Bytecode> {
-        self.db.cache.contracts.get(&hash).cloned()
+        self.db.code_by_hash_ref(hash).ok().filter(|c| !c.is_empty())
     }
 }
 

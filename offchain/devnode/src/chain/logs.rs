@@ -43,9 +43,11 @@ impl Chain {
             )));
         }
         let blocks = &self.state.blocks;
-        let end =
-            usize::try_from(to).map_or(blocks.len(), |to| to.saturating_add(1).min(blocks.len()));
-        let start = usize::try_from(from).map_or(end, |from| from.min(end));
+        // Blocks are stored from the chain's first one (a fork's starts late).
+        let first = self.first_number();
+        let index = |n: u64| usize::try_from(n.saturating_sub(first)).unwrap_or(usize::MAX);
+        let end = index(to).saturating_add(1).min(blocks.len());
+        let start = index(from).min(end);
         Ok(&blocks[start..end])
     }
 
@@ -53,7 +55,7 @@ impl Chain {
     fn resolve(&self, bound: Option<BlockNumberOrTag>) -> u64 {
         match bound {
             Some(BlockNumberOrTag::Number(n)) => n,
-            Some(BlockNumberOrTag::Earliest) => 0,
+            Some(BlockNumberOrTag::Earliest) => self.first_number(),
             _ => self.latest().number(),
         }
     }

@@ -8,6 +8,7 @@ mod block;
 mod call;
 mod clock;
 mod error;
+mod fork;
 mod history;
 mod logs;
 mod mine;
@@ -22,6 +23,7 @@ pub use block::{StoredBlock, BASE_FEE, BLOCK_GAS_LIMIT};
 pub use call::RPC_GAS_CAP;
 pub use clock::Clock;
 pub use error::{ChainError, ChainResult};
+pub use fork::{ForkPoint, Upstream};
 pub use history::{History, StateAt, DEFAULT_HISTORY_BLOCKS};
 pub use mine::Rejected;
 pub use trace::Tracer;
@@ -84,22 +86,51 @@ pub struct Chain {
 impl Chain {
     /// A fresh chain whose genesis block funds `accounts` with `balance` each.
     pub fn genesis(executor: Executor, accounts: &[Address], balance: U256) -> Self {
-        let mut db = Db::default();
-        for &address in accounts {
-            db.insert_account_info(address, AccountInfo { balance, ..AccountInfo::default() });
-        }
         let template =
             BlockTemplate { parent_hash: B256::ZERO, number: 0, timestamp: Clock::wall_now() };
+        Self::start(executor, Db::default(), template, accounts, balance)
+    }
+
+    /// A chain forked from `upstream` at its fork block (number `number`,
+    /// hash `hash`, time `timestamp`): its first block continues the
+    /// upstream's numbering, its state is the upstream's read lazily, and
+    /// `accounts` get `balance` each (their nonces stay the upstream's).
+    pub fn fork(
+        executor: Executor,
+        upstream: Upstream,
+        parent: (u64, B256, u64),
+        accounts: &[Address],
+        balance: U256,
+    ) -> Self {
+        let (number, hash, timestamp) = parent;
+        let template = BlockTemplate { parent_hash: hash, number: number + 1, timestamp };
+        Self::start(executor, Db::new(upstream), template, accounts, balance)
+    }
+
+    fn start(
+        executor: Executor,
+        mut db: Db,
+        template: BlockTemplate,
+        accounts: &[Address],
+        balance: U256,
+    ) -> Self {
+        for &address in accounts {
+            let known = revm::DatabaseRef::basic_ref(&db, address).ok().flatten();
+            db.insert_account_info(address, AccountInfo { balance, ..known.unwrap_or_default() });
+        }
         let genesis = StoredBlock::seal(template.header(&BodySummary::empty()), Vec::new());
+        let first = genesis.number();
+        let mut history = History::default();
+        history.start_at(first);
         let state = ChainState {
             db,
-            block_numbers: HashMap::from([(genesis.hash, 0)]),
+            block_numbers: HashMap::from([(genesis.hash, first)]),
             blocks: vec![genesis],
             transactions: HashMap::new(),
             receipts: HashMap::new(),
             pending: Vec::new(),
             clock: Clock::default(),
-            history: History::default(),
+            history,
         };
         Self::from_state(executor, state)
     }
@@ -134,10 +165,18 @@ impl Chain {
         self.state.blocks.last().unwrap_or_else(|| unreachable!("a chain always has genesis"))
     }
 
+    /// The number of the chain's first block: 0, or for a fork the block
+    /// after the fork point.
+    pub fn first_number(&self) -> u64 {
+        self.state.blocks.first().map_or(0, StoredBlock::number)
+    }
+
     /// The block a block number or tag refers to, if it exists.
     pub fn block_by_number(&self, number: BlockNumberOrTag) -> Option<&StoredBlock> {
         match number {
-            BlockNumberOrTag::Number(n) => self.state.blocks.get(usize::try_from(n).ok()?),
+            BlockNumberOrTag::Number(n) => {
+                self.state.blocks.get(usize::try_from(n.checked_sub(self.first_number())?).ok()?)
+            }
             BlockNumberOrTag::Earliest => self.state.blocks.first(),
             _ => Some(self.latest()),
         }
@@ -167,7 +206,7 @@ impl Chain {
         let head = self.latest().number();
         let number = match block {
             Some(BlockId::Number(BlockNumberOrTag::Number(n))) => n,
-            Some(BlockId::Number(BlockNumberOrTag::Earliest)) => 0,
+            Some(BlockId::Number(BlockNumberOrTag::Earliest)) => self.first_number(),
             None | Some(BlockId::Number(_)) => return Ok(None),
             Some(BlockId::Hash(hash)) => {
                 let found = self.state.block_numbers.get(&hash.block_hash);
@@ -183,6 +222,12 @@ impl Chain {
         }
         if number == head {
             return Ok(None);
+        }
+        if number < self.first_number() {
+            return Err(ChainError::UnknownBlock(format!(
+                "block {number} is before the fork point (block {}): ask the upstream node",
+                self.first_number() - 1
+            )));
         }
         let oldest = self.state.history.oldest();
         if number < oldest {

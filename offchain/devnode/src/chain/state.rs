@@ -6,18 +6,15 @@ use alloy_eips::BlockId;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use revm::{
     bytecode::Bytecode,
-    database::{AccountState, DbAccount},
+    database::{AccountState, DatabaseRef},
     primitives::KECCAK_EMPTY,
     state::AccountInfo,
 };
 
 impl Chain {
-    fn account(&self, address: Address) -> Option<&DbAccount> {
-        self.state.db.cache.accounts.get(&address)
-    }
-
     fn account_info(&self, address: Address) -> AccountInfo {
-        self.account(address).and_then(DbAccount::info).unwrap_or_default()
+        // Through the database, so that a fork's upstream state is read.
+        self.state.db.basic_ref(address).ok().flatten().unwrap_or_default()
     }
 
     /// The balance of `address` in wei.
@@ -78,15 +75,13 @@ impl Chain {
     /// The deployed code of `address` (empty for accounts without code).
     pub fn code(&self, address: Address) -> Bytes {
         let info = self.account_info(address);
-        let code =
-            info.code.or_else(|| self.state.db.cache.contracts.get(&info.code_hash).cloned());
+        let code = info.code.or_else(|| self.state.db.code_by_hash_ref(info.code_hash).ok());
         code.map(|code| code.original_bytes()).unwrap_or_default()
     }
 
     /// The storage word of `address` at `slot`.
     pub fn storage(&self, address: Address, slot: U256) -> B256 {
-        let value = self.account(address).and_then(|a| a.storage.get(&slot).copied());
-        B256::from(value.unwrap_or_default())
+        B256::from(self.state.db.storage_ref(address, slot).unwrap_or_default())
     }
 
     /// Sets the balance of `address`, creating the account if needed.

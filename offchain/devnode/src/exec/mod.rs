@@ -22,7 +22,7 @@ use revm::{
         result::{EVMError, ExecResultAndState, ExecutionResult, HaltReason},
         BlockEnv, CfgEnv, TxEnv,
     },
-    database::{CacheDB, EmptyDB},
+    database::CacheDB,
     handler::{ExecuteEvm, MainContext},
     primitives::{hardfork::SpecId, Address, Bytes, B256, U256},
     state::{AccountInfo, Bytecode, EvmState},
@@ -30,6 +30,7 @@ use revm::{
 };
 
 use crate::{
+    chain::Upstream,
     evm::{
         trace::{CallFrame, CallTracer},
         DevEvm,
@@ -42,8 +43,9 @@ use crate::{
     system::{self, STYLUS_DEPLOYER},
 };
 
-/// The state database of the devnode: every account, its code and storage, in memory.
-pub type Db = CacheDB<EmptyDB>;
+/// The state database of the devnode: every account, its code and storage,
+/// in memory, over the upstream state of a fork (empty for a fresh chain).
+pub type Db = CacheDB<Upstream>;
 
 /// The outcome of a transaction together with the state changes it made.
 pub type Outcome = ExecResultAndState<ExecutionResult<HaltReason>, EvmState>;

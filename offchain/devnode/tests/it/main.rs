@@ -9,6 +9,7 @@ mod bad_input;
 mod cargo_stylus;
 mod clients;
 mod deployer;
+mod fork;
 mod fragments;
 mod frames;
 mod history;
