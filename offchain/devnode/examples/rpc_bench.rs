@@ -2,7 +2,9 @@
 //! one table: ERC-20 transfers per second (a Stylus token, the vault's
 //! shares, and a Solidity token on the devnode; the same Solidity token on
 //! anvil) and `eth_call` latency of `balanceOf`, plus how long each node
-//! takes from process start until it answers `eth_chainId`.
+//! takes from process start until it answers `eth_chainId`, and, with
+//! `RPC_BENCH_MEMORY_TXS=N`, each node's resident memory before and after N
+//! more transfers.
 //!
 //! Both nodes run as separate release processes (`target/release/devnode`,
 //! built by this example, and anvil from npm) and are driven by the same
@@ -40,6 +42,10 @@ const LANES: usize = 8;
 const CALLS: usize = 1_000;
 /// How many times each node is started to time its startup.
 const STARTS: usize = 5;
+/// Transfers sent to measure how memory grows with the chain, unless
+/// `RPC_BENCH_MEMORY_TXS` says otherwise: none (the 100,000-transfer run
+/// still ends with a transfer that never gets a receipt; under study).
+const MEMORY_TXS: usize = 0;
 /// Who receives every transfer: an address no setup step touches.
 const RECIPIENT: Address = address!("00000000000000000000000000000000000beef0");
 /// Tokens (and so vault shares) each sender gets: one whole token, far more
@@ -78,7 +84,12 @@ async fn main() -> anyhow::Result<()> {
         startups.push((kind, times));
     }
 
+    let memory_txs = std::env::var("RPC_BENCH_MEMORY_TXS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MEMORY_TXS);
     let mut rows = Vec::new();
+    let mut memory = Vec::new();
     {
         let node = NodeProcess::start(&binaries, Kind::Devnode).await?;
         let wallet = setup::wallet(&node.url, &signers)?;
@@ -89,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         rows.push(measure(&node, &signers, Kind::Devnode, stylus, vault).await?);
         let solidity = "Solidity ERC-20 (TestToken)";
         rows.push(measure(&node, &signers, Kind::Devnode, solidity, token).await?);
+        memory.push(grow(&node, &signers, Kind::Devnode, token, memory_txs).await?);
     }
     {
         let node = NodeProcess::start(&binaries, Kind::Anvil).await?;
@@ -96,9 +108,70 @@ async fn main() -> anyhow::Result<()> {
         let token = setup::solidity_token(&wallet, &senders, U256::from(FUNDING)).await?;
         let solidity = "Solidity ERC-20 (TestToken)";
         rows.push(measure(&node, &signers, Kind::Anvil, solidity, token).await?);
+        memory.push(grow(&node, &signers, Kind::Anvil, token, memory_txs).await?);
     }
     print_report(&startups, &rows);
+    print_memory(&memory, memory_txs);
     Ok(())
+}
+
+/// A node's resident memory before and after a long run of transfers.
+struct Memory {
+    node: Kind,
+    before: Option<f64>,
+    after: Option<f64>,
+    run: Option<Throughput>,
+}
+
+/// Sends `count` more transfers of `token` with [`LANES`] in flight and
+/// reads the node's memory before and after.
+async fn grow(
+    node: &NodeProcess,
+    signers: &[PrivateKeySigner],
+    kind: Kind,
+    token: Address,
+    count: usize,
+) -> anyhow::Result<Memory> {
+    let before = node.rss_mib();
+    if count == 0 {
+        return Ok(Memory { node: kind, before, after: before, run: None });
+    }
+    let client = RootProvider::new_http(node.url.parse()?);
+    let run = load::transfers(&client, signers, token, RECIPIENT, count).await?;
+    Ok(Memory { node: kind, before, after: node.rss_mib(), run: Some(run) })
+}
+
+/// Prints the memory table.
+fn print_memory(rows: &[Memory], count: usize) {
+    if count == 0 {
+        return;
+    }
+    println!();
+    println!(
+        "| {:<7} | {:>22} | {:>26} | {:>22} |",
+        "node",
+        "RSS before (MiB)",
+        format!("RSS after {count} txs (MiB)"),
+        "those txs: TPS"
+    );
+    println!("|{:-<9}|{:->24}|{:->28}|{:->24}|", "", "", "", "");
+    let mib = |m: Option<f64>| m.map_or_else(|| "n/a".to_owned(), |m| format!("{m:.1}"));
+    for row in rows {
+        let rate = row.run.as_ref().map_or_else(|| "n/a".to_owned(), tps);
+        println!(
+            "| {:<7} | {:>22} | {:>26} | {:>22} |",
+            row.node.name(),
+            mib(row.before),
+            mib(row.after),
+            rate
+        );
+    }
+    println!();
+    println!(
+        "memory: resident set (VmRSS) of each node's process after its table runs, then after {count} \
+         more transfers from {LANES} senders (the devnode keeps the last 500 blocks' state changes, \
+         as anvil keeps 500 states by default)"
+    );
 }
 
 /// Warms up, then times [`TRANSFERS`] transfers of `token` sent sequentially

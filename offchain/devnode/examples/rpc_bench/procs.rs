@@ -137,6 +137,14 @@ pub(crate) struct NodeProcess {
 }
 
 impl NodeProcess {
+    /// The process's resident memory in MiB (Linux `/proc`), if readable.
+    pub(crate) fn rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    }
+
     /// Starts `kind` on a free port and waits until it answers `eth_chainId`
     /// with [`CHAIN_ID`].
     pub(crate) async fn start(binaries: &Binaries, kind: Kind) -> anyhow::Result<Self> {
