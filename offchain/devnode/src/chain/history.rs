@@ -63,13 +63,12 @@ impl BlockDiff {
         if before.wiped {
             return;
         }
-        before.storage.entry(slot).or_insert_with(|| {
-            db.cache
-                .accounts
-                .get(&address)
-                .and_then(|a| a.storage.get(&slot).copied())
-                .unwrap_or_default()
-        });
+        // Through the database, not its cache: on a fork a slot the block
+        // changes may still be the upstream's, never read into the cache.
+        before
+            .storage
+            .entry(slot)
+            .or_insert_with(|| db.storage_ref(address, slot).unwrap_or_default());
     }
 
     /// Records that `address` is about to lose all of its storage.
@@ -222,12 +221,7 @@ impl StateAt<'_> {
                 }
             }
         }
-        self.db
-            .cache
-            .accounts
-            .get(&address)
-            .and_then(|a| a.storage.get(&slot).copied())
-            .unwrap_or_default()
+        self.db.storage_ref(address, slot).unwrap_or_default()
     }
 
     /// The code with hash `hash` (code is never forgotten).

@@ -37,11 +37,47 @@ fn wallet(node: &Node, index: usize) -> (Address, impl Provider + Clone) {
     )
 }
 
+/// A node on a runtime of its own, as a remote upstream is: a fork's
+/// executions block on the upstream's answers, so an upstream sharing the
+/// test's worker threads could be starved by them.
+struct Remote {
+    node: Node,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Remote {
+    fn spawn() -> Self {
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let config = Config { port: 0, ..Config::default() };
+            let node = runtime.block_on(devnode::spawn(config)).expect("upstream");
+            Self { node, runtime }
+        })
+        .join()
+        .expect("the upstream starts")
+    }
+
+    /// Stops the node and its runtime (outside the caller's runtime, where
+    /// a runtime may not be dropped).
+    fn stop(self) {
+        std::thread::spawn(move || {
+            self.runtime.block_on(self.node.stop()).expect("upstream stops");
+        })
+        .join()
+        .expect("the upstream stops");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_fork_reads_the_upstream_lazily_and_keeps_its_own_changes() {
     // The upstream: a token, a Stylus ledger, credits topped up.
-    let upstream = devnode::spawn(Config { port: 0, ..Config::default() }).await.expect("upstream");
-    let (me, up) = wallet(&upstream, 0);
+    let remote = Remote::spawn();
+    let upstream = &remote.node;
+    let (me, up) = wallet(upstream, 0);
     let token = deploy(&up, fixture("TestToken")).await;
     let args = (token, me, B256::right_padding_from(b"Credits"), B256::right_padding_from(b"CC"))
         .abi_encode_params();
@@ -59,7 +95,8 @@ async fn a_fork_reads_the_upstream_lazily_and_keeps_its_own_changes() {
     let config = Config { port: 0, fork_url: Some(upstream.url()), ..Config::default() };
     let fork = devnode::spawn(config).await.expect("fork starts");
     let (_, forked) = wallet(&fork, 0);
-    assert_eq!(forked.get_block_number().await.unwrap(), head + 1, "numbering continues");
+    let first = head + 1;
+    assert_eq!(forked.get_block_number().await.unwrap(), first, "numbering continues");
     assert_eq!(forked.get_chain_id().await.unwrap(), up.get_chain_id().await.unwrap());
     // The token's storage and the Stylus ledger (code and activation) come
     // from the upstream on first use.
@@ -80,11 +117,23 @@ async fn a_fork_reads_the_upstream_lazily_and_keeps_its_own_changes() {
     assert_eq!(fork_ledger.spendableOf(bob).call().await.unwrap(), U256::from(500u64));
     assert_eq!(tok.balanceOf(bob).call().await.unwrap(), U256::ZERO, "the upstream is untouched");
     assert_eq!(up.get_block_number().await.unwrap(), head);
+    // The fork's first block still reads as the upstream left it, for slots
+    // changed on the fork since (EVM and Stylus storage alike).
+    let then = fork_token.balanceOf(me).block(first.into()).call().await.unwrap();
+    assert_eq!(then, amount - credits, "the token balance at the fork's first block");
+    let then = fork_ledger.spendableOf(bob).block(first.into()).call().await.unwrap();
+    assert_eq!(then, U256::ZERO);
+    let then = fork_ledger.spendableOf(me).block(first.into()).call().await.unwrap();
+    assert_eq!(then, credits, "an untouched Stylus slot read at a past block");
+    assert_eq!(
+        forked.get_storage_at(token, U256::ZERO).number(first).await.unwrap(),
+        up.get_storage_at(token, U256::ZERO).await.unwrap()
+    );
     // Reads at a block before the fork are refused with a pointer upstream.
     let before = forked.get_balance(me).number(head - 1).await.unwrap_err().to_string();
     assert!(before.contains("before the fork"), "{before}");
     fork.stop().await.unwrap();
-    upstream.stop().await.unwrap();
+    remote.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
