@@ -3,7 +3,7 @@
 //! transactions replayed, a call on the state of the block it names; geth's
 //! `callTracer` (the call tree through EVM and Stylus frames) and
 //! `prestateTracer` (every account and slot the execution read or wrote, as
-//! it was before).
+//! it was before) and Stylus's `stylusTracer` (host I/O).
 
 use std::{collections::BTreeMap, convert::Infallible};
 
@@ -13,7 +13,7 @@ use alloy_rpc_types_eth::TransactionRequest;
 use revm::{
     context::BlockEnv,
     database::{CacheDB, DatabaseCommit, DatabaseRef},
-    state::EvmState,
+    state::{AccountInfo, EvmState, EvmStorageSlot},
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -29,14 +29,23 @@ pub enum Tracer {
         /// geth's `onlyTopCall`.
         only_top: bool,
     },
-    /// `prestateTracer` (its default, non-diff mode).
-    Prestate,
+    /// `prestateTracer`; `diff` is its `diffMode` (the state before and
+    /// after, of the accounts the execution changed).
+    Prestate {
+        /// geth's `diffMode`.
+        diff: bool,
+    },
+    /// `stylusTracer`: the host calls of the Stylus programs that ran
+    /// (what `cargo stylus trace` and `replay` read).
+    Stylus,
 }
 
-/// One account as `prestateTracer` shows it.
-#[derive(Debug, Serialize)]
+/// One account as `prestateTracer` shows it (in diff mode's `post`, only
+/// what changed).
+#[derive(Debug, Default, Serialize)]
 struct PreAccount {
-    balance: U256,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance: Option<U256>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,13 +133,13 @@ impl Chain {
         tracer: Tracer,
     ) -> ChainResult<Value> {
         let gas_limit = tx.gas_limit;
-        let (outcome, frame) = self
+        let (outcome, recorded) = self
             .executor
             .trace(&mut *db, env, tx, mode)
             .map_err(|e| ChainError::Rejected(e.to_string()))?;
         let value = match tracer {
             Tracer::Call { only_top } => {
-                let mut frame = frame.unwrap_or_default();
+                let mut frame = recorded.call.unwrap_or_default();
                 // The top call carries the transaction's gas, as in geth.
                 frame.gas = U64::from(gas_limit);
                 frame.gas_used = U64::from(outcome.result.tx_gas_used());
@@ -139,7 +148,9 @@ impl Chain {
                 }
                 serde_json::to_value(frame)
             }
-            Tracer::Prestate => serde_json::to_value(prestate(db, &outcome.state)),
+            Tracer::Prestate { diff: false } => serde_json::to_value(prestate(db, &outcome.state)),
+            Tracer::Prestate { diff: true } => serde_json::to_value(diff(db, &outcome.state)),
+            Tracer::Stylus => serde_json::to_value(recorded.hostio),
         };
         value.map_err(|e| ChainError::Rejected(format!("encoding the trace: {e}")))
     }
@@ -151,20 +162,80 @@ fn prestate<D: DatabaseRef>(db: &CacheDB<D>, state: &EvmState) -> BTreeMap<Addre
     state
         .iter()
         .map(|(address, account)| {
-            let info = db.basic_ref(*address).ok().flatten().unwrap_or_default();
-            let code = info
-                .code
-                .clone()
-                .or_else(|| db.code_by_hash_ref(info.code_hash).ok())
-                .map(|c| c.original_bytes())
-                .filter(|c| !c.is_empty());
             let storage = account
                 .storage
                 .iter()
                 .map(|(slot, value)| (B256::from(*slot), B256::from(value.original_value)))
                 .collect();
-            let nonce = (info.nonce != 0).then_some(info.nonce);
-            (*address, PreAccount { balance: info.balance, nonce, code, storage })
+            (*address, before(db, *address, storage))
         })
         .collect()
+}
+
+/// `address` as `db` has it, with the slots `storage`.
+fn before<D: DatabaseRef>(
+    db: &CacheDB<D>,
+    address: Address,
+    storage: BTreeMap<B256, B256>,
+) -> PreAccount {
+    let info = db.basic_ref(address).ok().flatten().unwrap_or_default();
+    let code = code_of(db, &info);
+    let nonce = (info.nonce != 0).then_some(info.nonce);
+    PreAccount { balance: Some(info.balance), nonce, code, storage }
+}
+
+fn code_of<D: DatabaseRef>(db: &CacheDB<D>, info: &AccountInfo) -> Option<Bytes> {
+    info.code
+        .clone()
+        .or_else(|| db.code_by_hash_ref(info.code_hash).ok())
+        .map(|c| c.original_bytes())
+        .filter(|c| !c.is_empty())
+}
+
+/// `prestateTracer`'s diff mode.
+#[derive(Debug, Default, Serialize)]
+struct Diff {
+    pre: BTreeMap<Address, PreAccount>,
+    post: BTreeMap<Address, PreAccount>,
+}
+
+/// The accounts the execution changed, as geth's diff mode shows them:
+/// `pre` as they were (with the changed slots that held something), `post`
+/// what changed (with the changed slots that now hold something); an
+/// account destroyed is in `pre` alone.
+fn diff<D: DatabaseRef>(db: &CacheDB<D>, state: &EvmState) -> Diff {
+    let mut out = Diff::default();
+    for (address, account) in state.iter().filter(|(_, a)| a.is_touched()) {
+        let changed: Vec<_> = account.storage.iter().filter(|(_, v)| v.is_changed()).collect();
+        let slots = |pick: fn(&EvmStorageSlot) -> U256| -> BTreeMap<B256, B256> {
+            changed
+                .iter()
+                .filter(|(_, v)| !pick(v).is_zero())
+                .map(|(k, v)| (B256::from(**k), B256::from(pick(v))))
+                .collect()
+        };
+        let pre = before(db, *address, slots(|v| v.original_value));
+        let info = &account.info;
+        let code = code_of(db, info);
+        let post = PreAccount {
+            balance: (pre.balance != Some(info.balance)).then_some(info.balance),
+            nonce: (pre.nonce.unwrap_or_default() != info.nonce).then_some(info.nonce),
+            code: (pre.code != code).then_some(code).flatten(),
+            storage: slots(|v| v.present_value),
+        };
+        let destroyed = account.is_selfdestructed();
+        let modified = destroyed
+            || !changed.is_empty()
+            || post.balance.is_some()
+            || post.nonce.is_some()
+            || post.code.is_some();
+        if !modified {
+            continue;
+        }
+        out.pre.insert(*address, pre);
+        if !destroyed {
+            out.post.insert(*address, post);
+        }
+    }
+    out
 }

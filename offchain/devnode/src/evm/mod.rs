@@ -46,8 +46,8 @@ pub struct DevEvm<CTX> {
     /// The storage owners of the Stylus frames now running, innermost last
     /// (for `msg_reentrant`).
     pub stylus_stack: Vec<Address>,
-    /// The call tree being recorded, when the execution is traced.
-    pub tracer: Option<trace::CallTracer>,
+    /// What is being recorded, when the execution is traced.
+    pub tracer: Option<trace::Recorder>,
 }
 
 impl<CTX: ContextTr> DevEvm<CTX> {
@@ -155,18 +155,21 @@ where
         &mut self,
         result: FrameResult,
     ) -> Result<Option<FrameResult>, ContextDbError<Self::Context>> {
-        if let Some(tracer) = &mut self.tracer {
-            tracer.close(&result);
-        }
         if self.frame_stack.get().is_finished() {
             self.frame_stack.pop();
         }
-        if self.frame_stack.index().is_none() {
+        let has_parent = self.frame_stack.index().is_some();
+        let parent_is_stylus = has_parent && self.frame_stack.get().is_stylus;
+        let nested = match &mut self.tracer {
+            Some(tracer) => tracer.close(&result, parent_is_stylus),
+            None => Vec::new(),
+        };
+        if !has_parent {
             return Ok(Some(result));
         }
         let parent = self.frame_stack.get();
         if parent.is_stylus {
-            parent.child = Some(stylus::child_outcome(&result));
+            parent.child = Some(stylus::child_outcome(&result, nested));
         }
         parent.eth.return_result::<_, ContextDbError<Self::Context>>(&mut self.ctx, result)?;
         Ok(None)

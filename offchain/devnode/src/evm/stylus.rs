@@ -23,6 +23,7 @@ use crate::{
     precompiles::arbwasm::{self, IArbWasm},
     stylus::{
         program::{self, is_stylus},
+        trace::HostioStep,
         CallEnv, CallKind, ChildOutcome, Finish, Request, Run, Step,
     },
 };
@@ -34,12 +35,14 @@ pub(super) fn is_stylus_frame(eth: &EthFrame<EthInterpreter>) -> bool {
 }
 
 /// What a finished child frame means to the program waiting on it.
-pub(super) fn child_outcome(result: &FrameResult) -> ChildOutcome {
+/// `trace` holds the child's host calls when the execution is traced.
+pub(super) fn child_outcome(result: &FrameResult, trace: Vec<HostioStep>) -> ChildOutcome {
     let success = result.instruction_result().is_ok();
-    match result.output() {
-        Output::Call(output) => ChildOutcome { success, output, created: None },
-        Output::Create(output, created) => ChildOutcome { success, output, created },
-    }
+    let (output, created) = match result.output() {
+        Output::Call(output) => (output, None),
+        Output::Create(output, created) => (output, created),
+    };
+    ChildOutcome { success, output, created, trace }
 }
 
 /// `frame_run` for a Stylus frame.
@@ -54,6 +57,9 @@ pub(super) fn run_frame<CTX: ContextTr + Host>(
             (Some(_), None) => (Step::Finish(revert(Bytes::new())), gas),
             (None, _) => start(evm),
         };
+        if let (Some(tracer), Some(run)) = (&mut evm.tracer, &mut evm.frame_stack.get().stylus) {
+            tracer.hostio.absorb(run.take_trace());
+        }
         let frame = evm.frame_stack.get();
         if !frame.eth.interpreter.gas.record_regular_cost(spent) {
             frame.eth.interpreter.gas.spend_all();
@@ -63,10 +69,7 @@ pub(super) fn run_frame<CTX: ContextTr + Host>(
                 Some(init) => return Ok(ItemOrResult::Item(init)),
                 // The EVM pushes 0 when a call cannot start; the program
                 // sees a failed call and goes on.
-                None => {
-                    frame.child =
-                        Some(ChildOutcome { success: false, output: Bytes::new(), created: None });
-                }
+                None => frame.child = Some(ChildOutcome::failed()),
             },
             Step::Finish(finish) => {
                 evm.stylus_stack.pop();
@@ -90,6 +93,7 @@ fn start<CTX: ContextTr + Host>(evm: &mut DevEvm<CTX>) -> (Step, u64) {
         value: interpreter.input.call_value,
         is_static: interpreter.runtime_flag.is_static(),
         reentrant: evm.stylus_stack.contains(&interpreter.input.target_address),
+        trace: evm.tracer.is_some(),
     };
     let gas = interpreter.gas.remaining();
     // Pushed before anything can fail: every finish pops it.

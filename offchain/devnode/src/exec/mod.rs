@@ -32,7 +32,7 @@ use revm::{
 use crate::{
     chain::Upstream,
     evm::{
-        trace::{CallFrame, CallTracer},
+        trace::{Recorder, Traces},
         DevEvm,
     },
     precompiles::{arbwasm::STYLUS_VERSION, ARBITRUM, ARBWASM},
@@ -178,7 +178,8 @@ impl Executor {
     }
 
     /// Runs `tx` as [`Executor::transact`] does and records its call tree
-    /// (geth's `callTracer`), for the `debug_trace*` methods.
+    /// (geth's `callTracer`) and its Stylus host calls, for the
+    /// `debug_trace*` methods.
     ///
     /// # Errors
     /// As [`Executor::transact`].
@@ -188,15 +189,15 @@ impl Executor {
         block: BlockEnv,
         tx: TxEnv,
         mode: Mode,
-    ) -> Result<(Outcome, Option<CallFrame>), ExecError>
+    ) -> Result<(Outcome, Traces), ExecError>
     where
         DB: Database<Error = Infallible> + Send,
     {
         stacker::maybe_grow(EXECUTION_STACK, EXECUTION_STACK, || {
             catch_unwind(AssertUnwindSafe(|| {
-                let mut tracer = Some(CallTracer::default());
+                let mut tracer = Some(Recorder::default());
                 let outcome = self.run(db, block, tx, mode, &mut tracer)?;
-                Ok((outcome, tracer.and_then(CallTracer::finish)))
+                Ok((outcome, tracer.map(Recorder::finish).unwrap_or_default()))
             }))
             .map_err(|_| EVMError::Custom("execution panicked".into()))?
         })
@@ -221,7 +222,7 @@ impl Executor {
         block: BlockEnv,
         tx: TxEnv,
         mode: Mode,
-        tracer: &mut Option<CallTracer>,
+        tracer: &mut Option<Recorder>,
     ) -> Result<Outcome, ExecError>
     where
         DB: Database<Error = Infallible>,

@@ -1,5 +1,5 @@
 //! `debug_traceTransaction` and `debug_traceCall` with geth's `callTracer`
-//! and `prestateTracer`.
+//! and `prestateTracer`, and Stylus's `stylusTracer`.
 
 use super::{
     error::{invalid_params, rpc_error},
@@ -17,10 +17,10 @@ use serde_json::Value;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TraceOptions {
-    /// `callTracer` or `prestateTracer`.
+    /// `callTracer`, `prestateTracer` or `stylusTracer`.
     pub tracer: Option<String>,
     /// The tracer's options: `onlyTopCall` (callTracer), `diffMode`
-    /// (prestateTracer; only `false` is served).
+    /// (prestateTracer).
     #[serde(default)]
     pub tracer_config: TracerConfig,
 }
@@ -72,13 +72,19 @@ fn tracer_of(options: Option<TraceOptions>) -> Result<Tracer, ErrorObjectOwned> 
     let options = options.unwrap_or_default();
     match options.tracer.as_deref() {
         Some("callTracer") => Ok(Tracer::Call { only_top: options.tracer_config.only_top_call }),
-        Some("prestateTracer") if !options.tracer_config.diff_mode => Ok(Tracer::Prestate),
-        Some("prestateTracer") => Err(invalid_params("prestateTracer's diffMode is not supported")),
+        Some("prestateTracer") => Ok(Tracer::Prestate { diff: options.tracer_config.diff_mode }),
+        Some("stylusTracer") => Ok(Tracer::Stylus),
+        Some(js) if js.trim_start().starts_with('{') => Err(invalid_params(
+            "JavaScript tracers are not supported (the devnode has no JavaScript engine): use \
+             callTracer, prestateTracer or stylusTracer (cargo stylus trace --use-native-tracer)",
+        )),
         Some(other) => Err(invalid_params(format!(
-            "tracer {other} is not supported: use callTracer or prestateTracer"
+            "tracer {other} is not supported: use callTracer, prestateTracer or stylusTracer \
+             (cargo stylus trace --use-native-tracer)"
         ))),
         None => Err(invalid_params(
-            "the default opcode logger is not supported: use callTracer or prestateTracer",
+            "the default opcode logger is not supported: use callTracer, prestateTracer or \
+             stylusTracer",
         )),
     }
 }

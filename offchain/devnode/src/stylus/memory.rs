@@ -8,7 +8,7 @@ use revm::{
 use wasmi::{Caller, Error, TrapCode};
 
 use super::{
-    gas::{gas_to_fuel, hostio_fuel},
+    gas::{gas_to_fuel, hostio_fuel, INK_PER_FUEL},
     state::{HostState, Stop},
 };
 
@@ -33,7 +33,29 @@ pub(crate) fn charge(c: &mut Ctx<'_>, fuel: u64) -> Result<(), Error> {
 
 /// Burns the base cost of a host call that moves `bytes` bytes.
 pub(crate) fn hostio(c: &mut Ctx<'_>, bytes: usize) -> Result<(), Error> {
+    if c.data().trace.is_some() {
+        let ink = ink_left(c);
+        if let Some(log) = &mut c.data_mut().trace {
+            log.start_ink.get_or_insert(ink);
+        }
+    }
     charge(c, hostio_fuel(bytes as u64))
+}
+
+/// The ink the program has left.
+pub(crate) fn ink_left(c: &Ctx<'_>) -> u64 {
+    c.get_fuel().unwrap_or(0).saturating_mul(INK_PER_FUEL)
+}
+
+/// Records the host call now ending in the run's host-I/O trace, if it is
+/// traced: `args` and `outs` are its fields as bytes, in order.
+pub(crate) fn traced(c: &mut Ctx<'_>, name: &'static str, args: &[&[u8]], outs: &[&[u8]]) {
+    if c.data().trace.is_some() {
+        let ink = ink_left(c);
+        if let Some(log) = &mut c.data_mut().trace {
+            log.record(name, args, outs, ink);
+        }
+    }
 }
 
 /// Burns EVM gas (storage, logs, account access) on top of the host-call cost.

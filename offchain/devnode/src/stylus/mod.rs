@@ -14,6 +14,7 @@ pub mod program;
 pub mod run;
 pub mod state;
 mod storage;
+pub mod trace;
 
 pub use program::{is_stylus, Programs};
 pub use run::{CallEnv, ChildOutcome, Finish, Run, Step};

@@ -13,11 +13,12 @@ use wasmi::{
 };
 
 use super::{
-    gas::{fuel_to_gas, gas_to_fuel, MAX_PAGES},
+    gas::{fuel_to_gas, gas_to_fuel, INK_PER_FUEL, MAX_PAGES},
     instance::{Compiled, Loaded},
     program::{ProgramError, Programs},
     state::{HostState, Request, Stop},
     storage,
+    trace::{HostioLog, HostioStep},
 };
 
 /// Who called the program, with what, and in which mode.
@@ -35,6 +36,8 @@ pub struct CallEnv {
     pub is_static: bool,
     /// Whether the program is already running further up the call stack.
     pub reentrant: bool,
+    /// Whether to record its host calls ([`super::trace`]).
+    pub trace: bool,
 }
 
 /// How a program's run ended.
@@ -64,6 +67,15 @@ pub struct ChildOutcome {
     pub output: Bytes,
     /// The new contract, for a successful deployment.
     pub created: Option<Address>,
+    /// The callee's host-I/O steps, when the run is traced.
+    pub trace: Vec<HostioStep>,
+}
+
+impl ChildOutcome {
+    /// A call that could not start: the program sees a failed call.
+    pub fn failed() -> Self {
+        Self { success: false, output: Bytes::new(), created: None, trace: Vec::new() }
+    }
 }
 
 /// One program instance suspended or running in one frame.
@@ -121,10 +133,25 @@ impl Run {
     /// next step and the gas spent.
     pub fn start(&mut self, host: &mut dyn Host, gas: u64) -> Spent<Step> {
         let args_len = u32::try_from(self.loaded.store.data().args.len()).unwrap_or(u32::MAX);
+        if let Some(log) = &mut self.loaded.store.data_mut().trace {
+            log.record("user_entrypoint", &[&args_len.to_be_bytes()], &[], ink_of(gas));
+        }
         self.drive(host, gas, |run| {
             let entry = run.loaded.entry;
             entry.call_resumable(&mut run.loaded.store, args_len)
         })
+    }
+
+    /// The host calls recorded since the last time this was asked, when
+    /// the run is traced.
+    pub fn take_trace(&mut self) -> Vec<HostioStep> {
+        self.loaded
+            .store
+            .data_mut()
+            .trace
+            .as_mut()
+            .map(|log| std::mem::take(&mut log.steps))
+            .unwrap_or_default()
     }
 
     /// Continues after the sub-call the program was suspended on.
@@ -135,6 +162,9 @@ impl Run {
         let written = self.deliver(&request, child);
         if written.is_err() {
             return (Step::Finish(fault_finish()), gas);
+        }
+        if let Some(log) = &mut self.loaded.store.data_mut().trace {
+            log.record_request(&request, child, ink_of(gas));
         }
         self.drive(host, gas, |run| match request {
             Request::Call { .. } => invocation
@@ -241,7 +271,11 @@ impl Run {
         if gas_to_fuel(gas) > left {
             return Step::Finish(out_of_gas());
         }
-        let _ = self.loaded.store.set_fuel(left - gas_to_fuel(gas));
+        let left = left - gas_to_fuel(gas);
+        let _ = self.loaded.store.set_fuel(left);
+        if let Some(log) = &mut self.loaded.store.data_mut().trace {
+            log.record("user_returned", &[], &[&status.to_be_bytes()], left * INK_PER_FUEL);
+        }
         let output = Bytes::from(std::mem::take(&mut self.loaded.store.data_mut().result));
         let result =
             if status == 0 { InstructionResult::Return } else { InstructionResult::Revert };
@@ -283,7 +317,13 @@ fn host_state(env: CallEnv, memory: Option<Memory>) -> HostState {
         memory,
         limits: StoreLimitsBuilder::new().memory_size(MAX_PAGES as usize * 65_536).build(),
         request: None,
+        trace: env.trace.then(HostioLog::default),
     }
+}
+
+/// The ink a gas budget buys.
+const fn ink_of(gas: u64) -> u64 {
+    gas_to_fuel(gas).saturating_mul(INK_PER_FUEL)
 }
 
 /// A trap, a bad pointer or a broken rule: revert with no data, as Stylus

@@ -110,6 +110,8 @@ pub struct HostState {
     pub limits: StoreLimits,
     /// The sub-call the WASM is suspended on.
     pub request: Option<Request>,
+    /// The host calls made so far, when the run is traced.
+    pub trace: Option<super::trace::HostioLog>,
 }
 
 impl std::fmt::Debug for HostState {

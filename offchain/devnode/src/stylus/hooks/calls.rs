@@ -6,7 +6,7 @@ use wasmi::Error;
 
 use super::{HostResult, C, L, MODULE};
 use crate::stylus::{
-    memory::{charge_gas, fault, hostio, len32, read, read_address, read_u256, write},
+    memory::{charge_gas, fault, hostio, len32, read, read_address, read_u256, traced, write},
     state::{CallKind, Request, Stop},
     storage,
 };
@@ -56,7 +56,9 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
     )?;
     l.func_wrap(MODULE, "return_data_size", |mut c: C<'_>| -> HostResult<u32> {
         hostio(&mut c, 0)?;
-        Ok(len32(c.data().return_data.len()))
+        let size = len32(c.data().return_data.len());
+        traced(&mut c, "return_data_size", &[], &[&size.to_be_bytes()]);
+        Ok(size)
     })?;
     l.func_wrap(
         MODULE,
@@ -67,6 +69,8 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
             let end = start.saturating_add(size as usize).min(data.len());
             hostio(&mut c, end - start)?;
             write(&mut c, dest, &data[start..end])?;
+            let fields = [offset.to_be_bytes(), size.to_be_bytes()];
+            traced(&mut c, "read_return_data", &[&fields[0], &fields[1]], &[&data[start..end]]);
             Ok(len32(end - start))
         },
     )?;

@@ -5,7 +5,7 @@ use wasmi::Error;
 
 use super::{HostResult, C, L, MODULE};
 use crate::stylus::{
-    memory::{charge_gas, fault, host, hostio, read, read_b256, read_u256, write},
+    memory::{charge_gas, fault, host, hostio, read, read_b256, read_u256, traced, write},
     state::Stop,
     storage,
 };
@@ -22,7 +22,14 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
             let key = read_u256(&c, key)?;
             let (value, gas) = storage::load(c.data_mut(), key).map_err(Error::host)?;
             charge_gas(&mut c, gas)?;
-            write(&mut c, dest, value.as_slice())
+            write(&mut c, dest, value.as_slice())?;
+            traced(
+                &mut c,
+                "storage_load_bytes32",
+                &[&key.to_be_bytes::<32>()],
+                &[value.as_slice()],
+            );
+            Ok(())
         },
     )?;
     l.func_wrap(
@@ -33,13 +40,21 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
             let key = read_u256(&c, key)?;
             let value = read_b256(&c, value)?;
             storage::store(c.data_mut(), key, value);
+            traced(
+                &mut c,
+                "storage_cache_bytes32",
+                &[&key.to_be_bytes::<32>(), value.as_slice()],
+                &[],
+            );
             Ok(())
         },
     )?;
     l.func_wrap(MODULE, "storage_flush_cache", |mut c: C<'_>, clear: u32| -> HostResult {
         hostio(&mut c, 0)?;
         let gas = storage::flush(c.data_mut(), clear != 0).map_err(Error::host)?;
-        charge_gas(&mut c, gas)
+        charge_gas(&mut c, gas)?;
+        traced(&mut c, "storage_flush_cache", &[&[u8::from(clear != 0)]], &[]);
+        Ok(())
     })?;
     l.func_wrap(
         MODULE,
@@ -49,8 +64,10 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
             charge_gas(&mut c, TRANSIENT_GAS)?;
             let key = read_u256(&c, key)?;
             let address = c.data().address;
-            let value = host(&mut c)?.tload(address, key);
-            write(&mut c, dest, &value.to_be_bytes::<32>())
+            let value = host(&mut c)?.tload(address, key).to_be_bytes::<32>();
+            write(&mut c, dest, &value)?;
+            traced(&mut c, "transient_load_bytes32", &[&key.to_be_bytes::<32>()], &[&value]);
+            Ok(())
         },
     )?;
     l.func_wrap(
@@ -66,6 +83,8 @@ pub(super) fn register(l: &mut L) -> Result<(), Error> {
             let value = read_u256(&c, value)?;
             let address = c.data().address;
             host(&mut c)?.tstore(address, key, value);
+            let fields = [key.to_be_bytes::<32>(), value.to_be_bytes::<32>()];
+            traced(&mut c, "transient_store_bytes32", &[&fields[0], &fields[1]], &[]);
             Ok(())
         },
     )?;
@@ -86,6 +105,7 @@ fn emit_log(mut c: C<'_>, ptr: u32, len: u32, topics: u32) -> HostResult {
     let data_len = len - topics * 32;
     charge_gas(&mut c, 375 + 375 * u64::from(topics) + 8 * u64::from(data_len))?;
     let bytes = read(&c, ptr, len)?;
+    traced(&mut c, "emit_log", &[&topics.to_be_bytes(), &bytes], &[]);
     let (topic_bytes, data) = bytes.split_at(topics as usize * 32);
     let topics = topic_bytes.chunks_exact(32).map(B256::from_slice).collect();
     let address = c.data().address;
