@@ -57,15 +57,16 @@ fn cargo_stylus() -> PathBuf {
 
 /// A fresh copy of the probe project, outside the repository so that no
 /// `.cargo/config.toml` of ours applies to cargo-stylus's own build.
-fn probe_project() -> PathBuf {
+fn probe_project(name: &str) -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stylus-probe");
-    let to = std::env::temp_dir().join(format!("stylus-probe-{}", std::process::id()));
+    let to = std::env::temp_dir().join(format!("stylus-probe-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&to);
     for file in [
         "Cargo.toml",
         "Cargo.lock",
         "Stylus.toml",
         "rust-toolchain.toml",
+        "build.rs",
         "src/lib.rs",
         "src/main.rs",
     ] {
@@ -79,6 +80,9 @@ fn probe_project() -> PathBuf {
 async fn stylus(dir: &Path, args: Vec<String>) -> String {
     let mut cmd = Command::new(cargo_stylus());
     cmd.current_dir(dir).arg("stylus").args(&args);
+    // The probe builds in its own copy's target directory, as a fresh
+    // project would, not in ours (whose lock the tests would share).
+    cmd.env_remove("CARGO_TARGET_DIR").env_remove("RUSTC_WORKSPACE_WRAPPER");
     let ran = tokio::task::spawn_blocking(move || run(cmd, LIMIT)).await.unwrap();
     let purpose = format!("cargo stylus {}", args.join(" "));
     let stdout = succeeded(&ran, &purpose);
@@ -133,7 +137,7 @@ async fn cargo_stylus_checks_and_deploys_against_the_devnode() {
     let node = devnode::spawn(config).await.expect("node starts");
     let url = node.url();
     let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
-    let project = probe_project();
+    let project = probe_project("small");
     let endpoint = || vec!["--endpoint".to_owned(), url.clone()];
 
     // cargo-stylus builds the probe itself, then asks the node for the fee.
@@ -196,5 +200,70 @@ async fn cargo_stylus_checks_and_deploys_against_the_devnode() {
     let ours = ask(registry).await;
     assert_ne!(ours, Address::ZERO);
     assert_ne!(ours, ask(CANONICAL_REGISTRY).await);
+    let _ = std::fs::remove_dir_all(&project);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow and optional: needs cargo-stylus 0.10.10 and the wasm32 target (see the header)"]
+async fn cargo_stylus_deploys_a_large_contract_in_fragments_and_traces_a_call() {
+    let node = devnode::spawn(Config { port: 0, ..Config::default() }).await.expect("node starts");
+    let url = node.url();
+    let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&NITRO_DEV_KEY).expect("key");
+    let provider = ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(signer))
+        .connect_http(url.parse().unwrap());
+    let project = probe_project("large");
+    let endpoint = || vec!["--endpoint".to_owned(), url.clone()];
+    let large = || vec!["--features".to_owned(), "large".to_owned()];
+
+    // Over 24 KB compressed: cargo-stylus asks the node how many fragments
+    // it may use, then deploys them and a root, and activates the root.
+    let checked = stylus(&project, [vec!["check".into()], large(), endpoint()].concat()).await;
+    assert!(checked.contains("fragments)"), "{checked}");
+    let key = vec!["--private-key".to_owned(), NITRO_DEV_KEY.to_string(), "--no-verify".into()];
+    let deployed =
+        stylus(&project, [vec!["deploy".into()], large(), endpoint(), key].concat()).await;
+    assert!(deployed.contains("successfully activated"), "{deployed}");
+    let probe = deployed_address(&deployed);
+    let root = provider.get_code_at(probe).await.unwrap();
+    let parsed = devnode::stylus::program::parse_root(&root).expect("a root program");
+    assert!(parsed.fragments.len() >= 2, "{} fragments", parsed.fragments.len());
+    for fragment in &parsed.fragments {
+        let code = provider.get_code_at(*fragment).await.unwrap();
+        assert!(code.starts_with(&stylus_check::FRAGMENT_PREFIX), "{fragment}");
+        assert!(code.len() <= 24 * 1024, "{fragment}: {} bytes", code.len());
+    }
+
+    // It runs: the echo plus one byte of the embedded table.
+    let hello = Bytes::from_static(b"hello");
+    let request = TransactionRequest::default().to(probe).input(hello.clone().into());
+    let echo = provider.call(request.clone()).await.expect("the probe runs");
+    assert_eq!(&echo[..5], b"hello");
+    assert_eq!(echo.len(), 6);
+
+    // `cargo stylus trace` reads the native host-I/O trace of a call.
+    let receipt = provider.send_transaction(request).await.unwrap().get_receipt().await.unwrap();
+    assert!(receipt.status());
+    let tx = format!("{:#x}", receipt.transaction_hash);
+    let traced = stylus(
+        &project,
+        [vec!["trace".into(), "--use-native-tracer".into(), "--tx".into(), tx], endpoint()]
+            .concat(),
+    )
+    .await;
+    let json = &traced[traced.find('[').expect("a JSON array")..];
+    let steps: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON");
+    let names: Vec<&str> = steps
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["user_entrypoint", "pay_for_memory_grow", "read_args", "write_result", "user_returned"],
+        "{traced}"
+    );
+    assert_eq!(steps[2]["outs"], "0x68656c6c6f", "read_args gives the calldata");
     let _ = std::fs::remove_dir_all(&project);
 }
