@@ -29,6 +29,8 @@ interface IVault  {
 
     function state() external view returns (uint256 principal, uint256 sourceValue, uint256 surplus, uint64 lastHarvest, bool paused);
 
+    function undelivered() external view returns (uint256 owed, uint256 tipsHeld);
+
     function params() external view returns (uint16 tipBps, uint256 maxTip, uint16 bufferBps, uint256 depositCap, uint64 delay);
 
     function pendingParams() external view returns (uint16 tipBps, uint256 maxTip, uint16 bufferBps, uint256 depositCap, uint64 eta);

@@ -109,20 +109,34 @@ pub struct CallFailed;
 ///
 /// # Errors
 /// [`CallFailed`] if the call reverts.
+#[inline]
 pub fn send<C: SolCall>(target: Address, call: &C) -> Result<Vec<u8>, CallFailed> {
+    send_data(target, &call.abi_encode())
+}
+
+/// [`send`] with the calldata encoded: one copy of the call itself for
+/// every call type (each generic copy of it cost a contract ~100 bytes).
+#[inline(never)]
+fn send_data(target: Address, data: &[u8]) -> Result<Vec<u8>, CallFailed> {
     // SAFETY: the storage cache is flushed before the call and the contracts
     // refuse reentrant calls, so no cached value can go stale during it.
-    unsafe { RawCall::new().flush_storage_cache().call(target, &call.abi_encode()) }
-        .map_err(|_| CallFailed)
+    unsafe { RawCall::new().flush_storage_cache().call(target, data) }.map_err(|_| CallFailed)
 }
 
 /// Sends a read-only (static) call and returns the reply.
 ///
 /// # Errors
 /// [`CallFailed`] if the call reverts.
+#[inline]
 pub fn view<C: SolCall>(target: Address, call: &C) -> Result<Vec<u8>, CallFailed> {
+    view_data(target, &call.abi_encode())
+}
+
+/// [`view`] with the calldata encoded (see [`send_data`]).
+#[inline(never)]
+fn view_data(target: Address, data: &[u8]) -> Result<Vec<u8>, CallFailed> {
     // SAFETY: a static call cannot change any state.
-    unsafe { RawCall::new_static().flush_storage_cache().call(target, &call.abi_encode()) }
+    unsafe { RawCall::new_static().flush_storage_cache().call(target, data) }
         .map_err(|_| CallFailed)
 }
 

@@ -144,8 +144,8 @@ impl Config {
 /// A string as the contracts' fixed 32-byte short string (UTF-8, zero-padded).
 pub fn short_string(text: &str) -> Result<B256> {
     let bytes = text.as_bytes();
-    if bytes.is_empty() || bytes.len() > 32 {
-        bail!("{text:?} must be 1 to 32 bytes to fit a short string");
+    if bytes.is_empty() || bytes.len() > 32 || !text.is_ascii() {
+        bail!("{text:?} must be 1 to 32 ASCII characters to fit a short string");
     }
     let mut word = [0u8; 32];
     word[..bytes.len()].copy_from_slice(bytes);

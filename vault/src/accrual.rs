@@ -54,6 +54,13 @@ impl Holding {
         Self { value, one_share: per_share.saturating_add(U256::from(3u64)) }
     }
 
+    /// The holding with `held` of its value set aside (owed to the ledger):
+    /// what is left for the principal and new yield.
+    #[must_use]
+    pub fn less(self, held: U256) -> Self {
+        Self { value: self.value.saturating_sub(held), ..self }
+    }
+
     /// Whether the value above `principal` can absorb one rounding of the
     /// source against the vault, so that a deposit or an exit can be exact
     /// without anyone else paying for it.

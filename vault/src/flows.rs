@@ -5,6 +5,7 @@ use alloy_primitives::{Address, U256, U64};
 use contract_kit::{
     calls::{self, ICreditLedger},
     events::emit,
+    guard::Guarded,
 };
 use openzeppelin_stylus::token::erc20::IErc20;
 use stylus_sdk::{block, contract};
@@ -66,73 +67,112 @@ impl Vault {
         Ok(())
     }
 
-    /// The body of `harvest()`, run under the reentrancy lock; `tipped` is
-    /// the caller to tip (none for the harvest that deposits, withdrawals
-    /// and transfers run first).
-    #[inline(never)] // shared by several entry points; inlining copies it
-    pub(crate) fn harvest_inner(&mut self, tipped: Option<Address>) -> Result<(U256, U256), Error> {
+    /// The body of `harvest()`, run under the reentrancy lock: shares out
+    /// the surplus that accrued since the last harvest, then delivers
+    /// everything shared out and not yet delivered to the ledger, with the
+    /// tips held, which go to `caller`.
+    pub(crate) fn harvest_inner(&mut self, caller: Address) -> Result<(U256, U256), Error> {
         let holding = self.holding()?;
-        self.harvest_with(holding, tipped)
+        let principal = self.shares.total_supply();
+        if holding.value < principal {
+            emit(LossReported { value: holding.value, principal });
+        }
+        let surplus = holding.surplus(principal, self.params.read().buffer_bps);
+        self.accrue(surplus)?;
+        let (credits, tip) = self.deliver_owed(Some(caller))?;
+        if credits.is_zero() && tip.is_zero() {
+            return Ok((credits, tip));
+        }
+        self.last_harvest.set(U64::from(block::timestamp()));
+        emit(Harvested { caller, surplus, tip, credits });
+        Ok((credits, tip))
     }
 
-    /// Harvests with the source worth `value` now. The yield is the surplus
-    /// redeemed from the source plus any asset the vault holds idle: the
-    /// vault keeps none between calls, so an idle balance can only be a
-    /// donation or a stray transfer, and it goes to the members as yield
-    /// (review I-8).
-    fn harvest_with(
-        &mut self,
-        holding: Holding,
-        tipped: Option<Address>,
-    ) -> Result<(U256, U256), Error> {
+    /// Shares out `surplus` (value above the principal, the loss buffer and
+    /// what the vault already owes, in the unit of account) to whoever holds
+    /// principal now: the members' accumulator moves, or, in a vault with a
+    /// fixed beneficiary, it is owed to that beneficiary. Nothing leaves the
+    /// source here, so an illiquid or paused source never blocks the
+    /// deposits, withdrawals and transfers that run this first (review M-2
+    /// without a redemption); [`Self::deliver_owed`] moves it later. A tip
+    /// of it is held for the next harvester, never more than the tip cap.
+    #[inline(never)] // shared by several entry points; inlining copies it
+    fn accrue(&mut self, surplus: U256) -> Result<(), Error> {
         let principal = self.shares.total_supply();
-        let value = holding.value;
-        if value < principal {
-            emit(LossReported { value, principal });
-        }
-        let params = self.params.read();
-        let surplus = holding.surplus(principal, params.buffer_bps);
         let fixed = self.fixed_beneficiary.get();
         // With no principal and no fixed beneficiary nobody is owed this
         // yield yet (a donation before the first deposit): it stays for the
         // first members.
-        if fixed.is_zero() && principal.is_zero() {
-            return Ok((U256::ZERO, U256::ZERO));
+        if surplus.is_zero() || (fixed.is_zero() && principal.is_zero()) {
+            return Ok(());
         }
-        let got = self.skim(surplus)?;
-        if got.is_zero() {
-            return Ok((U256::ZERO, U256::ZERO));
-        }
-        let mut tip = U256::ZERO;
-        if let Some(caller) = tipped {
-            tip = accrual::tip(got, params.tip_bps, params.max_tip);
-            if !tip.is_zero() {
-                let asset = self.asset.get();
-                calls::transfer(asset, caller, tip).map_err(failed(asset))?;
-            }
-        }
-        let credits = self.deliver(got - tip)?;
+        let credits = self.credits_for(surplus)?;
+        let params = self.params.read();
+        let held = self.tips_held.get();
+        let tip = accrual::tip(credits, params.tip_bps, params.max_tip.saturating_sub(held));
+        self.tips_held.set(held + tip);
+        let shared = credits - tip;
+        self.owed.set(self.owed.get() + shared);
         if fixed.is_zero() {
-            let (inc, rem) = accrual::distribute(credits, self.acc_remainder.get(), principal);
-            let acc = self.acc.get() + inc;
-            self.acc.set(acc);
-            self.acc_remainder.set(rem);
+            self.share(shared, principal);
+        }
+        Ok(())
+    }
+
+    /// Adds `credits` shared over `principal` to the members' accumulator.
+    #[inline(never)] // shared by harvests and the sharing before deposits
+    fn share(&mut self, credits: U256, principal: U256) {
+        let (inc, rem) = accrual::distribute(credits, self.acc_remainder.get(), principal);
+        self.acc.set(self.acc.get() + inc);
+        self.acc_remainder.set(rem);
+    }
+
+    /// Takes what the vault owes (and, with `tip_to`, the tips held) out of
+    /// the source and delivers it to the ledger: the credits go to the
+    /// vault's reserve, from which members' claims are paid, or to the fixed
+    /// beneficiary. Asset the vault holds idle goes along: it keeps none
+    /// between calls, so an idle balance can only be a donation or a stray
+    /// transfer, and it goes to the members as yield (review I-8). Returns
+    /// the credits delivered and the tip paid.
+    #[inline(never)] // shared by harvests and claims
+    pub(crate) fn deliver_owed(&mut self, tip_to: Option<Address>) -> Result<(U256, U256), Error> {
+        let owed = self.owed.get();
+        let held = if tip_to.is_some() { self.tips_held.get() } else { U256::ZERO };
+        let principal = self.shares.total_supply();
+        let fixed = self.fixed_beneficiary.get();
+        let got = self.skim(owed + held)?;
+        let tip = held.min(got);
+        if let Some(caller) = tip_to.filter(|_| !tip.is_zero()) {
+            let asset = self.asset.get();
+            calls::transfer(asset, caller, tip).map_err(failed(asset))?;
+            self.tips_held.set(self.tips_held.get() - tip);
+        }
+        let mut deliverable = got - tip;
+        if fixed.is_zero() && principal.is_zero() {
+            // No member to share an idle balance with yet (a donation
+            // before the first deposit): it stays for the first members.
+            deliverable = deliverable.min(owed);
+        }
+        let credits = self.deliver(deliverable)?;
+        self.owed.set(owed.saturating_sub(credits));
+        if fixed.is_zero() {
+            let extra = credits.saturating_sub(owed);
+            if !extra.is_zero() {
+                self.share(extra, principal);
+            }
         } else {
             self.mint(fixed, credits)?;
         }
-        self.last_harvest.set(U64::from(block::timestamp()));
-        let caller = tipped.unwrap_or_default();
-        emit(Harvested { caller, surplus, tip, credits });
         Ok((credits, tip))
     }
 
     /// Reads the source's holding, refuses to go on while it is worth less
     /// than the principal (review M-1: new principal would absorb the loss),
-    /// and in vaults whose members choose their beneficiaries harvests the
-    /// yield accrued so far for the members holding now (review M-2:
+    /// and in vaults whose members choose their beneficiaries shares out the
+    /// yield accrued so far to the members holding now (review M-2:
     /// principal that arrives by deposit or transfer, or leaves, never moves
-    /// yield that accrued before). Returns the holding read before the
-    /// harvest, which keeps one source share back for exact exits.
+    /// yield that accrued before). Returns the holding read before, which
+    /// keeps one source share back for exact exits.
     pub(crate) fn harvest_for_holders(&mut self, refuse_loss: bool) -> Result<Holding, Error> {
         let holding = self.holding()?;
         let principal = self.shares.total_supply();
@@ -140,7 +180,7 @@ impl Vault {
             return Err(SourceAtLoss { value: holding.value, principal }.into());
         }
         if self.fixed_beneficiary.get().is_zero() {
-            self.harvest_with(holding, None)?;
+            self.accrue(holding.surplus(principal, self.params.read().buffer_bps))?;
         }
         Ok(holding)
     }
@@ -170,16 +210,27 @@ impl Vault {
     }
 
     /// Mints `member`'s accrued credits (after [`Self::settle`]) to their
-    /// beneficiary.
+    /// beneficiary. When the vault's reserve on the ledger cannot pay them,
+    /// the yield shared out but not yet delivered is delivered first, under
+    /// the reentrancy lock (which the caller holds when `locked`).
     #[inline(never)] // shared by several entry points; inlining copies it
-    pub(crate) fn pay_accrued(&mut self, member: Address) -> Result<U256, Error> {
+    pub(crate) fn pay_accrued(&mut self, member: Address, locked: bool) -> Result<U256, Error> {
         let credits = self.members.getter(member).accrued.get();
         if credits.is_zero() {
             return Ok(U256::ZERO);
         }
         self.members.setter(member).accrued.set(U256::ZERO);
         let beneficiary = self.beneficiary_of_member(member);
-        self.mint(beneficiary, credits)?;
+        // The common case needs no lock: the record is settled before the
+        // ledger (trusted) is called.
+        if self.mint(beneficiary, credits).is_err() {
+            if locked {
+                self.deliver_owed(None)?;
+            } else {
+                self.guarded(|s| s.deliver_owed(None))?;
+            }
+            self.mint(beneficiary, credits)?;
+        }
         emit(Claimed { member, beneficiary, credits });
         Ok(credits)
     }

@@ -15,10 +15,14 @@
 //!
 //! Every call costs the same with 2 members or 2 million: yield is shared
 //! through an O(1) accumulator (see [`accrual`]) and members are brought up
-//! to date lazily (see [`member`]). A deposit first harvests the surplus that
-//! accrued before it, for the members already in, so new principal (a flash
-//! deposit placed just before a harvest included) never takes yield that
-//! accrued before it arrived.
+//! to date lazily (see [`member`]). A deposit, a withdrawal and a share
+//! transfer first share out the surplus that accrued before them to the
+//! members holding then, so new principal (a flash deposit placed just
+//! before a harvest included) never takes yield that accrued before it
+//! arrived. Sharing out moves nothing: the yield stays in the source, owed
+//! to the ledger, until a harvest delivers it, so a source that cannot pay
+//! out (illiquid, paused) never blocks a deposit, and blocks an exit only
+//! as far as it holds the exit's own principal back.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 #![cfg_attr(not(any(test, feature = "export-abi")), no_std)]
 // The free host functions (`msg::sender`, `evm::log`, ...) are deprecated in
@@ -81,6 +85,11 @@ pub struct Vault {
     acc_remainder: StorageU256,
     last_harvest: StorageU64,
     members: StorageMap<Address, Member>,
+    /// Yield shared out and not yet delivered to the ledger, in credits
+    /// (see [`Vault::undelivered`]).
+    owed: StorageU256,
+    /// Tips held for the next harvester, in credits.
+    tips_held: StorageU256,
 }
 
 impl Guarded for Vault {
@@ -152,7 +161,7 @@ impl Vault {
     /// first), sending its yield to `beneficiary` (zero: keep the current
     /// one) and locking the caller's whole position for at least
     /// `lock_seconds` from now. The surplus that accrued before the deposit
-    /// is harvested first, for the members already in (no tip). The deposit
+    /// is shared out first, to the members already in. The deposit
     /// counts as the principal the source credited for it: `assets` less at
     /// most the source's rounding dust.
     ///
@@ -181,7 +190,7 @@ impl Vault {
             {
                 // What accrued under the old pledge is the old beneficiary's,
                 // as with `setBeneficiary` (review L-3).
-                s.pay_accrued(member)?;
+                s.pay_accrued(member, true)?;
                 s.members.setter(member).beneficiary.set(beneficiary);
                 emit(BeneficiarySet { member, beneficiary });
             }
@@ -210,7 +219,7 @@ impl Vault {
     /// `receiver`: the principal itself, or its pro-rata share of the
     /// source's value while the source has lost value, less the source's own
     /// rounding (or exit fee), which the leaver bears. Yield accrued so far
-    /// is harvested first (no tip) and stays the leaver's to claim. Works
+    /// is shared out first and stays the leaver's to claim. Works
     /// while paused. Returns what was paid.
     ///
     /// # Errors
@@ -236,17 +245,19 @@ impl Vault {
         Ok(paid)
     }
 
-    /// Skims the surplus of the source over principal and the loss buffer,
-    /// tips the caller and delivers the rest to the ledger as credits.
-    /// Permissionless.
+    /// Shares out the surplus of the source over principal, the loss
+    /// buffer and what is already owed, then takes everything owed out of
+    /// the source: the tips held go to the caller (a capped share of each
+    /// surplus), the rest to the ledger as credits for the members'
+    /// beneficiaries (or the fixed beneficiary). Permissionless.
     ///
     /// Returns: credits, tip
     ///
     /// # Errors
-    /// [`ExternalCallFailed`], [`AssetShortfall`],
-    /// [`contract_kit::guard::ReentrantCall`].
+    /// [`ExternalCallFailed`] (the source cannot pay out yet, or the ledger
+    /// refuses), [`contract_kit::guard::ReentrantCall`].
     pub fn harvest(&mut self) -> Result<(U256, U256), Error> {
-        self.guarded(|s| s.harvest_inner(Some(msg::sender())))
+        self.guarded(|s| s.harvest_inner(msg::sender()))
     }
 
     /// Mints the credits `member` has accrued to the member's beneficiary.
@@ -254,17 +265,20 @@ impl Vault {
     /// member chose. Returns the credits minted.
     ///
     /// # Errors
-    /// [`ExternalCallFailed`] if the ledger refuses.
+    /// [`ExternalCallFailed`] if the ledger refuses, or if the yield owed
+    /// to the ledger must be delivered first and the source cannot pay it
+    /// yet; [`contract_kit::guard::ReentrantCall`].
     pub fn claim(&mut self, member: Address) -> Result<U256, Error> {
         self.settle(member);
-        self.pay_accrued(member)
+        self.pay_accrued(member, false)
     }
 
     /// Sends the caller's future yield to `beneficiary`; credits accrued so
     /// far are first minted to the previous beneficiary.
     ///
     /// # Errors
-    /// [`ZeroAddress`], [`BeneficiaryFixed`], [`ExternalCallFailed`].
+    /// [`ZeroAddress`], [`BeneficiaryFixed`], [`ExternalCallFailed`],
+    /// [`contract_kit::guard::ReentrantCall`].
     pub fn set_beneficiary(&mut self, beneficiary: Address) -> Result<(), Error> {
         let member = msg::sender();
         let fixed = self.fixed_beneficiary.get();
@@ -275,7 +289,7 @@ impl Vault {
             return Err(ZeroAddress {}.into());
         }
         self.settle(member);
-        self.pay_accrued(member)?;
+        self.pay_accrued(member, false)?;
         self.members.setter(member).beneficiary.set(beneficiary);
         emit(BeneficiarySet { member, beneficiary });
         Ok(())
@@ -390,6 +404,18 @@ impl Vault {
         let holding = self.holding()?;
         let surplus = holding.surplus(principal, self.params.read().buffer_bps);
         Ok((principal, holding.value, surplus, self.last_harvest.get().to(), self.paused.get()))
+    }
+
+    /// Yield already shared out (to the members, or owed to the fixed
+    /// beneficiary) that is still in the source, and tips held for the next
+    /// harvester, both in credits: the next `harvest()` delivers them.
+    /// Deposits, withdrawals and transfers share yield out without taking
+    /// it out of the source, so an illiquid or paused source never blocks
+    /// them.
+    ///
+    /// Returns: owed, tipsHeld
+    pub fn undelivered(&self) -> (U256, U256) {
+        (self.owed.get(), self.tips_held.get())
     }
 
     /// Current parameters: tip (bps), tip cap, loss buffer (bps), deposit

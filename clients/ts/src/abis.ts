@@ -6368,6 +6368,22 @@ export const rateVaultAbi = [
   },
   {
     "type": "function",
+    "name": "undelivered",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "owed",
+        "type": "uint256"
+      },
+      {
+        "name": "tipsHeld",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "wiring",
     "inputs": [],
     "outputs": [
@@ -7931,6 +7947,22 @@ export const vaultAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "undelivered",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "owed",
+        "type": "uint256"
+      },
+      {
+        "name": "tipsHeld",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",

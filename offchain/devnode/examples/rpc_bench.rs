@@ -207,6 +207,10 @@ async fn median_run(
     for _ in 0..RUNS {
         runs.push(load::transfers(client, signers, token, RECIPIENT, TRANSFERS).await?);
     }
+    let missing: usize = runs.iter().map(|r| r.missing).sum();
+    if missing > 0 {
+        anyhow::bail!("{missing} accepted transfers never got a receipt");
+    }
     let reverted = runs.iter().map(|r| r.reverted).sum();
     runs.sort_by(|a, b| a.tps.total_cmp(&b.tps));
     let mut median = runs.swap_remove(RUNS / 2);
@@ -272,14 +276,17 @@ fn print_report(startups: &[(Kind, Vec<Duration>)], rows: &[Row]) {
     );
 }
 
-/// A throughput cell: the rate, flagged if any transfer reverted.
+/// A throughput cell: the rate, flagged if any transfer reverted or never
+/// got a receipt.
 fn tps(run: &Throughput) -> String {
-    let cell = format!("{:.0} ({:.2} s)", run.tps, run.elapsed.as_secs_f64());
-    if run.reverted == 0 {
-        cell
-    } else {
-        format!("{cell}, {} reverted", run.reverted)
+    let mut cell = format!("{:.0} ({:.2} s)", run.tps, run.elapsed.as_secs_f64());
+    if run.reverted > 0 {
+        cell = format!("{cell}, {} reverted", run.reverted);
     }
+    if run.missing > 0 {
+        cell = format!("{cell}, {} without receipt", run.missing);
+    }
+    cell
 }
 
 /// A duration in milliseconds.

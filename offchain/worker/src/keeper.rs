@@ -3,9 +3,11 @@
 //! serves, so that "the yield gets collected periodically" has someone to
 //! do it.
 //!
-//! Each round reads a vault's `state()` and `params()`, works out the tip a
-//! harvest would pay now (the vault's `tipBps` of the surplus, at most
-//! `maxTip`), estimates the harvest's gas at the node's gas price, and
+//! Each round reads a vault's `state()`, `undelivered()` and `params()`,
+//! works out the tip a harvest would pay now (the tips the vault holds from
+//! yield shared out before deposits, withdrawals and transfers, plus its
+//! `tipBps` of the surplus, at most `maxTip` in all), estimates the
+//! harvest's gas at the node's gas price, and
 //! harvests only when `tip >= gas * price * margin`. A harvest it skips is
 //! counted with why. Members named with `claim_for` get `claim(member)` sent
 //! whenever they have credits waiting (claims pay no tip: the keeper's
@@ -63,12 +65,14 @@ pub enum Decision {
     },
 }
 
-/// The tip a harvest of `surplus` pays with the vault's parameters: its
-/// `tip_bps` of the surplus, rounded down, at most `max_tip` (the vault's
-/// own rule; the surplus it reports already keeps back what it does not
-/// skim).
-pub fn expected_tip(surplus: U256, tip_bps: u16, max_tip: U256) -> U256 {
-    (surplus.saturating_mul(U256::from(tip_bps)) / U256::from(BPS)).min(max_tip)
+/// The tip a harvest pays with the vault's parameters: the tips `held`
+/// already, plus `tip_bps` of `surplus` rounded down, at most `max_tip` in
+/// all (the vault's own rule; the surplus it reports already keeps back
+/// what it does not skim). For a rate-token vault the surplus is in the
+/// unit of account and its tip in tokens, so this is an upper bound.
+pub fn expected_tip(surplus: U256, held: U256, tip_bps: u16, max_tip: U256) -> U256 {
+    let fresh = surplus.saturating_mul(U256::from(tip_bps)) / U256::from(BPS);
+    held.saturating_add(fresh.min(max_tip.saturating_sub(held)))
 }
 
 /// Whether a harvest paying `tip` is worth `gas` at `gas_price` with
@@ -133,8 +137,13 @@ impl Keeper {
         let state = v.state().call().await.with_context(|| format!("reading {vault}'s state"))?;
         let params =
             v.params().call().await.with_context(|| format!("reading {vault}'s params"))?;
-        let tip = expected_tip(state.surplus, params.tipBps, params.maxTip);
-        if state.surplus.is_zero() {
+        let undelivered = v
+            .undelivered()
+            .call()
+            .await
+            .with_context(|| format!("reading {vault}'s owed yield"))?;
+        let tip = expected_tip(state.surplus, undelivered.tipsHeld, params.tipBps, params.maxTip);
+        if state.surplus.is_zero() && undelivered.owed.is_zero() && tip.is_zero() {
             return Ok(Decision::Skip { tip, cost: U256::ZERO });
         }
         let data: Bytes = IVault::harvestCall {}.abi_encode().into();
@@ -191,10 +200,17 @@ mod tests {
     #[test]
     fn the_tip_is_the_vaults_share_capped() {
         let surplus = U256::from(1_000_000u64);
-        assert_eq!(expected_tip(surplus, 10, U256::MAX), U256::from(1_000u64));
-        assert_eq!(expected_tip(surplus, 10, U256::from(7u64)), U256::from(7u64));
-        assert_eq!(expected_tip(surplus, 0, U256::MAX), U256::ZERO);
-        assert_eq!(expected_tip(U256::from(999u64), 10, U256::MAX), U256::ZERO, "rounded down");
+        let none = U256::ZERO;
+        assert_eq!(expected_tip(surplus, none, 10, U256::MAX), U256::from(1_000u64));
+        assert_eq!(expected_tip(surplus, none, 10, U256::from(7u64)), U256::from(7u64));
+        assert_eq!(expected_tip(surplus, none, 0, U256::MAX), U256::ZERO);
+        let small = U256::from(999u64);
+        assert_eq!(expected_tip(small, none, 10, U256::MAX), U256::ZERO, "rounded down");
+        // Tips held count, and the cap is on the whole.
+        let held = U256::from(5u64);
+        assert_eq!(expected_tip(surplus, held, 10, U256::from(7u64)), U256::from(7u64));
+        assert_eq!(expected_tip(small, held, 10, U256::MAX), held);
+        assert_eq!(expected_tip(none, held, 0, U256::from(3u64)), held, "held tips are paid");
     }
 
     #[test]

@@ -10,7 +10,11 @@
 //! - a [`ReentrancyHook`] fired at the start of `deposit`, `mint`, `withdraw`
 //!   and `redeem`;
 //! - [`MockErc4626::set_paused_withdrawals`]: an illiquid source whose
-//!   `withdraw`/`redeem` revert and whose `maxWithdraw`/`maxRedeem` are 0.
+//!   `withdraw`/`redeem` revert and whose `maxWithdraw`/`maxRedeem` are 0;
+//! - [`MockErc4626::set_liquidity`]: a partly illiquid one (a lending market
+//!   whose asset is mostly lent out): withdrawals beyond what it holds free
+//!   revert.
+//! - [`MockErc4626::set_paused_deposits`]: a source that takes no deposits.
 //!
 //! Rounding is `OpenZeppelin`'s: `deposit`, `redeem`, `convertTo*`,
 //! `previewDeposit`, `previewRedeem` round down; `withdraw`, `mint`,
@@ -27,7 +31,11 @@ use openzeppelin_stylus::{
     utils::introspection::erc165::IErc165,
 };
 use stylus_sdk::{
-    abi::Bytes, alloy_primitives::aliases::B32, contract, prelude::*, storage::StorageBool,
+    abi::Bytes,
+    alloy_primitives::aliases::B32,
+    contract,
+    prelude::*,
+    storage::{StorageBool, StorageU256},
 };
 
 use super::{hook::ReentrancyHook, mock_erc20::IMockErc20};
@@ -108,6 +116,12 @@ pub struct MockErc4626 {
     metadata: Erc20Metadata,
     /// When set, `withdraw` and `redeem` revert.
     paused_withdrawals: StorageBool,
+    /// When set, `deposit` and `mint` revert.
+    paused_deposits: StorageBool,
+    /// Whether [`Self::liquidity`] caps withdrawals.
+    limited: StorageBool,
+    /// The asset free to leave (withdrawals beyond it revert), when limited.
+    liquidity: StorageU256,
     /// Fired at the start of `deposit`, `mint`, `withdraw` and `redeem`.
     hook: ReentrancyHook,
 }
@@ -163,6 +177,18 @@ impl MockErc4626 {
         self.paused_withdrawals.get()
     }
 
+    /// Makes `deposit`/`mint` revert while `paused` is true.
+    pub fn set_paused_deposits(&mut self, paused: bool) {
+        self.paused_deposits.set(paused);
+    }
+
+    /// Lets at most `assets` leave from now on (each withdrawal uses it
+    /// up); `U256::MAX` lifts the limit.
+    pub fn set_liquidity(&mut self, assets: U256) {
+        self.limited.set(assets != U256::MAX);
+        self.liquidity.set(assets);
+    }
+
     /// Arms the reentrancy hook: `deposit`, `mint`, `withdraw` and `redeem`
     /// first call `target` with `calldata` (caller = this source), record the
     /// outcome and go on either way. A zero `target` disarms it.
@@ -192,12 +218,40 @@ impl MockErc4626 {
 }
 
 impl MockErc4626 {
-    /// Fails when withdrawals are paused.
-    fn ensure_withdrawals_open(&self) -> Result<(), Error> {
+    /// Fails when withdrawals are paused or `assets` is more than is free
+    /// to leave; otherwise uses that much of the liquidity up.
+    fn take_liquidity(&mut self, assets: U256) -> Result<(), Error> {
         if self.paused_withdrawals.get() {
             return Err(Error::WithdrawalsPaused(MockWithdrawalsPaused {}));
         }
+        if self.limited.get() {
+            let free = self.liquidity.get();
+            if assets > free {
+                return Err(Error::WithdrawalsPaused(MockWithdrawalsPaused {}));
+            }
+            self.liquidity.set(free - assets);
+        }
         Ok(())
+    }
+
+    /// Fails when deposits are paused.
+    fn ensure_deposits_open(&self) -> Result<(), Error> {
+        if self.paused_deposits.get() {
+            return Err(Error::WithdrawalsPaused(MockWithdrawalsPaused {}));
+        }
+        Ok(())
+    }
+
+    /// What may leave now: everything the account holds, less what the
+    /// liquidity limit keeps back.
+    fn free(&self, assets: U256) -> U256 {
+        if self.paused_withdrawals.get() {
+            return U256::ZERO;
+        }
+        if self.limited.get() {
+            return assets.min(self.liquidity.get());
+        }
+        assets
     }
 }
 
@@ -231,6 +285,7 @@ impl IErc4626 for MockErc4626 {
 
     fn deposit(&mut self, assets: U256, receiver: Address) -> Result<U256, Self::Error> {
         self.hook.fire();
+        self.ensure_deposits_open()?;
         Ok(self.erc4626.deposit(assets, receiver, &mut self.erc20)?)
     }
 
@@ -244,14 +299,12 @@ impl IErc4626 for MockErc4626 {
 
     fn mint(&mut self, shares: U256, receiver: Address) -> Result<U256, Self::Error> {
         self.hook.fire();
+        self.ensure_deposits_open()?;
         Ok(self.erc4626.mint(shares, receiver, &mut self.erc20)?)
     }
 
     fn max_withdraw(&self, owner: Address) -> Result<U256, Self::Error> {
-        if self.paused_withdrawals.get() {
-            return Ok(U256::ZERO);
-        }
-        Ok(self.erc4626.max_withdraw(owner, &self.erc20)?)
+        Ok(self.free(self.erc4626.max_withdraw(owner, &self.erc20)?))
     }
 
     fn preview_withdraw(&self, assets: U256) -> Result<U256, Self::Error> {
@@ -265,15 +318,19 @@ impl IErc4626 for MockErc4626 {
         owner: Address,
     ) -> Result<U256, Self::Error> {
         self.hook.fire();
-        self.ensure_withdrawals_open()?;
+        self.take_liquidity(assets)?;
         Ok(self.erc4626.withdraw(assets, receiver, owner, &mut self.erc20)?)
     }
 
     fn max_redeem(&self, owner: Address) -> U256 {
-        if self.paused_withdrawals.get() {
-            return U256::ZERO;
+        let shares = self.erc4626.max_redeem(owner, &self.erc20);
+        let assets = self.erc4626.convert_to_assets(shares, &self.erc20).unwrap_or_default();
+        let free = self.free(assets);
+        if free == assets {
+            shares
+        } else {
+            self.erc4626.convert_to_shares(free, &self.erc20).unwrap_or_default()
         }
-        self.erc4626.max_redeem(owner, &self.erc20)
     }
 
     fn preview_redeem(&self, shares: U256) -> Result<U256, Self::Error> {
@@ -287,7 +344,8 @@ impl IErc4626 for MockErc4626 {
         owner: Address,
     ) -> Result<U256, Self::Error> {
         self.hook.fire();
-        self.ensure_withdrawals_open()?;
+        let assets = self.erc4626.preview_redeem(shares, &self.erc20)?;
+        self.take_liquidity(assets)?;
         Ok(self.erc4626.redeem(shares, receiver, owner, &mut self.erc20)?)
     }
 }

@@ -82,11 +82,12 @@ fn donation_of_source_shares_becomes_harvestable_surplus() {
     assert_eq!(env.principal_of(victim), ETH, "the next depositor still gets shares == assets");
     assert_eq!(env.withdrawable(victim), ETH);
     assert_eq!(env.withdrawable(attacker), one());
-    // The victim's deposit first harvested the donation, as credits for
+    // The victim's deposit first shared the donation out, as credits for
     // the members already in: the attacker's own 1 wei. The attacker bought
     // spendable credits, which cannot be cashed out, and took nothing from
     // the victim.
-    let credits = env.reserve();
+    let (credits, tips) = env.vault.sender(keeper).undelivered();
+    assert_eq!(tips, U256::ZERO);
     let kept = env.one_share() + U256::from(2);
     assert!(credits + kept >= ETH && credits <= ETH, "donation harvested: {credits}");
     assert_eq!(env.surplus(), U256::ZERO);
@@ -352,14 +353,17 @@ fn claim_reentered_during_harvest_pays_nothing_twice() {
     env.gain(ETH / U256::from(10));
     let (first, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
 
-    // claim() is not guarded; re-entering it mid-harvest must not pay the
-    // harvest being delivered twice.
+    // Re-entering claim() mid-harvest must not pay the harvest being
+    // delivered twice: the yield this harvest shared out is not in the
+    // reserve yet, so the claim would have to deliver it, which takes the
+    // lock the harvest holds: it is refused.
     env.gain(ETH / U256::from(10));
     let call = IReenter::claimCall { member: alice }.abi_encode();
     env.asset.sender(keeper).set_hook(env.vault.address(), Bytes(call));
     let (second, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
     env.asset.sender(keeper).set_hook(Address::ZERO, Bytes(Vec::new()));
-    assert!(env.asset.sender(keeper).last_hook_ok());
+    assert!(!env.asset.sender(keeper).last_hook_ok());
+    assert_eq!(env.asset.sender(keeper).last_hook_data().0, reentrant_call());
 
     env.vault.sender(keeper).claim(alice).motsu_unwrap();
     env.vault.sender(keeper).claim(bob).motsu_unwrap();
@@ -387,11 +391,11 @@ fn flash_deposit_before_harvest_earns_nothing() {
     let huge = ETH * U256::from(1000);
     env.join(attacker, huge, 0);
     let (late, _) = env.vault.sender(attacker).harvest().motsu_unwrap();
-    // Everything delivered so far (by the deposit's own harvest and the
-    // attacker's) is the yield that accrued before the attacker came.
+    // Everything the attacker's harvest delivered is the yield that accrued
+    // before the attacker came, shared out to alice by the deposit.
     let delivered = env.reserve();
+    assert_eq!(late, delivered);
     assert!(delivered <= yield_before && yield_before - delivered <= U256::from(2));
-    assert!(late <= U256::from(2), "only rounding was left for the attacker's harvest: {late}");
 
     let attacker_credits = env.vault.sender(keeper).claim(attacker).motsu_unwrap();
     assert_eq!(attacker_credits, U256::ZERO, "the flash deposit took yield");
@@ -515,14 +519,20 @@ fn flash_deposit_cannot_use_the_loss_buffer_to_take_yield() {
     env.assert_backed();
 }
 
+/// An illiquid source (withdrawals paused: a lending market lent out, a
+/// paused vault) holds back exits and harvests, and nothing else: a deposit
+/// goes in, shares move, and the yield that accrued before either stays with
+/// the member who held then, to be delivered once the source pays again.
 #[test]
-fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers() {
+fn an_illiquid_source_blocks_only_what_it_holds_back() {
     let _serial = common::serial();
-    let [alice, keeper] = ["alice", "keeper"].map(common::tag);
+    let [alice, bob, carol, keeper] = ["alice", "bob", "carol", "keeper"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.vault.sender(keeper).harvest().motsu_unwrap();
     env.gain(ETH / U256::from(10));
+    let yield_before = env.surplus();
+    assert!(!yield_before.is_zero());
     env.source.sender(keeper).set_paused_withdrawals(true);
 
     let source = env.source.address();
@@ -536,17 +546,83 @@ fn illiquid_source_blocks_exits_skims_and_deposits_until_it_recovers() {
         matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
         "{err:?}"
     );
-    // A deposit harvests first, so it cannot go in while there is yield it
-    // cannot skim.
-    env.fund(keeper, ETH);
-    let err =
-        env.refused(&[alice, keeper], || env.vault.sender(keeper).deposit(ETH, Address::ZERO, 0));
+    // A deposit goes in: the yield so far is shared out to alice without
+    // leaving the source.
+    env.join(bob, ETH, 0);
+    let (owed, tips) = env.vault.sender(keeper).undelivered();
+    assert_eq!(owed + tips, yield_before, "shared out, still in the source");
+    assert_eq!(env.surplus(), U256::ZERO, "nothing left for bob to share");
+    // Shares move too.
+    env.vault.sender(bob).transfer(carol, ETH / U256::from(2)).motsu_unwrap();
+    // A claim needs the yield delivered: it waits for the source, and
+    // alice's credits stay hers.
+    let pending = env.pending_credits(alice);
+    assert_eq!(pending, owed, "alice's share is all of it");
+    let err = env.refused(&[alice, keeper], || env.vault.sender(keeper).claim(alice));
     assert!(
         matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source),
         "{err:?}"
     );
 
     env.source.sender(keeper).set_paused_withdrawals(false);
+    let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert_eq!((credits, tip), (owed, tips), "the harvest delivers what was owed");
+    assert_eq!(env.vault.sender(keeper).undelivered(), (U256::ZERO, U256::ZERO));
+    assert_eq!(env.vault.sender(keeper).claim(alice).motsu_unwrap(), pending);
+    assert_eq!(env.pending_credits(bob), U256::ZERO);
+    assert_eq!(env.pending_credits(carol), U256::ZERO);
+    assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
+    env.assert_backed();
+}
+
+/// A source that can pay out only part of what it holds pays an exit it can
+/// cover, whatever yield sits in it: sharing the yield out takes nothing
+/// out of the source, so the exit is not starved by it.
+#[test]
+fn a_partly_liquid_source_pays_every_exit_it_can_cover() {
+    let _serial = common::serial();
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH, 0);
+    env.join(bob, ETH, 0);
+    env.gain(ETH / U256::from(10));
+    // Only alice's principal is free to leave.
+    env.source.sender(keeper).set_liquidity(ETH);
+    assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);
+    assert_eq!(env.balance(alice), ETH);
+    // The yield was shared out before she left: half of it is hers.
+    let alice_credits = env.pending_credits(alice);
+    let bob_credits = env.pending_credits(bob);
+    assert!(!alice_credits.is_zero());
+    assert!(
+        alice_credits.abs_diff(bob_credits) <= U256::from(1),
+        "{alice_credits} vs {bob_credits}"
+    );
+    // Bob's exit waits for liquidity; then everything is delivered.
+    let source = env.source.address();
+    let err = env.refused(&[alice, bob], || env.vault.sender(bob).withdraw(ETH, bob));
+    assert!(matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source));
+    env.source.sender(keeper).set_liquidity(U256::MAX);
+    env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert_eq!(env.vault.sender(keeper).claim(alice).motsu_unwrap(), alice_credits);
+    assert_eq!(env.vault.sender(bob).withdraw(ETH, bob).motsu_unwrap(), ETH);
+    env.assert_backed();
+}
+
+/// A source that takes no deposits refuses them with the source named, and
+/// holds nothing else back.
+#[test]
+fn a_source_closed_to_deposits_refuses_them_and_nothing_else() {
+    let _serial = common::serial();
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
+    let env = Env::deploy(&Config::default());
+    env.join(alice, ETH, 0);
+    env.gain(ETH / U256::from(10));
+    env.source.sender(keeper).set_paused_deposits(true);
+    env.fund(bob, ETH);
+    let source = env.source.address();
+    let err = env.refused(&[alice, bob], || env.vault.sender(bob).deposit(ETH, Address::ZERO, 0));
+    assert!(matches!(err, vault::Error::ExternalCallFailed(ref e) if e.target == source));
     let (credits, _) = env.vault.sender(keeper).harvest().motsu_unwrap();
     assert!(!credits.is_zero());
     assert_eq!(env.vault.sender(alice).withdraw(ETH, alice).motsu_unwrap(), ETH);

@@ -248,38 +248,39 @@ fn parameter_changes_wait_for_their_delay() {
 }
 
 #[test]
-fn a_deposit_first_harvests_for_the_members_already_in() {
+fn a_deposit_first_shares_out_the_yield_of_the_members_already_in() {
     let _serial = common::serial();
-    let [alice, bob] = ["alice", "bob"].map(common::tag);
+    let [alice, bob, keeper] = ["alice", "bob", "keeper"].map(common::tag);
     let env = Env::deploy(&Config::default());
     env.join(alice, ETH, 0);
     env.gain(ETH / U256::from(10));
     let surplus = env.surplus();
     assert!(!surplus.is_zero());
 
-    // Bob's deposit harvests alice's yield first, with no tip to anyone.
+    // Bob's deposit shares alice's yield out to her first, without taking
+    // it out of the source; a tip of it is held for the next harvester.
     env.join(bob, ETH * U256::from(3), 0);
-    let credits = env.reserve();
-    assert!(credits <= surplus && surplus - credits <= U256::from(2), "{credits} of {surplus}");
-    assert!(env.vault.emitted(&Harvested {
-        caller: Address::ZERO,
-        surplus,
-        tip: U256::ZERO,
-        credits,
-    }));
+    let (owed, tips) = env.undelivered();
+    assert_eq!(owed + tips, surplus);
+    let (tip_bps, max_tip, ..) = env.params();
+    assert_eq!(tips, (surplus * U256::from(tip_bps) / U256::from(10_000)).min(max_tip));
+    assert_eq!(env.reserve(), U256::ZERO, "nothing delivered yet");
     assert_eq!(env.balance(bob), U256::ZERO);
-    assert!(credits - env.pending_credits(alice) <= U256::from(1));
+    assert_eq!(env.pending_credits(alice), owed);
     assert_eq!(env.pending_credits(bob), U256::ZERO);
-    assert!(env.value() + U256::from(1) >= env.principal());
+    assert!(env.value() >= env.principal());
 
-    // From now on they share by principal, 1 : 3.
-    let credits_before_bob = env.pending_credits(alice);
+    // From now on they share by principal, 1 : 3; the next harvest delivers
+    // alice's yield from before too, and pays the tip held.
     env.gain(ETH / U256::from(10));
-    let (credits, _) = env.vault.sender(alice).harvest().motsu_unwrap();
-    let a = env.vault.sender(alice).claim(alice).motsu_unwrap();
-    let b = env.vault.sender(alice).claim(bob).motsu_unwrap();
-    let first = credits_before_bob;
-    assert!((credits / U256::from(4)).abs_diff(a - first) <= U256::from(2), "{a}");
-    assert!((credits * U256::from(3) / U256::from(4)).abs_diff(b) <= U256::from(2), "{b}");
+    let fresh = env.surplus();
+    let (credits, tip) = env.vault.sender(keeper).harvest().motsu_unwrap();
+    assert!(tip >= tips);
+    assert_eq!(credits + tip, owed + tips + fresh);
+    let a = env.vault.sender(keeper).claim(alice).motsu_unwrap();
+    let b = env.vault.sender(keeper).claim(bob).motsu_unwrap();
+    let shared = credits - owed;
+    assert!((shared / U256::from(4)).abs_diff(a - owed) <= U256::from(2), "{a}");
+    assert!((shared * U256::from(3) / U256::from(4)).abs_diff(b) <= U256::from(2), "{b}");
     env.assert_backed();
 }

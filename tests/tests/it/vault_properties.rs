@@ -95,17 +95,18 @@ struct Model {
     /// Operations that brought each member's record up to date (each may
     /// round down once).
     touches: [u64; MEMBERS],
-    /// Harvests that delivered credits (explicit or run before a deposit,
+    /// Times credits were shared out (by a harvest, or before a deposit,
     /// withdrawal or transfer).
     harvests: u64,
+    /// Credits delivered to the ledger.
     delivered: U256,
 }
 
 impl Model {
-    /// Shares `credits` over the members by principal, as a harvest does.
+    /// Shares `credits` over the members by principal, as the vault's
+    /// accumulator does.
     fn distribute(&mut self, credits: U256) {
         let total = sum(&self.principal);
-        self.delivered += credits;
         if credits.is_zero() || total.is_zero() {
             return;
         }
@@ -144,31 +145,42 @@ impl Case {
         Self { env, members, model: Model::default(), fixed, community, keeper: account(0x99) }
     }
 
-    /// Credits the harvest run by a deposit, withdrawal or transfer
-    /// delivered (`reserve` and `surplus` were read before the call), shared
-    /// by the principal before the call moved any.
+    /// Credits a deposit, withdrawal or transfer shared out before it
+    /// moved principal (`before` is what was undelivered and `surplus` what
+    /// was harvestable, read before the call), shared by the principal
+    /// before the call moved any. Nothing is delivered: the reserve stays.
     ///
     /// Review M-2 as an invariant: in vaults whose members choose their
     /// beneficiaries, principal never moves while harvestable yield waits
-    /// (all of the surplus is skimmed first, but for the source's rounding),
-    /// so no yield reaches a holder that did not hold while it accrued.
-    fn pre_harvest(&mut self, reserve: U256, surplus: U256, share: U256) {
+    /// (all of the surplus is shared out first), so no yield reaches a
+    /// holder that did not hold while it accrued.
+    fn pre_harvest(&mut self, before: (U256, U256, U256), surplus: U256) {
+        let (owed, tips, reserve) = before;
+        let (owed_now, tips_now) = self.env.undelivered();
+        assert_eq!(self.env.reserve(), reserve, "sharing out delivered something");
         if self.fixed {
+            assert_eq!((owed_now, tips_now), (owed, tips), "a fixed vault shares out at harvests");
             return;
         }
-        let credits = self.env.reserve() - reserve;
-        assert!(credits <= surplus, "the call's own harvest took {credits} > {surplus}");
-        if !sum(&self.model.principal).is_zero() {
-            let left = surplus - credits;
-            assert!(left <= share + U256::from(1), "principal moved with {left} of yield waiting");
+        let (shared, tipped) = (owed_now - owed, tips_now - tips);
+        if sum(&self.model.principal).is_zero() {
+            assert_eq!(shared + tipped, U256::ZERO, "shared out with nobody holding");
+        } else {
+            assert_eq!(shared + tipped, surplus, "principal moved with yield waiting");
         }
-        self.model.distribute(credits);
+        self.model.distribute(shared);
+    }
+
+    /// What [`Self::pre_harvest`] compares with.
+    fn undelivered(&self) -> (U256, U256, U256) {
+        let (owed, tips) = self.env.undelivered();
+        (owed, tips, self.env.reserve())
     }
 
     fn deposit(&mut self, who: usize, amount: U256, share: U256) -> bool {
         let (env, m) = (&self.env, self.members[who]);
         let (value, principal) = (env.value(), env.principal());
-        let (surplus, reserve) = (env.surplus(), env.reserve());
+        let (surplus, undelivered) = (env.surplus(), self.undelivered());
         env.asset.sender(m).mint(m, amount).motsu_unwrap();
         let before = env.snapshot(&self.members);
         let res = env.vault.sender(m).deposit(amount, Address::ZERO, 0).motsu_res();
@@ -190,7 +202,7 @@ impl Case {
             Ok(()) => {}
         }
         assert!(value >= principal, "a deposit went in at a loss");
-        self.pre_harvest(reserve, surplus, share);
+        self.pre_harvest(undelivered, surplus);
         let minted = self.env.principal_of(m) - self.model.principal[who];
         // Exact when the value above principal covers the source's
         // rounding; otherwise the dust is the depositor's.
@@ -208,7 +220,7 @@ impl Case {
     fn withdraw(&mut self, who: usize, amount: U256, share: U256) -> U256 {
         let (env, m) = (&self.env, self.members[who]);
         let (value, total) = (env.value(), env.principal());
-        let (surplus, reserve) = (env.surplus(), env.reserve());
+        let (surplus, undelivered) = (env.surplus(), self.undelivered());
         let before = env.balance(m);
         let paid = env.vault.sender(m).withdraw(amount, m).motsu_unwrap();
         assert_eq!(env.balance(m), before + paid);
@@ -222,7 +234,7 @@ impl Case {
         } else {
             assert!(owed - paid <= share, "exit paid {paid} of {owed} (one share {share})");
         }
-        self.pre_harvest(reserve, surplus, share);
+        self.pre_harvest(undelivered, surplus);
         self.model.principal[who] -= amount;
         self.model.touches[who] += 1;
         paid
@@ -244,7 +256,7 @@ impl Case {
                     return;
                 }
                 let added = self.model.principal[who] - principal;
-                self.harvest(share);
+                self.harvest();
                 let share = self.env.one_share();
                 self.withdraw(who, added, share);
                 // The flash principal took only what the model gives it:
@@ -263,9 +275,9 @@ impl Case {
             Op::Transfer { from, to, permille } => {
                 let (f, t) = (self.members[from], self.members[to]);
                 let amount = env.principal_of(f) * U256::from(permille) / U256::from(1000);
-                let (surplus, reserve) = (env.surplus(), env.reserve());
+                let (surplus, undelivered) = (env.surplus(), self.undelivered());
                 assert!(env.vault.sender(f).transfer(t, amount).motsu_unwrap());
-                self.pre_harvest(reserve, surplus, share);
+                self.pre_harvest(undelivered, surplus);
                 self.model.principal[from] -= amount;
                 self.model.principal[to] += amount;
                 self.model.touches[from] += 1;
@@ -276,16 +288,8 @@ impl Case {
                 let loss = env.source_assets() * U256::from(bps) / U256::from(10_000);
                 env.lose(loss);
             }
-            Op::Harvest => self.harvest(share),
-            Op::Claim { who } => {
-                let m = self.members[who];
-                let got = self.env.vault.sender(self.keeper).claim(m).motsu_unwrap();
-                if self.fixed {
-                    assert_eq!(got, U256::ZERO);
-                }
-                self.model.claimed[who] += got;
-                self.model.touches[who] += 1;
-            }
+            Op::Harvest => self.harvest(),
+            Op::Claim { who } => self.claim(who),
         }
         // Only the source's own loss takes the vault below its principal.
         if whole && !matches!(op, Op::Loss { .. }) {
@@ -295,31 +299,46 @@ impl Case {
         self.check_invariants();
     }
 
-    fn harvest(&mut self, share: U256) {
+    /// A harvest shares out the surplus and delivers all that is owed, the
+    /// tips held to the caller (at most the tip cap).
+    fn harvest(&mut self) {
         let env = &self.env;
         let (value, principal, surplus) = (env.value(), env.principal(), env.surplus());
+        let (owed, tips) = env.undelivered();
         let (reserve, tipped) = (env.reserve(), env.balance(self.keeper));
         let (credits, tip) = env.vault.sender(self.keeper).harvest().motsu_unwrap();
         assert_eq!(env.balance(self.keeper), tipped + tip, "the tip goes to the caller");
+        assert!(tip <= env.params().1, "tip {tip} over the cap");
         if value < principal {
             assert!(env.vault.emitted(&LossReported { value, principal }));
         }
-        if surplus.is_zero() || (!self.fixed && principal.is_zero()) {
-            assert_eq!((credits, tip), (U256::ZERO, U256::ZERO));
-            assert_eq!(env.value(), value, "a harvest with nothing to skim moved value");
-        } else {
-            // Whole source shares worth at most the surplus; the rounding
-            // (under one share) stays for the next harvest.
-            assert!(credits + tip <= surplus, "harvest skimmed more than the surplus");
-            assert!(surplus - (credits + tip) <= share + U256::from(1), "harvest left too much");
-        }
+        let fresh = if !self.fixed && principal.is_zero() { U256::ZERO } else { surplus };
+        assert_eq!(credits + tip, fresh + owed + tips, "a harvest delivers all there is");
+        assert_eq!(env.undelivered(), (U256::ZERO, U256::ZERO));
         if self.fixed {
             assert_eq!(env.reserve(), reserve, "fixed: credits are minted at once");
-            self.model.delivered += credits;
         } else {
             assert_eq!(env.reserve(), reserve + credits);
-            self.model.distribute(credits);
+            self.model.distribute(credits - owed);
         }
+        self.model.delivered += credits;
+    }
+
+    /// A claim mints the member's credits, delivering what is owed first
+    /// when the reserve is short.
+    fn claim(&mut self, who: usize) {
+        let m = self.members[who];
+        let (owed, _, reserve) = self.undelivered();
+        let got = self.env.vault.sender(self.keeper).claim(m).motsu_unwrap();
+        if self.fixed {
+            assert_eq!(got, U256::ZERO);
+        }
+        let (owed_now, _) = self.env.undelivered();
+        let delivered = self.env.reserve() + got - reserve;
+        assert_eq!(delivered, owed - owed_now, "a claim delivers only what was owed");
+        self.model.delivered += delivered;
+        self.model.claimed[who] += got;
+        self.model.touches[who] += 1;
     }
 
     /// The invariants that hold after every operation.
@@ -350,9 +369,8 @@ impl Case {
     /// Everyone claims: the delivered credits are all accounted for, each
     /// member within a unit per rounding of their share.
     fn finish(mut self) {
-        for (i, m) in self.members.iter().enumerate() {
-            self.model.claimed[i] += self.env.vault.sender(self.keeper).claim(*m).motsu_unwrap();
-            self.model.touches[i] += 1;
+        for i in 0..MEMBERS {
+            self.claim(i);
         }
         let (env, model) = (&self.env, &self.model);
         let claimed = sum(&model.claimed);

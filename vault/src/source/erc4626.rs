@@ -31,13 +31,25 @@ pub(crate) fn check_source(asset: Address, source: Address) -> Result<(), Error>
 }
 
 impl Vault {
-    /// What the vault's source shares are worth in the asset, and what one
-    /// of them is worth.
+    /// What the vault's source shares are worth in the asset, less what
+    /// the vault owes (yield shared out, tips held), and what one of them is
+    /// worth.
     #[inline(never)] // shared by several entry points; inlining copies it
     pub(crate) fn holding(&self) -> Result<Holding, Error> {
         let source = self.source.get();
         let shares = calls::balance_of(source, contract::address()).map_err(failed(source))?;
-        Ok(Holding::new(self.preview_redeem(shares)?, shares))
+        let held = self.owed.get() + self.tips_held.get();
+        Ok(Holding::new(self.preview_redeem(shares)?, shares).less(held))
+    }
+
+    /// Credits (asset units) that `value` of the asset is: the same.
+    #[allow(
+        clippy::unnecessary_wraps,
+        clippy::unused_self,
+        reason = "the same signature as the rate source's, which reads the rate"
+    )]
+    pub(crate) fn credits_for(&self, value: U256) -> Result<U256, Error> {
+        Ok(value)
     }
 
     /// What `shares` of the source are worth in the asset (rounded down).
@@ -78,29 +90,23 @@ impl Vault {
         Ok(if exact { assets } else { credited.min(assets) })
     }
 
-    /// Redeems whole source shares worth at most `surplus` to the vault and
-    /// returns the asset the vault now holds: the surplus redeemed plus any
-    /// asset it held idle. The vault keeps none between calls, so an idle
-    /// balance can only be a donation or a stray transfer, and it goes to
-    /// the members as yield (review I-8).
-    pub(crate) fn skim(&mut self, surplus: U256) -> Result<U256, Error> {
-        if !surplus.is_zero() {
-            // `convertToShares` and `redeem` both round down.
-            // `withdraw(surplus)` would round the shares burnt up, which with
-            // coarse source shares can take a whole share of principal.
-            let shares = self.source_shares_for(surplus)?;
-            if !shares.is_zero() {
-                let (source, me) = (self.source.get(), contract::address());
-                let call = IERC4626::redeemCall { shares, receiver: me, owner: me };
-                calls::send(source, &call).map_err(failed(source))?;
-            }
+    /// Withdraws `credits` of the asset from the source to the vault and
+    /// returns the asset the vault now holds (with any it held idle). The
+    /// amount is exact, so that every credit shared out is delivered; the
+    /// shares burnt round up, by at most one share, which the one share
+    /// kept back when the yield was shared out pays for.
+    pub(crate) fn skim(&mut self, credits: U256) -> Result<U256, Error> {
+        let me = contract::address();
+        if !credits.is_zero() {
+            let source = self.source.get();
+            let call = IERC4626::withdrawCall { assets: credits, receiver: me, owner: me };
+            calls::send(source, &call).map_err(failed(source))?;
         }
         let asset = self.asset.get();
-        calls::balance_of(asset, contract::address()).map_err(failed(asset))
+        calls::balance_of(asset, me).map_err(failed(asset))
     }
 
     /// Whole source shares worth at most `assets` (rounded down).
-    #[inline(never)] // shared by harvests and exits
     fn source_shares_for(&self, assets: U256) -> Result<U256, Error> {
         let source = self.source.get();
         let reply = calls::view(source, &IERC4626::convertToSharesCall { assets });

@@ -69,13 +69,21 @@ pub(crate) fn check_source(asset: Address, source: Address) -> Result<(), Error>
 }
 
 impl Vault {
-    /// The tokens the vault holds, what they are worth at the source's
-    /// rate, and what one token unit is worth.
+    /// The tokens the vault holds less those it owes (yield shared out,
+    /// tips held), what they are worth at the source's rate, and what one
+    /// token unit is worth.
     #[inline(never)] // shared by several entry points; inlining copies it
     pub(crate) fn holding(&self) -> Result<Holding, Error> {
         let asset = self.asset.get();
         let tokens = calls::balance_of(asset, contract::address()).map_err(failed(asset))?;
+        let tokens = tokens.saturating_sub(self.owed.get() + self.tips_held.get());
         Ok(Holding::new(value_of(tokens, self.rate()?), tokens))
+    }
+
+    /// Credits (tokens: the ledger's asset is the token) that `value` in
+    /// the unit of account is worth now, rounded down.
+    pub(crate) fn credits_for(&self, value: U256) -> Result<U256, Error> {
+        Ok(tokens_for(value, self.rate()?))
     }
 
     /// The source's rate now.
@@ -107,14 +115,16 @@ impl Vault {
         Ok(principal)
     }
 
-    /// The tokens worth at most `surplus`: they are already in the vault,
-    /// and a harvest delivers them. Tokens sent to the vault directly are
-    /// part of its holding, so they reach the members as surplus.
-    pub(crate) fn skim(&mut self, surplus: U256) -> Result<U256, Error> {
-        if surplus.is_zero() {
-            return Ok(surplus);
-        }
-        Ok(tokens_for(surplus, self.rate()?))
+    /// The `credits` tokens a harvest delivers: they are already in the
+    /// vault. Tokens sent to the vault directly are part of its holding, so
+    /// they reach the members as surplus.
+    #[allow(
+        clippy::unnecessary_wraps,
+        clippy::unused_self,
+        reason = "the same signature as the ERC-4626 source's, which withdraws"
+    )]
+    pub(crate) fn skim(&mut self, credits: U256) -> Result<U256, Error> {
+        Ok(credits)
     }
 
     /// Pays an exit worth `owed` to `receiver` in tokens, rounded down to a

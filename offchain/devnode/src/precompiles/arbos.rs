@@ -26,6 +26,10 @@ pub const ARBOWNERPUBLIC: Address = address!("0000000000000000000000000000000000
 /// The chain owner: nitro-devnode's development account.
 pub const CHAIN_OWNER: Address = address!("3f1Eae7D46d88F08fc2F8ed27FCb2AB183EB2d0E");
 
+/// The `ArbOS` version the devnode follows (root and fragment programs,
+/// no multi-value).
+pub const ARBOS_VERSION: u64 = 61;
+
 /// Gas of every read, as a cold account access.
 const READ_GAS: u64 = 2_600;
 
@@ -43,6 +47,7 @@ sol! {
         function arbChainID() external view returns (uint256);
         function getStorageGasAvailable() external view returns (uint256);
         function wasMyCallersAddressAliased() external view returns (bool);
+        function arbOSVersion() external pure returns (uint256);
     }
 
     /// The read methods of Arbitrum's `ArbGasInfo` the devnode serves.
@@ -112,6 +117,10 @@ fn arbsys<CTX: ContextTr + Host>(ctx: &mut CTX, call: IArbSys::IArbSysCalls) -> 
         }
         C::getStorageGasAvailable(_) => {
             IArbSys::getStorageGasAvailableCall::abi_encode_returns(&U256::ZERO).into()
+        }
+        // Arbitrum answers 55 plus the ArbOS version.
+        C::arbOSVersion(_) => {
+            IArbSys::arbOSVersionCall::abi_encode_returns(&U256::from(55 + ARBOS_VERSION)).into()
         }
         C::wasMyCallersAddressAliased(_) => {
             // No messages arrive from a parent chain, so nobody is aliased.

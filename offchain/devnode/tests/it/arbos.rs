@@ -20,6 +20,7 @@ sol! {
         function arbBlockHash(uint256 arbBlockNum) external view returns (bytes32);
         function arbChainID() external view returns (uint256);
         function wasMyCallersAddressAliased() external view returns (bool);
+        function arbOSVersion() external pure returns (uint256);
     }
     #[sol(rpc)]
     interface ArbGasInfo {
@@ -66,6 +67,8 @@ async fn arbsys_answers_the_block_number_chain_id_and_recent_hashes() {
     }
     assert_eq!(sys.arbChainID().call().await.unwrap(), U256::from(412_346u64));
     assert!(!sys.wasMyCallersAddressAliased().call().await.unwrap());
+    // 55 + 61, as Arbitrum One answers since Elara.
+    assert_eq!(sys.arbOSVersion().call().await.unwrap(), U256::from(116u64));
     // The precompiles have code, so tools that check for it find them.
     assert_eq!(provider.get_code_at(ARBSYS).await.unwrap(), Bytes::from_static(&[0xfe]));
     // An unknown selector reverts with no data.

@@ -272,8 +272,15 @@ impl Env {
     /// next exit can be exact: one source share's value plus three units
     /// (the vault's documented rule, `vault::accrual::Holding`).
     pub(crate) fn one_share(&self) -> U256 {
-        let held = self.source.sender(self.owner).balance_of(self.vault.address());
-        vault::accrual::Holding::new(self.value(), held).one_share
+        let shares = self.source.sender(self.owner).balance_of(self.vault.address());
+        // What the vault's source shares are worth in all, owed yield too.
+        let (owed, tips) = self.undelivered();
+        vault::accrual::Holding::new(self.value() + owed + tips, shares).one_share
+    }
+
+    /// Yield shared out and not yet delivered, and tips held.
+    pub(crate) fn undelivered(&self) -> (U256, U256) {
+        self.vault.sender(self.owner).undelivered()
     }
 
     /// Asset held by the source (its total assets).
