@@ -131,7 +131,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.threads
     );
 
-    let req = ChatRequest { system: None, user: PROMPT.into(), max_output_tokens: args.max_tokens };
+    let req = ChatRequest {
+        history: Vec::new(),
+        system: None,
+        user: PROMPT.into(),
+        max_output_tokens: args.max_tokens,
+    };
     let (mut ours, mut theirs) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     for i in 1..=args.runs {
         let run = backend.run_blocking(&req)?;

@@ -44,9 +44,12 @@ impl ChatTemplate {
     /// The prompt for `req`: its messages, then the opening of the
     /// assistant's turn for the model to continue.
     pub fn render(&self, req: &ChatRequest) -> Result<String, Error> {
-        let mut messages = Vec::with_capacity(2);
+        let mut messages = Vec::with_capacity(req.history.len() + 2);
         if let Some(system) = &req.system {
             messages.push(Message { role: "system", content: system });
+        }
+        for turn in &req.history {
+            messages.push(Message { role: turn.role.as_str(), content: &turn.content });
         }
         messages.push(Message { role: "user", content: &req.user });
         let template = self.env.get_template(NAME).map_err(template_error)?;
@@ -72,6 +75,7 @@ mod tests {
 
     fn request(system: Option<&str>, user: &str) -> ChatRequest {
         ChatRequest {
+            history: Vec::new(),
             system: system.map(str::to_owned),
             user: user.to_owned(),
             max_output_tokens: 1,
@@ -96,6 +100,22 @@ mod tests {
         assert_eq!(
             prompt,
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n\
+             <|im_start|>assistant\n"
+        );
+    }
+
+    #[test]
+    fn a_conversation_renders_its_turns_in_order_before_the_new_message() {
+        let t = ChatTemplate::new(SMOLLM2_TEMPLATE).unwrap();
+        let mut req = request(Some("Be brief."), "And 3+3?");
+        req.history = vec![
+            crate::Turn { role: crate::Role::User, content: "What is 2+2?".into() },
+            crate::Turn { role: crate::Role::Assistant, content: "4".into() },
+        ];
+        assert_eq!(
+            t.render(&req).unwrap(),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n\
+             <|im_start|>assistant\n4<|im_end|>\n<|im_start|>user\nAnd 3+3?<|im_end|>\n\
              <|im_start|>assistant\n"
         );
     }

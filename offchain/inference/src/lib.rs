@@ -33,13 +33,44 @@ pub use openai::{OpenAiBackend, OpenAiConfig};
 pub use throughput::Throughput;
 pub use tokenizer::GgufTokenizer;
 
-/// One chat turn: an optional system prompt and the user's message.
+/// Who said a turn of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The person (or agent) asking.
+    User,
+    /// The model.
+    Assistant,
+}
+
+impl Role {
+    /// The role's name in chat templates and the `OpenAI` API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+/// One earlier turn of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub content: String,
+}
+
+/// A request for the model's next turn: an optional system prompt, the
+/// conversation so far, and the user's new message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatRequest {
-    /// Instructions placed before the user's message; `None` lets the
-    /// model's chat template use its own default (if it has one).
+    /// Earlier turns, oldest first (empty for a single question).
+    pub history: Vec<Turn>,
+    /// Instructions placed before the conversation; `None` lets the model's
+    /// chat template use its own default (if it has one).
     pub system: Option<String>,
-    /// The user's message.
+    /// The user's new message.
     pub user: String,
     /// Most tokens the answer may take (the stop token counts as one).
     pub max_output_tokens: u32,
@@ -80,4 +111,18 @@ pub trait Backend: Send + Sync {
     /// Answers `req` greedily, stopping at the model's end-of-turn token or
     /// after `max_output_tokens`.
     async fn complete(&self, req: &ChatRequest) -> Result<Completion, Error>;
+
+    /// [`Backend::complete`], sending the answer's text to `pieces` as it
+    /// is generated (pieces joined are the completion's text). A backend
+    /// that cannot stream sends the whole text at the end, which is what
+    /// this default does. A closed receiver does not stop the answer.
+    async fn complete_streaming(
+        &self,
+        req: &ChatRequest,
+        pieces: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<Completion, Error> {
+        let completion = self.complete(req).await?;
+        let _ = pieces.send(completion.text.clone());
+        Ok(completion)
+    }
 }

@@ -46,8 +46,12 @@ async fn main() {
     let mut added = Vec::new();
     let (mut tokens, mut seconds, mut inferred) = (0u32, 0f64, 0f64);
     for prompt in PROMPTS {
-        let chat =
-            ChatRequest { system: Some(SYSTEM.into()), user: prompt.into(), max_output_tokens: 48 };
+        let chat = ChatRequest {
+            history: Vec::new(),
+            system: Some(SYSTEM.into()),
+            user: prompt.into(),
+            max_output_tokens: 48,
+        };
         let plain = backend.complete(&chat).await.expect("inference");
         let asked = Instant::now();
         let id = common::ask(&w, prompt, 3_600).await;

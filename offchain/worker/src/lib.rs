@@ -19,6 +19,7 @@
 //! the gas ([`keeper`]).
 
 pub mod chain;
+pub mod chat_api;
 pub mod commits;
 pub mod config;
 pub mod cursor;

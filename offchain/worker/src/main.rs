@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 use worker::{
-    chain,
+    chain, chat_api,
     config::Config,
     keeper::{Keeper, KeeperConfig},
     keys,
@@ -60,6 +60,23 @@ enum Command {
         #[arg(long, default_value_t = 600)]
         interval: u64,
     },
+    /// Serve an OpenAI-compatible chat API (/v1/models, /v1/chat/completions,
+    /// streaming too) over the configured model, off chain.
+    Chat {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        listen: std::net::SocketAddr,
+        /// The environment variable holding the bearer key every request
+        /// must carry (none: the API is open; bind it to localhost).
+        #[arg(long)]
+        api_key_env: Option<String>,
+        /// Output tokens when a request names none.
+        #[arg(long, default_value_t = 256)]
+        default_max_tokens: u32,
+        /// The most output tokens a request may ask for.
+        #[arg(long, default_value_t = 2_048)]
+        max_tokens: u32,
+    },
 }
 
 #[tokio::main]
@@ -71,10 +88,11 @@ async fn main() -> Result<()> {
         .init();
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
-    let signer = keys::signing_key(config.keys.signing_key_file.as_deref())?;
-    let seal_key = keys::seal_key(config.keys.seal_key_file.as_deref())?;
+    let signer = || keys::signing_key(config.keys.signing_key_file.as_deref());
+    let seal_key = || keys::seal_key(config.keys.seal_key_file.as_deref());
     match cli.command.unwrap_or(Command::Run) {
         Command::Register { bond, endpoint } => {
+            let (signer, seal_key) = (signer()?, seal_key()?);
             let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
             let me = signer.address();
             let reader = chain::provider(&config.chain.rpc_url, timeout, None)?;
@@ -97,10 +115,41 @@ async fn main() -> Result<()> {
         }
         Command::Keeper { vaults, claim_for, margin_bps, interval } => {
             let keeper = KeeperConfig { vaults, claim_for, margin_bps };
+            let signer = signer()?;
             keep(config, signer, keeper, Duration::from_secs(interval)).await
         }
-        Command::Run => serve(config, signer, seal_key).await,
+        Command::Run => {
+            let (signer, seal_key) = (signer()?, seal_key()?);
+            serve(config, signer, seal_key).await
+        }
+        Command::Chat { listen, api_key_env, default_max_tokens, max_tokens } => {
+            let limits = chat_api::Limits { default_max_tokens, max_tokens };
+            chat(&config, listen, api_key_env.as_deref(), limits).await
+        }
     }
+}
+
+async fn chat(
+    config: &Config,
+    listen: std::net::SocketAddr,
+    api_key_env: Option<&str>,
+    limits: chat_api::Limits,
+) -> Result<()> {
+    let api_key = match api_key_env {
+        Some(var) => {
+            Some(std::env::var(var).with_context(|| format!("reading the API key from ${var}"))?)
+        }
+        None => None,
+    };
+    let backend = run::backend(&config.model.backend).await?;
+    let model = backend.model_name().to_owned();
+    let app = chat_api::router(backend, limits, api_key);
+    let addr = chat_api::serve(listen, app, shutdown_signal())
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(%addr, %model, "OpenAI-compatible chat API: {addr}/v1");
+    shutdown_signal().await;
+    Ok(())
 }
 
 async fn keep(

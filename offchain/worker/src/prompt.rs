@@ -61,6 +61,7 @@ impl Reader {
     /// The chat the model runs for `r` with the user's message `user`.
     pub fn chat(&self, r: &Request, user: String) -> ChatRequest {
         ChatRequest {
+            history: Vec::new(),
             system: self.system_prompt.clone(),
             user,
             max_output_tokens: r.max_output_tokens,

@@ -27,14 +27,16 @@ impl Generated {
 }
 
 /// Generates greedily after `prompt` until a `stop` id or `max_output`
-/// tokens. The KV cache is cleared before and after: requests are
-/// independent, and a cache left behind would hold memory while idle.
+/// tokens, handing each id to `on_token` as it is chosen. The KV cache is
+/// cleared before and after: requests are independent, and a cache left
+/// behind would hold memory while idle.
 pub(crate) fn generate(
     model: &Llama,
     state: &mut State,
     prompt: &[u32],
     max_output: u32,
     stop: &[u32],
+    on_token: &mut dyn FnMut(u32),
 ) -> Result<Generated, Error> {
     let limit = usize::try_from(max_output).unwrap_or(usize::MAX);
     let mut generated = Generated {
@@ -51,7 +53,8 @@ pub(crate) fn generate(
     }
     state.clear();
     let started = Instant::now();
-    let result = decode_loop(model, state, prompt, limit, stop, &mut generated, started);
+    let result =
+        decode_loop(model, state, prompt, (limit, stop), &mut generated, on_token, started);
     state.clear();
     result?;
     Ok(generated)
@@ -61,9 +64,9 @@ fn decode_loop(
     model: &Llama,
     state: &mut State,
     prompt: &[u32],
-    limit: usize,
-    stop: &[u32],
+    (limit, stop): (usize, &[u32]),
     out: &mut Generated,
+    on_token: &mut dyn FnMut(u32),
     started: Instant,
 ) -> Result<(), Error> {
     let mut next = argmax(model.forward(state, prompt)?)?;
@@ -71,6 +74,7 @@ fn decode_loop(
     let decode_started = Instant::now();
     loop {
         out.ids.push(next);
+        on_token(next);
         if stop.contains(&next) {
             out.hit_stop = true;
             break;

@@ -127,18 +127,19 @@ impl CpuBackend {
 
     /// Answers `req` on the calling thread, with the time of each phase.
     pub fn run_blocking(&self, req: &ChatRequest) -> Result<CpuRun, Error> {
-        self.inner.run(req)
+        self.inner.run(req, &mut |_| {})
     }
 
     /// Runs a short fixed request so that the throughput estimate reflects
     /// this machine (first-call allocations are paid here, too).
     pub fn warm_up(&self) -> Result<(), Error> {
         let req = ChatRequest {
+            history: Vec::new(),
             system: None,
             user: "Count from one to ten.".into(),
             max_output_tokens: WARM_UP_TOKENS,
         };
-        self.inner.run(&req).map(drop)
+        self.inner.run(&req, &mut |_| {}).map(drop)
     }
 
     /// The measured throughput (a moving average).
@@ -173,7 +174,9 @@ impl Inner {
         self.tokenizer.encode(&self.template.render(req)?)
     }
 
-    fn run(&self, req: &ChatRequest) -> Result<CpuRun, Error> {
+    /// Answers `req`, handing `on_text` the answer's text in pieces as
+    /// it is generated.
+    fn run(&self, req: &ChatRequest, on_text: &mut dyn FnMut(&str)) -> Result<CpuRun, Error> {
         let started = Instant::now();
         let prompt = self.prompt_ids(req)?;
         let input_tokens = u32::try_from(prompt.len()).unwrap_or(u32::MAX);
@@ -184,11 +187,16 @@ impl Inner {
                 context: self.context(),
             });
         }
+        let mut pieces = Pieces::new(&self.tokenizer, &self.stop, on_text);
         let generated = {
             let mut state = lock(&self.state);
-            generate::generate(&self.model, &mut state, &prompt, req.max_output_tokens, &self.stop)?
+            let (max, stop) = (req.max_output_tokens, &self.stop);
+            generate::generate(&self.model, &mut state, &prompt, max, stop, &mut |id| {
+                pieces.push(id);
+            })?
         };
         let text = self.tokenizer.decode(generated.text_ids())?;
+        pieces.finish(&text);
         // At most max_output_tokens ids were generated, so this fits.
         let output_tokens = u32::try_from(generated.ids.len()).unwrap_or(u32::MAX);
         let mut estimator = lock(&self.estimator);
@@ -227,10 +235,68 @@ impl Backend for CpuBackend {
         let req = req.clone();
         // Dropping this future does not stop a running generation; the
         // mutex makes the next request wait for it.
-        let run = tokio::task::spawn_blocking(move || inner.run(&req))
+        let run = tokio::task::spawn_blocking(move || inner.run(&req, &mut |_| {}))
             .await
             .map_err(|e| Error::Task(e.to_string()))??;
         Ok(run.completion)
+    }
+
+    async fn complete_streaming(
+        &self,
+        req: &ChatRequest,
+        pieces: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<Completion, Error> {
+        let inner = Arc::clone(&self.inner);
+        let req = req.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            inner.run(&req, &mut |piece| {
+                let _ = pieces.send(piece.to_owned());
+            })
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
+        Ok(run.completion)
+    }
+}
+
+/// Turns generated ids into text as they come: decodes the answer so far
+/// and hands on what is new, holding back text that ends inside a UTF-8
+/// sequence (decoded as U+FFFD until its last byte arrives). Stop ids are
+/// not text.
+struct Pieces<'a> {
+    tokenizer: &'a GgufTokenizer,
+    stop: &'a [u32],
+    ids: Vec<u32>,
+    sent: usize,
+    send: &'a mut dyn FnMut(&str),
+}
+
+impl<'a> Pieces<'a> {
+    fn new(tokenizer: &'a GgufTokenizer, stop: &'a [u32], send: &'a mut dyn FnMut(&str)) -> Self {
+        Self { tokenizer, stop, ids: Vec::new(), sent: 0, send }
+    }
+
+    fn push(&mut self, id: u32) {
+        if self.stop.contains(&id) {
+            return;
+        }
+        self.ids.push(id);
+        let Ok(text) = self.tokenizer.decode(&self.ids) else { return };
+        if !text.ends_with('\u{FFFD}') {
+            self.send_from(&text);
+        }
+    }
+
+    /// Sends what of the whole answer `text` has not been sent.
+    fn finish(&mut self, text: &str) {
+        self.send_from(text);
+    }
+
+    fn send_from(&mut self, text: &str) {
+        if text.len() > self.sent && text.is_char_boundary(self.sent) {
+            (self.send)(&text[self.sent..]);
+            self.sent = text.len();
+        }
     }
 }
 

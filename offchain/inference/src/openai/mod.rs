@@ -270,11 +270,22 @@ mod tests {
 
     #[test]
     fn messages_put_the_system_prompt_first_and_only_if_given() {
-        let mut req = ChatRequest { system: None, user: "u".into(), max_output_tokens: 1 };
+        let mut req = ChatRequest {
+            history: Vec::new(),
+            system: None,
+            user: "u".into(),
+            max_output_tokens: 1,
+        };
         let roles: Vec<_> = wire::messages(&req).iter().map(|m| m.role).collect();
         assert_eq!(roles, ["user"]);
         req.system = Some("s".into());
         let roles: Vec<_> = wire::messages(&req).iter().map(|m| m.role).collect();
         assert_eq!(roles, ["system", "user"]);
+        req.history = vec![
+            crate::Turn { role: crate::Role::User, content: "q".into() },
+            crate::Turn { role: crate::Role::Assistant, content: "a".into() },
+        ];
+        let roles: Vec<_> = wire::messages(&req).iter().map(|m| m.role).collect();
+        assert_eq!(roles, ["system", "user", "assistant", "user"]);
     }
 }

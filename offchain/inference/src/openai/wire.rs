@@ -12,10 +12,17 @@ pub(super) struct Message<'a> {
     pub(super) content: &'a str,
 }
 
-/// The messages of `req`, the system prompt first if there is one.
+/// The messages of `req`: the system prompt first if there is one, the
+/// earlier turns, then the new user message.
 pub(super) fn messages(req: &ChatRequest) -> Vec<Message<'_>> {
     let system = req.system.as_deref().map(|content| Message { role: "system", content });
-    system.into_iter().chain([Message { role: "user", content: &req.user }]).collect()
+    let history =
+        req.history.iter().map(|t| Message { role: t.role.as_str(), content: &t.content });
+    system
+        .into_iter()
+        .chain(history)
+        .chain([Message { role: "user", content: &req.user }])
+        .collect()
 }
 
 /// `POST /v1/chat/completions`.

@@ -14,7 +14,12 @@ fn backend() -> &'static CpuBackend {
 }
 
 fn request(system: Option<&str>, user: &str, max_output_tokens: u32) -> ChatRequest {
-    ChatRequest { system: system.map(str::to_owned), user: user.to_owned(), max_output_tokens }
+    ChatRequest {
+        history: Vec::new(),
+        system: system.map(str::to_owned),
+        user: user.to_owned(),
+        max_output_tokens,
+    }
 }
 
 /// Expected ids from llama.cpp's `llama-tokenize -f <file> --ids` on the

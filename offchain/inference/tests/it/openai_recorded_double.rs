@@ -94,6 +94,7 @@ async fn answer(
 
 fn france() -> ChatRequest {
     ChatRequest {
+        history: Vec::new(),
         system: Some("Answer in one sentence.".into()),
         user: "What is the capital of France?".into(),
         max_output_tokens: 32,

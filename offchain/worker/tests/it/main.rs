@@ -3,6 +3,7 @@
 //! commit-reveal, and the worker as a
 //! process (signals, health, metrics, a flaky RPC). One binary: one link.
 
+mod chat_api;
 mod common;
 mod keeper;
 mod on_devnode;

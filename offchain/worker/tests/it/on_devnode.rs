@@ -23,6 +23,7 @@ async fn answers_with_the_model_and_settles() {
     // model answers to the same chat.
     let expected = common::backend()
         .complete(&ChatRequest {
+            history: Vec::new(),
             system: Some("You are a helpful assistant. Answer in one short sentence.".into()),
             user: "What is the capital of France?".into(),
             max_output_tokens: 48,

@@ -176,8 +176,12 @@ async fn i3_a_request_declaring_fewer_input_tokens_than_its_prompt_takes_is_not_
     let state = tempfile::tempdir().unwrap();
     let (mut worker, _) =
         common::worker_with(&w, 1, config(&w, state.path()), None, common::backend()).await;
-    let chat =
-        ChatRequest { system: Some(SYSTEM.into()), user: GOOD.into(), max_output_tokens: 48 };
+    let chat = ChatRequest {
+        history: Vec::new(),
+        system: Some(SYSTEM.into()),
+        user: GOOD.into(),
+        max_output_tokens: 48,
+    };
     let count = common::backend().count_input_tokens(&chat).await.unwrap();
     let deadline = common::now(&w).await + 3_600;
     let short = request(&w, &Ask { input_tokens: count - 1, ..Ask::inline(GOOD, deadline) }).await;

@@ -1,0 +1,192 @@
+//! An OpenAI-compatible chat API over the worker's model, for any `OpenAI` SDK
+//! or chat UI: `GET /v1/models` and `POST /v1/chat/completions`, answered as
+//! one JSON object or streamed as server-sent events, with `OpenAI`'s error
+//! format. Answers are greedy (temperature 0), as on chain.
+//!
+//! This is the serving half of chat sessions: requests are metered in the
+//! model's own tokens (`usage`), several may be in flight at once (they run
+//! one after the other on the model), and an optional bearer key keeps the
+//! endpoint private. Paying for them is the gateway's and the session's
+//! business, not this module's.
+
+mod wire;
+
+use std::{convert::Infallible, net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{
+        sse::{Event, Sse},
+        IntoResponse, Response,
+    },
+    routing::{get, post},
+    Json, Router,
+};
+use inference::{Backend, ChatRequest, Completion};
+use tokio::sync::mpsc;
+use tokio_stream::{wrappers::UnboundedReceiverStream, StreamExt};
+
+pub use wire::ApiError;
+use wire::{Chunk, CompletionResponse, CompletionsRequest, ModelList};
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Output tokens when the request names none.
+    pub default_max_tokens: u32,
+    /// The most output tokens a request may ask for.
+    pub max_tokens: u32,
+}
+
+impl Default for Limits {
+    /// 256 tokens unless asked, at most 2,048.
+    fn default() -> Self {
+        Self { default_max_tokens: 256, max_tokens: 2_048 }
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+struct Api {
+    backend: Arc<dyn Backend>,
+    limits: Limits,
+    /// `Authorization: Bearer <key>` every request must carry, if set.
+    key: Option<Arc<str>>,
+}
+
+/// The API's routes over `backend`.
+pub fn router(backend: Arc<dyn Backend>, limits: Limits, api_key: Option<String>) -> Router {
+    let api = Api { backend, limits, key: api_key.map(Arc::from) };
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(completions))
+        .with_state(api)
+}
+
+/// Serves the API on `listen` until `shutdown` resolves; returns the bound
+/// address (port 0 picks one).
+///
+/// # Errors
+/// The listener cannot bind.
+pub async fn serve(
+    listen: SocketAddr,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!("chat API server stopped: {e}");
+        }
+    });
+    Ok(addr)
+}
+
+impl Api {
+    /// Refuses a request without the bearer key, when one is required.
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(key) = &self.key else { return Ok(()) };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given == Some(&**key) {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+async fn models(State(api): State<Api>, headers: HeaderMap) -> Response {
+    match api.authorize(&headers) {
+        Ok(()) => Json(ModelList::one(api.backend.model_name())).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn completions(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    body: Result<Json<CompletionsRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let (request, chat, model) = match accept(&api, &headers, body) {
+        Ok(parts) => parts,
+        Err(e) => return e.into_response(),
+    };
+    let id = wire::completion_id();
+    if request.stream {
+        let usage = request.stream_options.is_some_and(|o| o.include_usage);
+        return stream(api.backend, chat, Chunk::new(id, model), usage).into_response();
+    }
+    match api.backend.complete(&chat).await {
+        Ok(done) => {
+            Json(CompletionResponse::new(id, model, &done, chat.max_output_tokens)).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Checks a completion request: the key, the JSON, the model, the
+/// messages; returns it with the model request and the model's name.
+fn accept(
+    api: &Api,
+    headers: &HeaderMap,
+    body: Result<Json<CompletionsRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(CompletionsRequest, ChatRequest, String), ApiError> {
+    api.authorize(headers)?;
+    let Json(request) = body.map_err(|e| ApiError::invalid(&e.body_text()))?;
+    let model = api.backend.model_name().to_owned();
+    if request.model != model {
+        return Err(ApiError::model_not_found(&request.model, &model));
+    }
+    let chat = request.to_chat(api.limits)?;
+    Ok((request, chat, model))
+}
+
+/// Streams the answer to `chat` as `chat.completion.chunk` events: the
+/// assistant's role, each piece of text as it is generated, the finish
+/// reason (then the usage, if asked), then `[DONE]`.
+fn stream(
+    backend: Arc<dyn Backend>,
+    chat: ChatRequest,
+    chunk: Chunk,
+    include_usage: bool,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let (events, rx) = mpsc::unbounded_channel::<Event>();
+    tokio::spawn(async move {
+        let (pieces, mut texts) = mpsc::unbounded_channel();
+        let max = chat.max_output_tokens;
+        let job = tokio::spawn(async move { backend.complete_streaming(&chat, pieces).await });
+        let _ = events.send(chunk.role());
+        while let Some(text) = texts.recv().await {
+            let _ = events.send(chunk.text(&text));
+        }
+        let done: Result<Completion, ApiError> = match job.await {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(e) => Err(ApiError::internal(&e.to_string())),
+        };
+        match done {
+            Ok(done) => {
+                let _ = events.send(chunk.finish(&done, max));
+                if include_usage {
+                    let _ = events.send(chunk.usage(&done));
+                }
+            }
+            Err(e) => {
+                let _ = events.send(e.event());
+            }
+        }
+        let _ = events.send(Event::default().data("[DONE]"));
+    });
+    Sse::new(UnboundedReceiverStream::new(rx).map(Ok))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, Json(self.body())).into_response()
+    }
+}

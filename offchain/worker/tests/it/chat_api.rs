@@ -1,0 +1,221 @@
+//! The OpenAI-compatible chat API with the real model, over HTTP: answers
+//! equal the model's own (greedy), a streamed answer is the same text in
+//! pieces, conversations carry their history, requests in flight together
+//! are all answered, curl streams it, and bad requests get `OpenAI`'s error
+//! format with the right status.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use alloy::transports::http::reqwest;
+use inference::{Backend, ChatRequest, Role, Turn};
+use serde_json::{json, Value};
+use worker::chat_api::{self, Limits};
+
+use crate::common;
+
+/// The API over the test model on a free port, with `api_key` if given.
+async fn start(api_key: Option<&str>) -> (String, Arc<dyn Backend>) {
+    let backend = common::backend();
+    let app = chat_api::router(backend.clone(), Limits::default(), api_key.map(str::to_owned));
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let addr = chat_api::serve(any, app, std::future::pending()).await.expect("binds");
+    (format!("http://{addr}/v1"), backend)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// The data lines of a server-sent event stream.
+fn events(body: &str) -> Vec<String> {
+    body.lines().filter_map(|l| l.strip_prefix("data: ")).map(str::to_owned).collect()
+}
+
+fn question(model: &str, messages: &Value) -> Value {
+    json!({"model": model, "messages": messages, "max_tokens": 24})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_equal_the_models_and_a_stream_is_the_same_text_in_pieces() {
+    let (url, backend) = start(None).await;
+    let model = backend.model_name().to_owned();
+    let listed: Value =
+        client().get(format!("{url}/models")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["data"][0]["id"], json!(model), "{listed}");
+
+    let messages = json!([
+        {"role": "system", "content": "Answer in one short sentence."},
+        {"role": "user", "content": "What is the capital of France?"},
+    ]);
+    let body = question(&model, &messages);
+    let reply = client().post(format!("{url}/chat/completions")).json(&body).send().await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let reply: Value = reply.json().await.unwrap();
+    let direct = ChatRequest {
+        history: Vec::new(),
+        system: Some("Answer in one short sentence.".into()),
+        user: "What is the capital of France?".into(),
+        max_output_tokens: 24,
+    };
+    let expected = backend.complete(&direct).await.unwrap();
+    assert_eq!(reply["object"], "chat.completion");
+    assert_eq!(reply["choices"][0]["message"]["role"], "assistant");
+    assert_eq!(reply["choices"][0]["message"]["content"], json!(expected.text), "{reply}");
+    assert_eq!(reply["usage"]["prompt_tokens"], json!(expected.input_tokens));
+    assert_eq!(reply["usage"]["completion_tokens"], json!(expected.output_tokens));
+    let finish = if expected.output_tokens < 24 { "stop" } else { "length" };
+    assert_eq!(reply["choices"][0]["finish_reason"], finish);
+
+    // Streamed, with the usage asked for.
+    let mut body = question(&model, &messages);
+    body["stream"] = json!(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let reply = client().post(format!("{url}/chat/completions")).json(&body).send().await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let content_type = reply.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    let data = events(&reply.text().await.unwrap());
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let chunks: Vec<Value> =
+        data[..data.len() - 1].iter().map(|d| serde_json::from_str(d).unwrap()).collect();
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    let pieces: Vec<&str> =
+        chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    assert!(pieces.iter().filter(|p| !p.is_empty()).count() > 1, "one piece per token or so");
+    assert_eq!(pieces.concat(), expected.text, "the stream is the same answer");
+    let finished = chunks.iter().find(|c| !c["choices"][0]["finish_reason"].is_null()).unwrap();
+    assert_eq!(finished["choices"][0]["finish_reason"], finish);
+    let usage = &chunks.last().unwrap()["usage"];
+    assert_eq!(usage["completion_tokens"], json!(expected.output_tokens), "{usage}");
+    for chunk in &chunks {
+        assert_eq!(chunk["object"], "chat.completion.chunk");
+        assert_eq!(chunk["id"], chunks[0]["id"], "one id per answer");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_is_answered_with_its_history() {
+    let (url, backend) = start(None).await;
+    let model = backend.model_name().to_owned();
+    let messages = json!([
+        {"role": "user", "content": "My name is Ada."},
+        {"role": "assistant", "content": "Nice to meet you, Ada."},
+        {"role": "user", "content": [{"type": "text", "text": "What is my name?"}]},
+    ]);
+    let reply: Value = client()
+        .post(format!("{url}/chat/completions"))
+        .json(&question(&model, &messages))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let direct = ChatRequest {
+        history: vec![
+            Turn { role: Role::User, content: "My name is Ada.".into() },
+            Turn { role: Role::Assistant, content: "Nice to meet you, Ada.".into() },
+        ],
+        system: None,
+        user: "What is my name?".into(),
+        max_output_tokens: 24,
+    };
+    let expected = backend.complete(&direct).await.unwrap();
+    assert_eq!(reply["choices"][0]["message"]["content"], json!(expected.text), "{reply}");
+    let alone = ChatRequest { history: Vec::new(), ..direct };
+    let without = backend.count_input_tokens(&alone).await.unwrap();
+    assert!(reply["usage"]["prompt_tokens"].as_u64().unwrap() > u64::from(without));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_in_flight_together_are_all_answered() {
+    let (url, backend) = start(None).await;
+    let model = backend.model_name().to_owned();
+    let ask = |text: &'static str| {
+        let (url, body) =
+            (url.clone(), question(&model, &json!([{"role": "user", "content": text}])));
+        async move {
+            let reply = client().post(format!("{url}/chat/completions")).json(&body).send().await;
+            let reply: Value = reply.unwrap().json().await.unwrap();
+            reply["choices"][0]["message"]["content"].as_str().unwrap().to_owned()
+        }
+    };
+    let (a, b, c) = tokio::join!(ask("Say hi."), ask("Count to three."), ask("Say hi."));
+    assert_eq!(a, c, "greedy: the same question, the same answer");
+    assert!(!a.is_empty() && !b.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_streams_it() {
+    let (url, backend) = start(None).await;
+    let body = json!({"model": backend.model_name(), "stream": true, "max_tokens": 8,
+        "messages": [{"role": "user", "content": "Say hi."}]});
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-sN", "-H", "Content-Type: application/json", "-d", &body.to_string()])
+        .arg(format!("{url}/chat/completions"));
+    let out = tokio::task::spawn_blocking(move || curl.output()).await.unwrap().expect("curl runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let data = events(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "{data:?}");
+    assert!(data.len() >= 3, "role, text and finish: {data:?}");
+}
+
+/// What a request answered: its status and `OpenAI` error object.
+async fn refused(url: &str, key: Option<&str>, body: &str) -> (u16, Value) {
+    let mut request = client()
+        .post(format!("{url}/chat/completions"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let reply = request.send().await.unwrap();
+    let status = reply.status().as_u16();
+    let body: Value = reply.json().await.unwrap();
+    (status, body["error"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_openai_errors_and_the_key_is_checked() {
+    let (url, backend) = start(Some("sk-test")).await;
+    let model = backend.model_name().to_owned();
+    let key = Some("sk-test");
+    let user = json!([{"role": "user", "content": "hi"}]);
+    let cases = [
+        (None, question(&model, &user).to_string(), 401, "invalid_api_key"),
+        (Some("sk-wrong"), question(&model, &user).to_string(), 401, "invalid_api_key"),
+        (key, question("gpt-4o", &user).to_string(), 404, "model_not_found"),
+    ];
+    for (key, body, status, code) in cases {
+        let (got, error) = refused(&url, key, &body).await;
+        assert_eq!((got, error["code"].as_str()), (status, Some(code)), "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let invalid = [
+        "{not json".to_owned(),
+        question(&model, &json!([])).to_string(),
+        question(&model, &json!([{"role": "assistant", "content": "hi"}])).to_string(),
+        question(&model, &json!([{"role": "tool", "content": "hi"}])).to_string(),
+        json!({"model": model, "messages": user, "max_tokens": 0}).to_string(),
+        json!({"model": model, "messages": user, "n": 2}).to_string(),
+        question(&model, &json!([{"role": "user", "content": [{"type": "image_url"}]}]))
+            .to_string(),
+    ];
+    for body in invalid {
+        let (status, error) = refused(&url, key, &body).await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert_eq!(error["type"], "invalid_request_error", "{body}");
+    }
+    // A conversation longer than the model's context is the caller's to
+    // shorten: a 400 that says so.
+    let long = "word ".repeat(10_000);
+    let (status, error) = refused(
+        &url,
+        key,
+        &question(&model, &json!([{"role": "user", "content": long}])).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    let listed = client().get(format!("{url}/models")).send().await.unwrap();
+    assert_eq!(listed.status(), 401, "the model list needs the key too");
+}
