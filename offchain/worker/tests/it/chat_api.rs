@@ -1,8 +1,9 @@
 //! The OpenAI-compatible chat API with the real model, over HTTP: answers
 //! equal the model's own (greedy), a streamed answer is the same text in
 //! pieces, conversations carry their history, requests in flight together
-//! are all answered, curl streams it, and bad requests get `OpenAI`'s error
-//! format with the right status.
+//! are all answered, curl and `OpenAI`'s own Python SDK (3.60.0, installed
+//! from PyPI by `scripts/install-openai-client.sh`) use it, and bad
+//! requests get `OpenAI`'s error format with the right status.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -218,4 +219,62 @@ async fn bad_requests_get_openai_errors_and_the_key_is_checked() {
     assert_eq!(status, 400, "{error}");
     let listed = client().get(format!("{url}/models")).send().await.unwrap();
     assert_eq!(listed.status(), 401, "the model list needs the key too");
+}
+
+/// The script `OpenAI`'s Python SDK runs: the model list, an answer, the same
+/// answer streamed, a second turn of the conversation, and a model that is
+/// not served; it prints what it got as JSON.
+const PYTHON_CLIENT: &str = r#"
+import json, sys
+from openai import OpenAI, NotFoundError
+client = OpenAI(base_url=sys.argv[1], api_key="sk-test")
+model = client.models.list().data[0].id
+messages = [{"role": "user", "content": "What is the capital of France?"}]
+full = client.chat.completions.create(model=model, messages=messages, max_tokens=24)
+stream = client.chat.completions.create(model=model, messages=messages, max_tokens=24, stream=True)
+pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+answer = full.choices[0].message.content
+messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": "And of Italy?"}]
+second = client.chat.completions.create(model=model, messages=messages, max_tokens=24)
+try:
+    client.chat.completions.create(model="gpt-4o", messages=messages)
+    refused = False
+except NotFoundError:
+    refused = True
+print(json.dumps({"model": model, "text": answer, "tokens": full.usage.completion_tokens,
+                  "streamed": "".join(pieces), "second": second.choices[0].message.content,
+                  "refused": refused}))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openais_python_client_chats_streams_and_is_refused_a_model_not_served() {
+    let (url, backend) = start(Some("sk-test")).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/install-openai-client.sh");
+    let installed = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash").arg(script).output()
+    })
+    .await
+    .unwrap()
+    .expect("the install script runs");
+    assert!(installed.status.success(), "{}", String::from_utf8_lossy(&installed.stderr));
+    let site = String::from_utf8(installed.stdout).unwrap().trim().to_owned();
+    let mut python = std::process::Command::new("python3");
+    python.env("PYTHONPATH", &site).args(["-c", PYTHON_CLIENT, &url]);
+    let ran = tokio::task::spawn_blocking(move || python.output()).await.unwrap().expect("python3");
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let got: Value = serde_json::from_slice(&ran.stdout).expect("the script's JSON");
+
+    let direct = ChatRequest {
+        history: Vec::new(),
+        system: None,
+        user: "What is the capital of France?".into(),
+        max_output_tokens: 24,
+    };
+    let expected = backend.complete(&direct).await.unwrap();
+    assert_eq!(got["model"], json!(backend.model_name()));
+    assert_eq!(got["text"], json!(expected.text), "{got}");
+    assert_eq!(got["tokens"], json!(expected.output_tokens));
+    assert_eq!(got["streamed"], json!(expected.text), "the SDK's stream joins to the answer");
+    assert!(got["second"].as_str().is_some_and(|s| !s.is_empty()), "{got}");
+    assert_eq!(got["refused"], json!(true));
 }
