@@ -13,6 +13,10 @@ mod wire;
 
 use std::{convert::Infallible, net::SocketAddr, sync::Arc};
 
+use alloy::{
+    primitives::{Address, U256},
+    providers::DynProvider,
+};
 use axum::{
     extract::State,
     http::{header, HeaderMap, StatusCode},
@@ -28,6 +32,8 @@ use tokio::sync::mpsc;
 use tokio_stream::{wrappers::UnboundedReceiverStream, StreamExt};
 
 pub use wire::ApiError;
+
+use crate::instructions::Instructions;
 use wire::{Chunk, CompletionResponse, CompletionsRequest, ModelList};
 
 /// Limits on what one request may ask for.
@@ -46,6 +52,20 @@ impl Default for Limits {
     }
 }
 
+/// Where community AIs addressed as `ai:<id>` are found: an AI NFT on a
+/// chain, and the instructions loader.
+#[derive(Debug)]
+pub struct AiSource {
+    /// A reader of the chain.
+    pub provider: DynProvider,
+    /// The AI NFT.
+    pub nft: Address,
+    /// The registry id of the model this worker serves.
+    pub model: u32,
+    /// Loads and checks instructions.
+    pub instructions: Instructions,
+}
+
 /// What the handlers share.
 #[derive(Clone)]
 struct Api {
@@ -53,11 +73,25 @@ struct Api {
     limits: Limits,
     /// `Authorization: Bearer <key>` every request must carry, if set.
     key: Option<Arc<str>>,
+    ais: Option<Arc<AiSource>>,
 }
 
 /// The API's routes over `backend`.
 pub fn router(backend: Arc<dyn Backend>, limits: Limits, api_key: Option<String>) -> Router {
-    let api = Api { backend, limits, key: api_key.map(Arc::from) };
+    router_with_ais(backend, limits, api_key, None)
+}
+
+/// [`router`], also answering as the community AIs of `ais`: a request for
+/// model `ai:<id>` is answered by this worker's model (which must be the
+/// AI's) with the AI's instructions as its system prompt, before any system
+/// message of the request.
+pub fn router_with_ais(
+    backend: Arc<dyn Backend>,
+    limits: Limits,
+    api_key: Option<String>,
+    ais: Option<Arc<AiSource>>,
+) -> Router {
+    let api = Api { backend, limits, key: api_key.map(Arc::from), ais };
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(completions))
@@ -112,10 +146,21 @@ async fn completions(
     headers: HeaderMap,
     body: Result<Json<CompletionsRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let (request, chat, model) = match accept(&api, &headers, body) {
+    let (request, mut chat, model) = match accept(&api, &headers, body) {
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
+    if let Some(id) = ai_id(&request.model) {
+        match persona(&api, id).await {
+            Ok(instructions) => {
+                chat.system = Some(match chat.system.take() {
+                    Some(own) => format!("{instructions}\n\n{own}"),
+                    None => instructions.to_string(),
+                });
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
     let id = wire::completion_id();
     if request.stream {
         let usage = request.stream_options.is_some_and(|o| o.include_usage);
@@ -138,12 +183,34 @@ fn accept(
 ) -> Result<(CompletionsRequest, ChatRequest, String), ApiError> {
     api.authorize(headers)?;
     let Json(request) = body.map_err(|e| ApiError::invalid(&e.body_text()))?;
-    let model = api.backend.model_name().to_owned();
-    if request.model != model {
-        return Err(ApiError::model_not_found(&request.model, &model));
+    let served = api.backend.model_name();
+    let addressed_to_ai = api.ais.is_some() && ai_id(&request.model).is_some();
+    if request.model != served && !addressed_to_ai {
+        return Err(ApiError::model_not_found(&request.model, served));
     }
     let chat = request.to_chat(api.limits)?;
+    let model = request.model.clone();
     Ok((request, chat, model))
+}
+
+/// The AI id of a model name `ai:<id>`.
+fn ai_id(model: &str) -> Option<U256> {
+    model.strip_prefix("ai:").and_then(|id| id.parse().ok())
+}
+
+/// The instructions of AI `id`, if this worker serves its model.
+async fn persona(api: &Api, id: U256) -> Result<Arc<str>, ApiError> {
+    let ais = api.ais.as_ref().ok_or_else(|| ApiError::invalid("no AIs are served here"))?;
+    let ai = ais
+        .instructions
+        .ai(&ais.provider, ais.nft, id)
+        .await
+        .map_err(|e| ApiError::unprocessable(&format!("{e:#}")))?;
+    if ai.model != ais.model {
+        let served = api.backend.model_name();
+        return Err(ApiError::model_not_found(&format!("ai:{id} (model {})", ai.model), served));
+    }
+    Ok(ai.instructions)
 }
 
 /// Streams the answer to `chat` as `chat.completion.chunk` events: the

@@ -76,7 +76,10 @@ impl Fetcher {
             );
             body.extend_from_slice(&chunk);
         }
-        ensure!(keccak256(&body) == hash, "{uri:?} does not match the request's promptHash");
+        ensure!(
+            keccak256(&body) == hash,
+            "{uri:?} does not match its hash (the request's promptHash)"
+        );
         Ok(body)
     }
 }

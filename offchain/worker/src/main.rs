@@ -76,6 +76,13 @@ enum Command {
         /// The most output tokens a request may ask for.
         #[arg(long, default_value_t = 2_048)]
         max_tokens: u32,
+        /// The AI NFT whose AIs (of the configured model) are served as
+        /// model `ai:<id>`, with their instructions as the system prompt.
+        #[arg(long)]
+        ai_nft: Option<Address>,
+        /// An IPFS HTTP gateway for `ipfs://` instructions.
+        #[arg(long)]
+        ipfs_gateway: Option<String>,
     },
 }
 
@@ -122,11 +129,44 @@ async fn main() -> Result<()> {
             let (signer, seal_key) = (signer()?, seal_key()?);
             serve(config, signer, seal_key).await
         }
-        Command::Chat { listen, api_key_env, default_max_tokens, max_tokens } => {
+        Command::Chat {
+            listen,
+            api_key_env,
+            default_max_tokens,
+            max_tokens,
+            ai_nft,
+            ipfs_gateway,
+        } => {
             let limits = chat_api::Limits { default_max_tokens, max_tokens };
-            chat(&config, listen, api_key_env.as_deref(), limits).await
+            let ais = match ai_nft {
+                Some(nft) => Some(Arc::new(ai_source(&config, nft, ipfs_gateway)?)),
+                None => None,
+            };
+            chat(&config, listen, api_key_env.as_deref(), limits, ais).await
         }
     }
+}
+
+/// Where the chat API finds AIs: the AI NFT `nft` on the configured
+/// chain, instructions fetched under the prompt rules.
+fn ai_source(
+    config: &Config,
+    nft: Address,
+    ipfs_gateway: Option<String>,
+) -> Result<chat_api::AiSource> {
+    let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
+    let prompts = &config.prompts;
+    let fetcher = worker::fetch::Fetcher::new(
+        prompts.max_uri_bytes,
+        Duration::from_millis(prompts.fetch_timeout_ms),
+        prompts.allow_private_hosts,
+    )?;
+    Ok(chat_api::AiSource {
+        provider: chain::provider(&config.chain.rpc_url, timeout, None)?,
+        nft,
+        model: config.model.id,
+        instructions: worker::instructions::Instructions::new(fetcher, ipfs_gateway),
+    })
 }
 
 async fn chat(
@@ -134,6 +174,7 @@ async fn chat(
     listen: std::net::SocketAddr,
     api_key_env: Option<&str>,
     limits: chat_api::Limits,
+    ais: Option<Arc<chat_api::AiSource>>,
 ) -> Result<()> {
     let api_key = match api_key_env {
         Some(var) => {
@@ -143,7 +184,7 @@ async fn chat(
     };
     let backend = run::backend(&config.model.backend).await?;
     let model = backend.model_name().to_owned();
-    let app = chat_api::router(backend, limits, api_key);
+    let app = chat_api::router_with_ais(backend, limits, api_key, ais);
     let addr = chat_api::serve(listen, app, shutdown_signal())
         .await
         .with_context(|| format!("listening on {listen}"))?;

@@ -285,6 +285,17 @@ impl ApiError {
         }
     }
 
+    /// 422: the request is well formed but cannot be served as asked (an
+    /// AI whose instructions cannot be read or do not match their hash).
+    pub fn unprocessable(message: &str) -> Self {
+        Self {
+            status: 422,
+            message: message.to_owned(),
+            kind: "invalid_request_error",
+            code: Some("instructions_unavailable"),
+        }
+    }
+
     /// 500: the model failed.
     pub fn internal(message: &str) -> Self {
         Self { status: 500, message: message.to_owned(), kind: "server_error", code: None }
