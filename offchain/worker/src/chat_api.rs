@@ -11,7 +11,7 @@
 
 mod wire;
 
-use std::{convert::Infallible, net::SocketAddr, sync::Arc};
+use std::{convert::Infallible, sync::Arc};
 
 use alloy::{
     primitives::{Address, U256},
@@ -96,26 +96,6 @@ pub fn router_with_ais(
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(completions))
         .with_state(api)
-}
-
-/// Serves the API on `listen` until `shutdown` resolves; returns the bound
-/// address (port 0 picks one).
-///
-/// # Errors
-/// The listener cannot bind.
-pub async fn serve(
-    listen: SocketAddr,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!("chat API server stopped: {e}");
-        }
-    });
-    Ok(addr)
 }
 
 impl Api {

@@ -24,6 +24,7 @@ pub mod commits;
 pub mod config;
 pub mod cursor;
 pub mod fetch;
+pub mod http;
 pub mod instructions;
 pub mod keeper;
 pub mod keys;

@@ -185,7 +185,7 @@ async fn chat(
     let backend = run::backend(&config.model.backend).await?;
     let model = backend.model_name().to_owned();
     let app = chat_api::router_with_ais(backend, limits, api_key, ais);
-    let addr = chat_api::serve(listen, app, shutdown_signal())
+    let addr = worker::http::serve(listen, app, shutdown_signal(), "chat API")
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%addr, %model, "OpenAI-compatible chat API: {addr}/v1");

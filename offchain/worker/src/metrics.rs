@@ -157,14 +157,7 @@ pub async fn serve(
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .with_state(metrics);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    let bound = listener.local_addr()?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!("metrics server: {e}");
-        }
-    });
-    Ok(bound)
+    Ok(crate::http::serve(addr, app, shutdown, "metrics").await?)
 }
 
 async fn render(State(m): State<Arc<Metrics>>) -> impl IntoResponse {

@@ -19,7 +19,8 @@ async fn start(api_key: Option<&str>) -> (String, Arc<dyn Backend>) {
     let backend = common::backend();
     let app = chat_api::router(backend.clone(), Limits::default(), api_key.map(str::to_owned));
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let addr = chat_api::serve(any, app, std::future::pending()).await.expect("binds");
+    let addr =
+        worker::http::serve(any, app, std::future::pending(), "chat API").await.expect("binds");
     (format!("http://{addr}/v1"), backend)
 }
 
@@ -324,8 +325,10 @@ async fn a_community_ais_instructions_reach_the_model_and_tampered_ones_are_refu
     let app =
         chat_api::router_with_ais(backend.clone(), Limits::default(), None, Some(Arc::new(ais)));
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let url =
-        format!("http://{}/v1", chat_api::serve(any, app, std::future::pending()).await.unwrap());
+    let url = format!(
+        "http://{}/v1",
+        worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap()
+    );
     let ask = |model: String| {
         let url = url.clone();
         async move {
