@@ -19,7 +19,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{error::ChainError, error::ChainResult, tx::PendingTx, Chain};
-use crate::exec::Mode;
+use crate::{
+    evm::trace::{OpcodeLogger, Recorder, StructLog},
+    exec::Mode,
+};
 
 /// Which of geth's tracers to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +41,25 @@ pub enum Tracer {
     /// `stylusTracer`: the host calls of the Stylus programs that ran
     /// (what `cargo stylus trace` and `replay` read).
     Stylus,
+    /// geth's default opcode logger; `disable_stack` leaves stacks out.
+    Opcodes {
+        /// geth's `disableStack`.
+        disable_stack: bool,
+    },
+}
+
+/// The opcode logger's result, as geth writes it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_field_names, reason = "geth's field names")]
+struct StructLogs {
+    gas: u64,
+    failed: bool,
+    return_value: Bytes,
+    struct_logs: Vec<StructLog>,
+    /// Present (true) when the log stopped at its size limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    truncated: Option<bool>,
 }
 
 /// One account as `prestateTracer` shows it (in diff mode's `post`, only
@@ -133,9 +155,13 @@ impl Chain {
         tracer: Tracer,
     ) -> ChainResult<Value> {
         let gas_limit = tx.gas_limit;
+        let mut wanted = Recorder::default();
+        if let Tracer::Opcodes { disable_stack } = tracer {
+            wanted.opcodes = Some(OpcodeLogger::new(disable_stack));
+        }
         let (outcome, recorded) = self
             .executor
-            .trace(&mut *db, env, tx, mode)
+            .trace(&mut *db, env, tx, mode, wanted)
             .map_err(|e| ChainError::Rejected(e.to_string()))?;
         let value = match tracer {
             Tracer::Call { only_top } => {
@@ -151,6 +177,13 @@ impl Chain {
             Tracer::Prestate { diff: false } => serde_json::to_value(prestate(db, &outcome.state)),
             Tracer::Prestate { diff: true } => serde_json::to_value(diff(db, &outcome.state)),
             Tracer::Stylus => serde_json::to_value(recorded.hostio),
+            Tracer::Opcodes { .. } => serde_json::to_value(StructLogs {
+                gas: outcome.result.tx_gas_used(),
+                failed: !outcome.result.is_success(),
+                return_value: outcome.result.output().cloned().unwrap_or_default(),
+                struct_logs: recorded.opcodes,
+                truncated: recorded.truncated.then_some(true),
+            }),
         };
         value.map_err(|e| ChainError::Rejected(format!("encoding the trace: {e}")))
     }

@@ -139,11 +139,13 @@ where
         let frame = self.frame_stack.get();
         let context = &mut self.ctx;
         let instructions = &mut self.instruction;
-        let action = frame.eth.interpreter.run_plain(
-            instructions.instruction_table(),
-            instructions.gas_table(),
-            context,
-        );
+        let tables = (instructions.instruction_table(), instructions.gas_table());
+        let action = match self.tracer.as_mut().and_then(|t| t.opcodes.as_mut()) {
+            Some(logger) => {
+                logger.run(&mut frame.eth.interpreter, frame.eth.depth, tables, context)
+            }
+            None => frame.eth.interpreter.run_plain(tables.0, tables.1, context),
+        };
         frame.eth.process_next_action(context, action).inspect(|i| {
             if i.is_result() {
                 frame.eth.set_finished(true);

@@ -177,8 +177,9 @@ impl Executor {
         })
     }
 
-    /// Runs `tx` as [`Executor::transact`] does and records its call tree
-    /// (geth's `callTracer`) and its Stylus host calls, for the
+    /// Runs `tx` as [`Executor::transact`] does and records what
+    /// `recorder` records (the call tree, the Stylus host calls, and the
+    /// EVM instructions if it has an opcode logger), for the
     /// `debug_trace*` methods.
     ///
     /// # Errors
@@ -189,13 +190,14 @@ impl Executor {
         block: BlockEnv,
         tx: TxEnv,
         mode: Mode,
+        recorder: Recorder,
     ) -> Result<(Outcome, Traces), ExecError>
     where
         DB: Database<Error = Infallible> + Send,
     {
         stacker::maybe_grow(EXECUTION_STACK, EXECUTION_STACK, || {
             catch_unwind(AssertUnwindSafe(|| {
-                let mut tracer = Some(Recorder::default());
+                let mut tracer = Some(recorder);
                 let outcome = self.run(db, block, tx, mode, &mut tracer)?;
                 Ok((outcome, tracer.map(Recorder::finish).unwrap_or_default()))
             }))

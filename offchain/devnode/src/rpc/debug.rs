@@ -13,7 +13,8 @@ use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObjectOwned};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The tracing options geth takes (the part the devnode serves).
+/// The tracing options geth takes (the part the devnode serves; no tracer
+/// named is geth's default opcode logger).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TraceOptions {
@@ -23,6 +24,9 @@ pub struct TraceOptions {
     /// (prestateTracer).
     #[serde(default)]
     pub tracer_config: TracerConfig,
+    /// The opcode logger's `disableStack`.
+    #[serde(default)]
+    pub disable_stack: bool,
 }
 
 /// A tracer's options.
@@ -82,10 +86,7 @@ fn tracer_of(options: Option<TraceOptions>) -> Result<Tracer, ErrorObjectOwned> 
             "tracer {other} is not supported: use callTracer, prestateTracer or stylusTracer \
              (cargo stylus trace --use-native-tracer)"
         ))),
-        None => Err(invalid_params(
-            "the default opcode logger is not supported: use callTracer, prestateTracer or \
-             stylusTracer",
-        )),
+        None => Ok(Tracer::Opcodes { disable_stack: options.disable_stack }),
     }
 }
 

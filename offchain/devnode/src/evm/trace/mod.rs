@@ -4,11 +4,13 @@
 
 pub mod call;
 pub mod hostio;
+pub mod opcodes;
 
 use revm::{context::ContextTr, handler::FrameResult, interpreter::interpreter_action::FrameInput};
 
 pub use call::{CallFrame, CallTracer};
 pub use hostio::HostioTracer;
+pub use opcodes::{OpcodeLogger, StructLog};
 
 use crate::stylus::trace::HostioStep;
 
@@ -19,6 +21,8 @@ pub struct Recorder {
     pub calls: CallTracer,
     /// The host-I/O trace.
     pub hostio: HostioTracer,
+    /// The opcode logger, when asked for (it slows execution down).
+    pub opcodes: Option<OpcodeLogger>,
 }
 
 /// What a traced execution recorded.
@@ -28,6 +32,10 @@ pub struct Traces {
     pub call: Option<CallFrame>,
     /// The host calls of the top frame, with those of the frames under it.
     pub hostio: Vec<HostioStep>,
+    /// The EVM instructions executed, when the opcode logger ran.
+    pub opcodes: Vec<StructLog>,
+    /// Whether the opcode log stopped at [`opcodes::MAX_STEPS`].
+    pub truncated: bool,
 }
 
 impl Recorder {
@@ -52,6 +60,8 @@ impl Recorder {
 
     /// The recordings.
     pub fn finish(self) -> Traces {
-        Traces { call: self.calls.finish(), hostio: self.hostio.finish() }
+        let truncated = self.opcodes.as_ref().is_some_and(|o| o.truncated);
+        let opcodes = self.opcodes.map(OpcodeLogger::finish).unwrap_or_default();
+        Traces { call: self.calls.finish(), hostio: self.hostio.finish(), opcodes, truncated }
     }
 }
