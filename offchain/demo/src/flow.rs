@@ -19,11 +19,13 @@ use crate::{
 };
 
 const MEMBERS: usize = 20;
-const STEPS: usize = 9;
+const STEPS: usize = 10;
 const QUESTION: &str = "Why is saving money together good for a community?";
 const YEAR: u64 = 365 * 24 * 60 * 60;
 /// The community's instructions, which the worker serves as the system prompt.
 const SYSTEM_PROMPT: &str = "You are the community's AI. Answer in one short, friendly sentence.";
+/// The chat with the community AI over the worker's OpenAI-compatible API.
+const CHAT: [&str; 2] = ["What can you do for our community?", "Say it again in five words."];
 
 fn step(n: usize, what: &str) {
     println!("\n[{n}/{STEPS}] {what}");
@@ -56,8 +58,9 @@ pub(crate) async fn run() -> Result<Figures> {
     let w = setup(&mut f).await?;
     deposits(&w, &mut f).await?;
     year_of_yield(&w, &mut f).await?;
-    let (stop, worker, operator) = start_worker(&w).await?;
+    let (stop, worker, operator, backend) = start_worker(&w).await?;
     ask(&w, &mut f).await?;
+    chat(&w, backend, &mut f).await?;
     let _ = stop.send(true);
     worker.await.context("the worker task")??;
     settle(&w, &operator, &mut f).await?;
@@ -75,7 +78,12 @@ async fn setup(f: &mut Figures) -> Result<World> {
     let out = tempfile::tempdir()?;
     let spec = CommunitySpec {
         instructions: SYSTEM_PROMPT.into(),
-        instructions_uri: "ipfs://demo-instructions".into(),
+        // Inline, so that the worker can read them and check them against
+        // the hash on the AI NFT without any network.
+        instructions_uri: format!(
+            "data:,{}",
+            SYSTEM_PROMPT.replace('%', "%25").replace(' ', "%20")
+        ),
         soulbound: true,
         ..CommunitySpec::new("Demo community", 1)
     };
@@ -152,7 +160,9 @@ async fn year_of_yield(w: &World, f: &mut Figures) -> Result<()> {
 
 type WorkerTask = tokio::task::JoinHandle<Result<()>>;
 
-async fn start_worker(w: &World) -> Result<(watch::Sender<bool>, WorkerTask, Actor)> {
+async fn start_worker(
+    w: &World,
+) -> Result<(watch::Sender<bool>, WorkerTask, Actor, Arc<dyn inference::Backend>)> {
     step(6, "A GPU operator bonds, registers and starts the worker (SmolLM2-135M-Instruct, embedded, CPU)");
     let operator = Actor::new(
         &w.node.url(),
@@ -183,10 +193,11 @@ async fn start_worker(w: &World) -> Result<(watch::Sender<bool>, WorkerTask, Act
         format_ether(bond)
     );
     let metrics = Arc::new(worker::metrics::Metrics::new());
-    let wk = worker::run::worker(&config, operator.signer.clone(), None, backend, metrics).await?;
+    let wk = worker::run::worker(&config, operator.signer.clone(), None, backend.clone(), metrics)
+        .await?;
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(worker::run::until_stopped(wk, config.chain.poll_interval(), stopped));
-    Ok((stop, task, operator))
+    Ok((stop, task, operator, backend))
 }
 
 fn worker_config(w: &World, state: &std::path::Path) -> Result<worker::config::Config> {
@@ -252,6 +263,52 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
     Ok(())
 }
 
+/// Member 1 chats with the community AI off chain: two turns through the
+/// worker's OpenAI-compatible API, as model `ai:<id>`, so that the worker
+/// answers with the instructions on the AI's NFT (read and checked against
+/// their hash).
+async fn chat(w: &World, backend: Arc<dyn inference::Backend>, f: &mut Figures) -> Result<()> {
+    use alloy::transports::http::reqwest;
+    use serde_json::{json, Value};
+    use worker::{chat_api, fetch::Fetcher, instructions::Instructions};
+
+    step(8, "Member 1 chats with the community AI over the worker's OpenAI-compatible API");
+    let fetcher = Fetcher::new(8192, Duration::from_secs(5), false)?;
+    let ais = chat_api::AiSource {
+        provider: w.admin.provider.clone(),
+        nft: w.core.ai_nft,
+        model: w.community.model,
+        instructions: Instructions::new(fetcher, None),
+    };
+    let app =
+        chat_api::router_with_ais(backend, chat_api::Limits::default(), None, Some(Arc::new(ais)));
+    let any = "127.0.0.1:0".parse()?;
+    let (stop, stopped) = watch::channel(false);
+    let mut stopped = stopped;
+    let shutdown = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let addr = worker::http::serve(any, app, shutdown, "chat API").await?;
+    let url = format!("http://{addr}/v1/chat/completions");
+    println!("      POST {url} · model \"ai:{}\" (the AI's own instructions)", w.community.ai_id);
+    let client = reqwest::Client::new();
+    let mut messages: Vec<Value> = Vec::new();
+    for question in CHAT {
+        messages.push(json!({"role": "user", "content": question}));
+        let body = json!({"model": format!("ai:{}", w.community.ai_id), "messages": messages, "max_tokens": 48});
+        let reply: Value =
+            client.post(&url).json(&body).send().await?.error_for_status()?.json().await?;
+        let answer =
+            reply["choices"][0]["message"]["content"].as_str().context("an answer")?.to_owned();
+        println!("      you: {question}");
+        println!("      AI:  {}", answer.trim());
+        f.chat_turns += 1;
+        messages.push(json!({"role": "assistant", "content": answer}));
+    }
+    let _ = stop.send(true);
+    Ok(())
+}
+
 /// Waits (up to five minutes) for request `id`'s `Ended` event, reading
 /// the bridge's logs from the request's block `from`; returns it with the
 /// `Fulfilled` event that carries the settled output (the bridge keeps only
@@ -288,7 +345,7 @@ async fn wait_for_end(
 }
 
 async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
-    step(8, "The operator redeems its earnings; the AI keeps the rest of its credits");
+    step(9, "The operator redeems its earnings; the AI keeps the rest of its credits");
     let ledger = IComputeCredits::new(w.core.ledger, &operator.provider);
     let earned = ledger.earnedOf(operator.address).call().await?;
     ensure!(earned == f.cost, "the operator earned {earned}, not the {} charged", f.cost);
@@ -306,7 +363,7 @@ async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
 }
 
 async fn exits(w: &World, f: &mut Figures) -> Result<()> {
-    step(9, "Every member exits with its principal");
+    step(10, "Every member exits with its principal");
     for (i, m) in w.members.iter().enumerate() {
         let token = IERC20::new(w.core.asset, &m.provider);
         let before = token.balanceOf(m.address).call().await?;

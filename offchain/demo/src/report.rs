@@ -43,6 +43,8 @@ pub(crate) struct Figures {
     pub(crate) answer: String,
     /// Seconds from the request's transaction to the answer on chain.
     pub(crate) answer_seconds: f64,
+    /// Turns of the off-chain chat with the community AI that were answered.
+    pub(crate) chat_turns: usize,
 }
 
 fn eth(v: U256) -> String {
@@ -76,6 +78,11 @@ pub(crate) fn table(f: &Figures) -> String {
         ("  refunded to the AI's account", eth(f.refunded), "unused part of the escrow".into()),
         ("operator redeemed", eth(f.redeemed), "tWETH, from its earned credits".into()),
         ("credits left for the community", eth(f.credits_left), "for the next questions".into()),
+        (
+            "chat turns with the AI",
+            f.chat_turns.to_string(),
+            "off chain, with the AI's own instructions".into(),
+        ),
         (
             "principal returned",
             eth(returned),
@@ -125,6 +132,7 @@ impl Figures {
         );
         ensure!(self.redeemed == self.cost, "the operator did not redeem exactly what it earned");
         ensure!(!self.answer.is_empty(), "no answer");
+        ensure!(self.chat_turns > 0, "the community AI did not chat");
         Ok(())
     }
 }
@@ -153,6 +161,7 @@ mod tests {
             question: "q".into(),
             answer: "a".into(),
             answer_seconds: 1.0,
+            chat_turns: 2,
         }
     }
 
@@ -171,6 +180,9 @@ mod tests {
         let mut silent = balanced();
         silent.answer.clear();
         assert!(silent.check().is_err());
+        let mut mute = balanced();
+        mute.chat_turns = 0;
+        assert!(mute.check().unwrap_err().to_string().contains("chat"));
         assert!(table(&balanced()).contains("principal returned"));
     }
 }

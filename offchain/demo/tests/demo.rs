@@ -13,10 +13,12 @@ fn the_demo_runs_end_to_end() {
     print!("{stdout}");
     assert!(out.status.success(), "the demo failed ({}):\n{stderr}", out.status);
     for expected in
-        ["[9/9]", "principal returned", "credits to the AI's account", "All checks passed"]
+        ["[10/10]", "principal returned", "credits to the AI's account", "All checks passed"]
     {
         assert!(stdout.contains(expected), "missing {expected:?} in the demo's output");
     }
     let answer = stdout.lines().find_map(|l| l.strip_prefix("A: ")).expect("an answer line");
     assert!(answer.split_whitespace().count() > 3, "a real answer, not {answer:?}");
+    let chatted = stdout.lines().filter(|l| l.trim_start().starts_with("AI:  ")).count();
+    assert_eq!(chatted, 2, "two turns of chat with the community AI");
 }
