@@ -28,7 +28,7 @@ use axum::{
     Json, Router,
 };
 use inference::{Backend, ChatRequest, Completion};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{wrappers::UnboundedReceiverStream, StreamExt};
 
 pub use wire::ApiError;
@@ -43,12 +43,16 @@ pub struct Limits {
     pub default_max_tokens: u32,
     /// The most output tokens a request may ask for.
     pub max_tokens: u32,
+    /// The most answers in the works at once (running or waiting for the
+    /// model); more are refused with 429 at once rather than queued
+    /// without bound.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
-    /// 256 tokens unless asked, at most 2,048.
+    /// 256 tokens unless asked, at most 2,048; 8 answers in flight.
     fn default() -> Self {
-        Self { default_max_tokens: 256, max_tokens: 2_048 }
+        Self { default_max_tokens: 256, max_tokens: 2_048, max_in_flight: 8 }
     }
 }
 
@@ -74,6 +78,8 @@ struct Api {
     /// `Authorization: Bearer <key>` every request must carry, if set.
     key: Option<Arc<str>>,
     ais: Option<Arc<AiSource>>,
+    /// One permit per answer in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 /// The API's routes over `backend`.
@@ -91,7 +97,8 @@ pub fn router_with_ais(
     api_key: Option<String>,
     ais: Option<Arc<AiSource>>,
 ) -> Router {
-    let api = Api { backend, limits, key: api_key.map(Arc::from), ais };
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    let api = Api { backend, limits, key: api_key.map(Arc::from), ais, in_flight };
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(completions))
@@ -130,6 +137,10 @@ async fn completions(
         Ok(parts) => parts,
         Err(e) => return e.into_response(),
     };
+    // Held until the answer is complete (moved into the stream's task).
+    let Ok(permit) = api.in_flight.clone().try_acquire_owned() else {
+        return ApiError::busy(api.limits.max_in_flight).into_response();
+    };
     if let Some(id) = ai_id(&request.model) {
         match persona(&api, id).await {
             Ok(instructions) => {
@@ -144,9 +155,11 @@ async fn completions(
     let id = wire::completion_id();
     if request.stream {
         let usage = request.stream_options.is_some_and(|o| o.include_usage);
-        return stream(api.backend, chat, Chunk::new(id, model), usage).into_response();
+        return stream(api.backend, chat, Chunk::new(id, model), usage, permit).into_response();
     }
-    match api.backend.complete(&chat).await {
+    let answered = api.backend.complete(&chat).await;
+    drop(permit);
+    match answered {
         Ok(done) => {
             Json(CompletionResponse::new(id, model, &done, chat.max_output_tokens)).into_response()
         }
@@ -201,9 +214,11 @@ fn stream(
     chat: ChatRequest,
     chunk: Chunk,
     include_usage: bool,
+    permit: OwnedSemaphorePermit,
 ) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let (events, rx) = mpsc::unbounded_channel::<Event>();
     tokio::spawn(async move {
+        let _permit = permit;
         let (pieces, mut texts) = mpsc::unbounded_channel();
         let max = chat.max_output_tokens;
         let job = tokio::spawn(async move { backend.complete_streaming(&chat, pieces).await });

@@ -76,6 +76,9 @@ enum Command {
         /// The most output tokens a request may ask for.
         #[arg(long, default_value_t = 2_048)]
         max_tokens: u32,
+        /// The most answers in flight at once; more get 429.
+        #[arg(long, default_value_t = 8)]
+        max_in_flight: usize,
         /// The AI NFT whose AIs (of the configured model) are served as
         /// model `ai:<id>`, with their instructions as the system prompt.
         #[arg(long)]
@@ -134,10 +137,11 @@ async fn main() -> Result<()> {
             api_key_env,
             default_max_tokens,
             max_tokens,
+            max_in_flight,
             ai_nft,
             ipfs_gateway,
         } => {
-            let limits = chat_api::Limits { default_max_tokens, max_tokens };
+            let limits = chat_api::Limits { default_max_tokens, max_tokens, max_in_flight };
             let ais = match ai_nft {
                 Some(nft) => Some(Arc::new(ai_source(&config, nft, ipfs_gateway)?)),
                 None => None,

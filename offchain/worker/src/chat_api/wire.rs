@@ -296,6 +296,16 @@ impl ApiError {
         }
     }
 
+    /// 429: `max` answers are in flight already.
+    pub fn busy(max: usize) -> Self {
+        Self {
+            status: 429,
+            message: format!("{max} answers are in flight already: retry shortly"),
+            kind: "rate_limit_error",
+            code: Some("rate_limit_exceeded"),
+        }
+    }
+
     /// 500: the model failed.
     pub fn internal(message: &str) -> Self {
         Self { status: 500, message: message.to_owned(), kind: "server_error", code: None }

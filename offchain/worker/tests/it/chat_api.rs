@@ -374,3 +374,44 @@ async fn a_community_ais_instructions_reach_the_model_and_tampered_ones_are_refu
     let (status, none) = ask("ai:999".to_owned()).await;
     assert_eq!(status, 422, "{none}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_beyond_the_in_flight_limit_are_refused_with_429_not_queued() {
+    let backend = common::backend();
+    let limits = Limits { max_in_flight: 1, ..Limits::default() };
+    let app = chat_api::router(backend.clone(), limits, None);
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let addr = worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap();
+    let url = format!("http://{addr}/v1/chat/completions");
+    let long = json!({"model": backend.model_name(), "max_tokens": 200, "stream": true,
+        "messages": [{"role": "user", "content": "Tell me a long story about the sea."}]});
+    // A streamed answer holds the one slot until its last token.
+    let first = client().post(&url).json(&long).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let second = client().post(&url).json(&long).send().await.unwrap();
+    assert_eq!(second.status(), 429);
+    let error: Value = second.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "rate_limit_exceeded", "{error}");
+    // Once the first is read to its end, the slot is free again.
+    let data = events(&first.text().await.unwrap());
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
+    let mut third = None;
+    for _ in 0..50 {
+        let reply = client()
+            .post(&url)
+            .json(&question(
+                backend.model_name(),
+                &json!(
+            [{"role": "user", "content": "Say hi."}]),
+            ))
+            .send()
+            .await
+            .unwrap();
+        if reply.status() == 200 {
+            third = Some(reply);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(third.is_some(), "the slot was never released");
+}
