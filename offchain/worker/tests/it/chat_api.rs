@@ -18,10 +18,15 @@ use crate::common;
 async fn start(api_key: Option<&str>) -> (String, Arc<dyn Backend>) {
     let backend = common::backend();
     let app = chat_api::router(backend.clone(), Limits::default(), api_key.map(str::to_owned));
+    (serve(app).await, backend)
+}
+
+/// Serves `app` on a free port; returns its `/v1` URL.
+async fn serve(app: axum::Router) -> String {
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let addr =
         worker::http::serve(any, app, std::future::pending(), "chat API").await.expect("binds");
-    (format!("http://{addr}/v1"), backend)
+    format!("http://{addr}/v1")
 }
 
 fn client() -> reqwest::Client {
@@ -324,11 +329,7 @@ async fn a_community_ais_instructions_reach_the_model_and_tampered_ones_are_refu
     };
     let app =
         chat_api::router_with_ais(backend.clone(), Limits::default(), None, Some(Arc::new(ais)));
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let url = format!(
-        "http://{}/v1",
-        worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap()
-    );
+    let url = serve(app).await;
     let ask = |model: String| {
         let url = url.clone();
         async move {
@@ -380,9 +381,7 @@ async fn answers_beyond_the_in_flight_limit_are_refused_with_429_not_queued() {
     let backend = common::backend();
     let limits = Limits { max_in_flight: 1, ..Limits::default() };
     let app = chat_api::router(backend.clone(), limits, None);
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let addr = worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap();
-    let url = format!("http://{addr}/v1/chat/completions");
+    let url = format!("{}/chat/completions", serve(app).await);
     let long = json!({"model": backend.model_name(), "max_tokens": 200, "stream": true,
         "messages": [{"role": "user", "content": "Tell me a long story about the sea."}]});
     // A streamed answer holds the one slot until its last token.
