@@ -6,7 +6,8 @@
 //! URIs: `data:,<percent-encoded text>` (inline), `http(s)://…` (through the
 //! prompt [`Fetcher`]: bounded in size and time, public hosts only unless
 //! allowed), and `ipfs://<cid>/<path>` (through the configured gateway).
-//! Texts are cached by hash: a hash names one text forever.
+//! Texts are cached by hash (a hash names one text forever), at most
+//! [`MAX_CACHED`] of them.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -19,6 +20,10 @@ use bindings::IAiNft;
 use tokio::sync::Mutex;
 
 use crate::fetch::Fetcher;
+
+/// Most instruction texts kept (each at most the fetcher's size limit):
+/// anyone can mint AIs, so the cache must not grow with them.
+pub const MAX_CACHED: usize = 1_024;
 
 /// Loads and checks instructions.
 #[derive(Debug)]
@@ -71,7 +76,14 @@ impl Instructions {
         };
         let text: Arc<str> =
             String::from_utf8(bytes).context("the instructions are not UTF-8")?.into();
-        self.cache.lock().await.insert(hash, text.clone());
+        let mut cache = self.cache.lock().await;
+        if cache.len() >= MAX_CACHED {
+            // Any one goes: a text evicted is fetched again when asked for.
+            if let Some(old) = cache.keys().next().copied() {
+                cache.remove(&old);
+            }
+        }
+        cache.insert(hash, text.clone());
         Ok(text)
     }
 
@@ -126,6 +138,17 @@ mod tests {
         assert_eq!(&*loaded, text);
         let tampered = loader().load(uri.as_bytes(), keccak256("Answer in English.")).await;
         assert!(tampered.unwrap_err().to_string().contains("do not match"));
+    }
+
+    #[tokio::test]
+    async fn the_cache_stays_within_its_bound() {
+        let loader = loader();
+        for i in 0..=MAX_CACHED {
+            let text = format!("rule{i}");
+            let uri = format!("data:,{text}");
+            loader.load(uri.as_bytes(), keccak256(&text)).await.unwrap();
+        }
+        assert_eq!(loader.cache.lock().await.len(), MAX_CACHED);
     }
 
     #[tokio::test]
