@@ -35,15 +35,26 @@ pub fn earned(principal: U256, from: U256, to: U256) -> U256 {
     mul(principal, to.saturating_sub(from)) / ACC_SCALE
 }
 
-/// What the vault's source shares are worth, and a bound on what one source
-/// share is worth: the most any single rounding of the source can move.
+/// What the vault's source shares are worth, a bound on what one source
+/// share is worth (the most any single rounding of the source can move), and
+/// whether some of the value is set aside to be delivered.
+///
+/// Every exact amount taken out of the source (an exact exit, the delivery
+/// of the yield owed) or counted in (an exact deposit) may round against the
+/// vault by one source share. The vault keeps room for that: while nothing
+/// is owed, one share above principal; while something is, a second one for
+/// its delivery, so an exact exit never spends the room the delivery needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Holding {
-    /// The shares' value in the asset (`previewRedeem`, rounded down).
+    /// The shares' value in the asset (`previewRedeem`, rounded down), less
+    /// what is set aside.
     pub value: U256,
     /// At least one source share's value plus the rounding of the price
     /// itself: `value / shares + 3`.
     pub one_share: U256,
+    /// Whether some of the value is set aside (owed, tips held): its
+    /// delivery is still to round.
+    pub owes: bool,
 }
 
 impl Holding {
@@ -51,30 +62,33 @@ impl Holding {
     #[must_use]
     pub fn new(value: U256, shares: U256) -> Self {
         let per_share = value.checked_div(shares).unwrap_or_default();
-        Self { value, one_share: per_share.saturating_add(U256::from(3u64)) }
+        Self { value, one_share: per_share.saturating_add(U256::from(3u64)), owes: false }
     }
 
-    /// The holding with `held` of its value set aside (owed to the ledger):
-    /// what is left for the principal and new yield.
+    /// The holding with `held` more of its value set aside (owed to the
+    /// ledger): what is left for the principal and new yield.
     #[must_use]
     pub fn less(self, held: U256) -> Self {
-        Self { value: self.value.saturating_sub(held), ..self }
+        Self { value: self.value.saturating_sub(held), owes: self.owes || !held.is_zero(), ..self }
     }
 
     /// Whether the value above `principal` can absorb one rounding of the
-    /// source against the vault, so that a deposit or an exit can be exact
-    /// without anyone else paying for it.
+    /// source against the vault, besides the delivery of what is set aside,
+    /// so that a deposit or an exit can be exact without anyone else paying
+    /// for it.
     #[must_use]
     pub fn covers_rounding(&self, principal: U256) -> bool {
-        self.value.saturating_sub(principal) >= self.one_share
+        let room = if self.owes { self.one_share << 1 } else { self.one_share };
+        self.value.saturating_sub(principal) >= room
     }
 
-    /// Yield that can be harvested: the value above the principal, a loss
-    /// buffer of `buffer_bps` of the principal (rounded up), and one source
-    /// share kept back so that the next exit can be exact.
+    /// Yield that can be shared out: the value above the principal, a loss
+    /// buffer of `buffer_bps` of the principal (rounded up), and two source
+    /// shares kept back, one for the rounding of delivering it and one so
+    /// that the next exit can still be exact.
     #[must_use]
     pub fn surplus(&self, principal: U256, buffer_bps: u16) -> U256 {
-        surplus(self.value, principal, buffer_bps).saturating_sub(self.one_share)
+        surplus(self.value, principal, buffer_bps).saturating_sub(self.one_share << 1)
     }
 }
 

@@ -8,7 +8,7 @@ use contract_kit::{
     guard::Guarded,
 };
 use openzeppelin_stylus::token::erc20::IErc20;
-use stylus_sdk::{block, contract};
+use stylus_sdk::{block, contract, msg};
 
 use crate::{
     accrual::{self, Holding},
@@ -79,7 +79,7 @@ impl Vault {
         }
         let surplus = holding.surplus(principal, self.params.read().buffer_bps);
         self.accrue(surplus)?;
-        let (credits, tip) = self.deliver_owed(Some(caller))?;
+        let (credits, tip) = self.deliver_owed()?;
         if credits.is_zero() && tip.is_zero() {
             return Ok((credits, tip));
         }
@@ -127,25 +127,27 @@ impl Vault {
         self.acc_remainder.set(rem);
     }
 
-    /// Takes what the vault owes (and, with `tip_to`, the tips held) out of
-    /// the source and delivers it to the ledger: the credits go to the
-    /// vault's reserve, from which members' claims are paid, or to the fixed
-    /// beneficiary. Asset the vault holds idle goes along: it keeps none
-    /// between calls, so an idle balance can only be a donation or a stray
-    /// transfer, and it goes to the members as yield (review I-8). Returns
-    /// the credits delivered and the tip paid.
+    /// Takes what the vault owes and the tips held out of the source, in one
+    /// withdrawal (one rounding, which the share kept back for it pays),
+    /// and delivers it to the ledger: the credits go to the vault's reserve,
+    /// from which members' claims are paid, or to the fixed beneficiary; the
+    /// tips go to the caller, whose call did the delivering. Asset the vault
+    /// holds idle goes along: it keeps none between calls, so an idle
+    /// balance can only be a donation or a stray transfer, and it goes to
+    /// the members as yield (review I-8). Returns the credits delivered and
+    /// the tip paid.
     #[inline(never)] // shared by harvests and claims
-    pub(crate) fn deliver_owed(&mut self, tip_to: Option<Address>) -> Result<(U256, U256), Error> {
+    pub(crate) fn deliver_owed(&mut self) -> Result<(U256, U256), Error> {
         let owed = self.owed.get();
-        let held = if tip_to.is_some() { self.tips_held.get() } else { U256::ZERO };
+        let held = self.tips_held.get();
         let principal = self.shares.total_supply();
         let fixed = self.fixed_beneficiary.get();
         let got = self.skim(owed + held)?;
         let tip = held.min(got);
-        if let Some(caller) = tip_to.filter(|_| !tip.is_zero()) {
+        if !tip.is_zero() {
             let asset = self.asset.get();
-            calls::transfer(asset, caller, tip).map_err(failed(asset))?;
-            self.tips_held.set(self.tips_held.get() - tip);
+            calls::transfer(asset, msg::sender(), tip).map_err(failed(asset))?;
+            self.tips_held.set(held - tip);
         }
         let mut deliverable = got - tip;
         if fixed.is_zero() && principal.is_zero() {
@@ -171,18 +173,21 @@ impl Vault {
     /// and in vaults whose members choose their beneficiaries shares out the
     /// yield accrued so far to the members holding now (review M-2:
     /// principal that arrives by deposit or transfer, or leaves, never moves
-    /// yield that accrued before). Returns the holding read before, which
-    /// keeps one source share back for exact exits.
+    /// yield that accrued before). Returns the holding after: what was
+    /// shared out is set aside, and the source shares kept back decide
+    /// whether the exit or deposit that follows can be exact.
     pub(crate) fn harvest_for_holders(&mut self, refuse_loss: bool) -> Result<Holding, Error> {
         let holding = self.holding()?;
         let principal = self.shares.total_supply();
         if refuse_loss && holding.value < principal {
             return Err(SourceAtLoss { value: holding.value, principal }.into());
         }
-        if self.fixed_beneficiary.get().is_zero() {
-            self.accrue(holding.surplus(principal, self.params.read().buffer_bps))?;
+        if !self.fixed_beneficiary.get().is_zero() {
+            return Ok(holding);
         }
-        Ok(holding)
+        let surplus = holding.surplus(principal, self.params.read().buffer_bps);
+        self.accrue(surplus)?;
+        Ok(holding.less(surplus))
     }
 
     /// Hands `amount` of the asset to the ledger; returns what it received.
@@ -212,7 +217,8 @@ impl Vault {
     /// Mints `member`'s accrued credits (after [`Self::settle`]) to their
     /// beneficiary. When the vault's reserve on the ledger cannot pay them,
     /// the yield shared out but not yet delivered is delivered first, under
-    /// the reentrancy lock (which the caller holds when `locked`).
+    /// the reentrancy lock (which the caller holds when `locked`), with the
+    /// tips held to the caller as in a harvest.
     #[inline(never)] // shared by several entry points; inlining copies it
     pub(crate) fn pay_accrued(&mut self, member: Address, locked: bool) -> Result<U256, Error> {
         let credits = self.members.getter(member).accrued.get();
@@ -225,9 +231,9 @@ impl Vault {
         // ledger (trusted) is called.
         if self.mint(beneficiary, credits).is_err() {
             if locked {
-                self.deliver_owed(None)?;
+                self.deliver_owed()?;
             } else {
-                self.guarded(|s| s.deliver_owed(None))?;
+                self.guarded(Self::deliver_owed)?;
             }
             self.mint(beneficiary, credits)?;
         }

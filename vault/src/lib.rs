@@ -232,9 +232,9 @@ impl Vault {
         let paid = self.guarded(|s| {
             let holding = s.harvest_for_holders(false)?;
             s.settle(member);
-            // The holding before the harvest decides: a harvest only ran if
-            // the source was above principal, and it kept one source share
-            // back, so an exit that was exact before it still is.
+            // Exact only with room for the source's rounding of this exit
+            // and of the delivery of what is owed, so neither takes
+            // principal from the members who stay.
             let total = s.shares.total_supply();
             let owed = accrual::payout(principal, holding.value, total);
             let exact = holding.covers_rounding(total);
@@ -262,7 +262,9 @@ impl Vault {
 
     /// Mints the credits `member` has accrued to the member's beneficiary.
     /// Anyone may call it: the credits only ever go to the beneficiary the
-    /// member chose. Returns the credits minted.
+    /// member chose. When the vault's reserve on the ledger is short, the
+    /// claim first delivers the yield owed, as a harvest would, and the
+    /// tips held go to the caller. Returns the credits minted.
     ///
     /// # Errors
     /// [`ExternalCallFailed`] if the ledger refuses, or if the yield owed

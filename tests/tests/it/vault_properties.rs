@@ -177,7 +177,23 @@ impl Case {
         (owed, tips, self.env.reserve())
     }
 
+    /// Whether a deposit or an exit now can be exact: the value above
+    /// principal, once the surplus is shared out, covers one rounding of the
+    /// source, and a second one while anything is owed (its delivery's).
+    fn can_be_exact(&self, share: U256) -> bool {
+        let env = &self.env;
+        let (value, principal, surplus) = (env.value(), env.principal(), env.surplus());
+        let (owed, tips) = env.undelivered();
+        if value < principal {
+            return false;
+        }
+        let shared = if self.fixed { U256::ZERO } else { surplus };
+        let room = if (owed + tips + shared).is_zero() { share } else { share * U256::from(2) };
+        value - principal - shared >= room
+    }
+
     fn deposit(&mut self, who: usize, amount: U256, share: U256) -> bool {
+        let exact = self.can_be_exact(share);
         let (env, m) = (&self.env, self.members[who]);
         let (value, principal) = (env.value(), env.principal());
         let (surplus, undelivered) = (env.surplus(), self.undelivered());
@@ -207,7 +223,7 @@ impl Case {
         // Exact when the value above principal covers the source's
         // rounding; otherwise the dust is the depositor's.
         assert!(minted <= amount);
-        if value - principal >= share {
+        if exact {
             assert_eq!(minted, amount, "an exact deposit minted {minted} of {amount}");
         } else {
             assert!(vault::accrual::credited_enough(amount, minted), "minted {minted} of {amount}");
@@ -218,6 +234,7 @@ impl Case {
     }
 
     fn withdraw(&mut self, who: usize, amount: U256, share: U256) -> U256 {
+        let exact = self.can_be_exact(share);
         let (env, m) = (&self.env, self.members[who]);
         let (value, total) = (env.value(), env.principal());
         let (surplus, undelivered) = (env.surplus(), self.undelivered());
@@ -229,7 +246,7 @@ impl Case {
         // source's rounding, and only when nothing above principal covers
         // it; nobody ever gets more than owed.
         assert!(paid <= owed, "paid {paid} > owed {owed}");
-        if value >= total && value - total >= share {
+        if exact {
             assert_eq!(paid, owed, "an exit with room for rounding was not exact");
         } else {
             assert!(owed - paid <= share, "exit paid {paid} of {owed} (one share {share})");
@@ -328,14 +345,20 @@ impl Case {
     /// when the reserve is short.
     fn claim(&mut self, who: usize) {
         let m = self.members[who];
-        let (owed, _, reserve) = self.undelivered();
+        let (owed, tips, reserve) = self.undelivered();
+        let tipped = self.env.balance(self.keeper);
         let got = self.env.vault.sender(self.keeper).claim(m).motsu_unwrap();
         if self.fixed {
             assert_eq!(got, U256::ZERO);
         }
-        let (owed_now, _) = self.env.undelivered();
+        let (owed_now, tips_now) = self.env.undelivered();
         let delivered = self.env.reserve() + got - reserve;
         assert_eq!(delivered, owed - owed_now, "a claim delivers only what was owed");
+        // A claim that delivers takes the tips held out with it (one
+        // withdrawal, one rounding) and pays them to its caller.
+        let tip = if owed_now < owed { tips } else { U256::ZERO };
+        assert_eq!(tips_now, tips - tip, "a delivering claim left tips behind");
+        assert_eq!(self.env.balance(self.keeper), tipped + tip, "the tip goes to the caller");
         self.model.delivered += delivered;
         self.model.claimed[who] += got;
         self.model.touches[who] += 1;

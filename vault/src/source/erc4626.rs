@@ -93,8 +93,8 @@ impl Vault {
     /// Withdraws `credits` of the asset from the source to the vault and
     /// returns the asset the vault now holds (with any it held idle). The
     /// amount is exact, so that every credit shared out is delivered; the
-    /// shares burnt round up, by at most one share, which the one share
-    /// kept back when the yield was shared out pays for.
+    /// shares burnt round up, by at most one share, which one of the two
+    /// shares kept back when the yield was shared out pays for.
     pub(crate) fn skim(&mut self, credits: U256) -> Result<U256, Error> {
         let me = contract::address();
         if !credits.is_zero() {

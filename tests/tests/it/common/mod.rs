@@ -268,9 +268,10 @@ impl Env {
         self.source.sender(self.owner).simulate_loss(amount).motsu_unwrap();
     }
 
-    /// What the vault keeps back in the source at each harvest so that the
-    /// next exit can be exact: one source share's value plus three units
-    /// (the vault's documented rule, `vault::accrual::Holding`).
+    /// The most one rounding of the source can move: one source share's
+    /// value plus three units. The vault keeps two of these back when it
+    /// shares yield out (the vault's documented rule,
+    /// `vault::accrual::Holding`).
     pub(crate) fn one_share(&self) -> U256 {
         let shares = self.source.sender(self.owner).balance_of(self.vault.address());
         // What the vault's source shares are worth in all, owed yield too.
