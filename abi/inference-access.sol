@@ -9,6 +9,10 @@ pragma solidity ^0.8.23;
 interface IInferenceAccess  {
     function setBridge(address bridge) external;
 
+    function setSessions(address sessions) external;
+
+    function sessions() external view returns (address);
+
     function transferAdmin(address admin) external;
 
     function approveRequester(address requester, bool approved) external;
@@ -43,6 +47,7 @@ interface IInferenceAccess  {
 interface IInferenceAccessExtras {
     event AdminSet(address indexed admin);
     event BridgeSet(address indexed bridge);
+    event SessionsSet(address indexed sessions);
     event RequesterApproved(address indexed payer, address indexed requester, bool approved);
     event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
     event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);

@@ -9,6 +9,10 @@ pragma solidity ^0.8.23;
 interface IInferenceRegistry  {
     function setBridge(address bridge) external;
 
+    function setSessions(address sessions) external;
+
+    function sessions() external view returns (address);
+
     function setArbiter(address arbiter) external;
 
     function arbiter() external view returns (address);
@@ -94,5 +98,6 @@ interface IInferenceRegistryExtras {
     event BondChanged(address indexed provider, uint256 bond, uint256 locked, uint256 unbonding, uint64 unbondAt);
     event Slashed(address indexed provider, uint64 indexed id, uint8 outcome, uint256 amount);
     event BridgeSet(address bridge);
+    event SessionsSet(address sessions);
     event ArbiterSet(address indexed arbiter);
 }

@@ -9,6 +9,7 @@ extern crate alloc;
 
 #[cfg(any(test, feature = "export-abi"))]
 pub mod abi_export;
+pub mod access;
 pub mod calls;
 pub mod delay;
 pub mod errors;

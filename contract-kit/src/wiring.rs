@@ -1,9 +1,10 @@
-//! An admin and the one oracle bridge it names: the access rule the
-//! inference registry and the inference access contract share (only the
-//! bridge slashes bonds or books quotas; only the admin names the bridge or
-//! hands its role over). A new bridge could take every bond or quota, so
-//! renaming it waits a delay ([`crate::delay`]); the first one is named at
-//! once.
+//! An admin and the two market programs it names, the oracle bridge
+//! (requests) and the sessions program: the access rule the inference
+//! registry and the inference access contract share (only a market program
+//! locks or slashes bonds and books quotas; only the admin names them or
+//! hands its role over). A new market program could take every bond or
+//! quota, so renaming one waits a delay ([`crate::delay`]); the first one
+//! is named at once.
 
 use alloc::{vec, vec::Vec};
 
@@ -20,7 +21,8 @@ sol! {
     /// Only the admin may do this.
     #[derive(Debug, PartialEq, Eq)]
     error NotAdmin(address caller);
-    /// Only the oracle bridge may do this.
+    /// Only a market program (the oracle bridge or the sessions program)
+    /// may do this.
     #[derive(Debug, PartialEq, Eq)]
     error NotBridge(address caller);
 }
@@ -32,6 +34,7 @@ pub struct BridgeWiring {
     // slot before a nested struct out of the holder's size, so whatever
     // followed the holder would overlap the nested struct's last slot.
     bridge: Delayed,
+    sessions: Delayed,
     admin: StorageAddress,
 }
 
@@ -51,6 +54,11 @@ impl BridgeWiring {
         self.bridge.pending()
     }
 
+    /// The sessions program (zero until named).
+    pub fn sessions(&self) -> Address {
+        self.sessions.get()
+    }
+
     /// # Errors
     /// [`NotAdmin`] unless `caller` is the admin.
     pub fn only_admin(&self, caller: Address) -> Result<(), NotAdmin> {
@@ -62,9 +70,11 @@ impl BridgeWiring {
     }
 
     /// # Errors
-    /// [`NotBridge`] unless `caller` is the bridge.
+    /// [`NotBridge`] unless `caller` is the bridge or the sessions program.
     pub fn only_bridge(&self, caller: Address) -> Result<(), NotBridge> {
-        if caller == self.bridge.get() {
+        // Neither is ever the zero address once named, and no call comes
+        // from it.
+        if caller == self.bridge.get() || caller == self.sessions.get() {
             Ok(())
         } else {
             Err(NotBridge { caller })
@@ -100,5 +110,22 @@ impl BridgeWiring {
             return Err(ZeroAddress {});
         }
         Ok(self.bridge.propose(bridge, now, delay))
+    }
+
+    /// Names the sessions program `sessions`, under the same rule as
+    /// [`Self::set_bridge`].
+    ///
+    /// # Errors
+    /// [`ZeroAddress`].
+    pub fn set_sessions(
+        &mut self,
+        sessions: Address,
+        now: u64,
+        delay: u64,
+    ) -> Result<Change, ZeroAddress> {
+        if sessions.is_zero() {
+            return Err(ZeroAddress {});
+        }
+        Ok(self.sessions.propose(sessions, now, delay))
     }
 }

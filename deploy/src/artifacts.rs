@@ -11,11 +11,12 @@ use alloy::primitives::{hex, Bytes};
 use anyhow::{bail, Context, Result};
 
 /// Every Stylus program the deploy uses.
-pub const PROGRAMS: [&str; 11] = [
+pub const PROGRAMS: [&str; 12] = [
     "compute-credits",
     "inference-registry",
     "inference-access",
     "oracle-bridge",
+    "inference-sessions",
     "token-bound-account",
     "erc6551-registry",
     "ai-nft",

@@ -24,6 +24,9 @@ pub struct Config {
     pub registry: RegistryConfig,
     /// The oracle bridge.
     pub bridge: BridgeConfig,
+    /// The sessions program's time rules.
+    #[serde(default)]
+    pub sessions: SessionsConfig,
     /// The AI NFT collection.
     pub ai_nft: NftConfig,
     /// Models to register (matched by name: registered once).
@@ -82,6 +85,22 @@ pub struct BridgeConfig {
     /// How long the arbiter has to settle a dispute before anyone may
     /// refund it, in seconds.
     pub dispute_window: u64,
+}
+
+/// The sessions program's constructor arguments.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// How long the other side has to answer a close, in seconds.
+    pub challenge_seconds: u64,
+    /// The longest a session may run, in seconds.
+    pub max_duration: u64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self { challenge_seconds: 600, max_duration: 86_400 }
+    }
 }
 
 /// An ERC-721 collection's name and symbol.

@@ -1,6 +1,6 @@
 //! The shared contracts of a chain: asset and yield source (test doubles on
 //! development chains), credit ledger, inference registry, inference access,
-//! oracle bridge,
+//! oracle bridge, sessions program,
 //! ERC-6551 account implementation and registry, AI NFT, agent permissions
 //! and the AI parking holder; their wiring; and the configured models.
 
@@ -36,6 +36,8 @@ pub struct Core {
     pub access: Address,
     /// The oracle bridge.
     pub bridge: Address,
+    /// The sessions program.
+    pub sessions: Address,
     /// The ERC-6551 account implementation.
     pub account_implementation: Address,
     /// The ERC-6551 registry.
@@ -87,6 +89,11 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
     );
     let bridge =
         s.ensure_stylus("bridge", "oracle-bridge", Some(&bridge_args.abi_encode_params())).await?;
+    let t = &config.sessions;
+    let sessions_args = (ledger, registry, access, t.challenge_seconds, t.max_duration);
+    let sessions = s
+        .ensure_stylus("sessions", "inference-sessions", Some(&sessions_args.abi_encode_params()))
+        .await?;
     let account_implementation =
         s.ensure_stylus("accountImplementation", "token-bound-account", None).await?;
     let erc6551_registry = erc6551_registry(s).await?;
@@ -107,6 +114,7 @@ pub async fn deploy(s: &mut Session, config: &Config) -> Result<Core> {
         registry,
         access,
         bridge,
+        sessions,
         account_implementation,
         erc6551_registry,
         ai_nft,
@@ -168,22 +176,32 @@ async fn erc6551_registry(s: &mut Session) -> Result<Address> {
     s.ensure_stylus("erc6551Registry", "erc6551-registry", None).await
 }
 
-/// The registry and the access contract answer to the bridge; the bridge
-/// may escrow on the ledger.
+/// The registry and the access contract answer to the bridge and the
+/// sessions program; both may escrow on the ledger.
 async fn wire(s: &mut Session, core: &Core) -> Result<()> {
-    let registry = IInferenceRegistry::new(core.registry, &s.provider);
-    let wired = registry.wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
+    let registry = || IInferenceRegistry::new(core.registry, &s.provider);
+    let bridge_set = registry().wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
+    let sessions_set = registry().sessions().call().await.is_ok_and(|a| a == core.sessions);
     let call = IInferenceRegistry::setBridgeCall { bridge: core.bridge };
-    s.ensure_call("registry.setBridge(bridge)", core.registry, &call, wired).await?;
-    let access = IInferenceAccess::new(core.access, &s.provider);
-    let wired = access.wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
+    s.ensure_call("registry.setBridge(bridge)", core.registry, &call, bridge_set).await?;
+    let call = IInferenceRegistry::setSessionsCall { sessions: core.sessions };
+    s.ensure_call("registry.setSessions(sessions)", core.registry, &call, sessions_set).await?;
+    let access = || IInferenceAccess::new(core.access, &s.provider);
+    let bridge_set = access().wiring().call().await.is_ok_and(|w| w.bridge == core.bridge);
+    let sessions_set = access().sessions().call().await.is_ok_and(|a| a == core.sessions);
     let call = IInferenceAccess::setBridgeCall { bridge: core.bridge };
-    s.ensure_call("access.setBridge(bridge)", core.access, &call, wired).await?;
-    let ledger = IComputeCredits::new(core.ledger, &s.provider);
+    s.ensure_call("access.setBridge(bridge)", core.access, &call, bridge_set).await?;
+    let call = IInferenceAccess::setSessionsCall { sessions: core.sessions };
+    s.ensure_call("access.setSessions(sessions)", core.access, &call, sessions_set).await?;
     let role = keccak256("SPENDER_ROLE");
-    let granted = ledger.hasRole(role, core.bridge).call().await.unwrap_or(false);
-    let call = IComputeCredits::grantRoleCall { role, account: core.bridge };
-    s.ensure_call("ledger.grantRole(SPENDER_ROLE, bridge)", core.ledger, &call, granted).await
+    for (name, spender) in [("bridge", core.bridge), ("sessions", core.sessions)] {
+        let ledger = IComputeCredits::new(core.ledger, &s.provider);
+        let granted = ledger.hasRole(role, spender).call().await.unwrap_or(false);
+        let call = IComputeCredits::grantRoleCall { role, account: spender };
+        let what = format!("ledger.grantRole(SPENDER_ROLE, {name})");
+        s.ensure_call(&what, core.ledger, &call, granted).await?;
+    }
+    Ok(())
 }
 
 /// Registers `model` unless a model of that name is there; records its id.
@@ -253,6 +271,7 @@ impl Core {
             registry: m.address("registry")?,
             access: m.address("access")?,
             bridge: m.address("bridge")?,
+            sessions: m.address("sessions")?,
             account_implementation: m.address("accountImplementation")?,
             erc6551_registry: m.address("erc6551Registry")?,
             ai_nft: m.address("aiNft")?,

@@ -109,7 +109,9 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
     let sol = crate::names::name_outputs(&printed, &outputs)
         .with_context(|| format!("naming the outputs of {}", contract.name))?;
     let shared = ws.root.join("contract-kit").join("src");
-    let errors = crate::names::error_params_in(&[&src, &shared])?;
+    // The contract's own declarations win over the kit's: two errors may
+    // share a name (the account's `NotAuthorized(caller)` and the market's).
+    let errors = crate::names::error_params_in(&[&shared, &src])?;
     let sol = crate::names::camel_params(&crate::names::name_errors(&sol, &errors));
     let constructor = crate::names::camel_params(&print(exe, contract, &["constructor"])?);
     let abi = crate::solidity::json_abi(&sol, Some(&constructor))

@@ -3254,6 +3254,18 @@ export const inferenceAccessAbi = [
   },
   {
     "type": "function",
+    "name": "sessions",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "setBridge",
     "inputs": [
       {
@@ -3303,6 +3315,18 @@ export const inferenceAccessAbi = [
       {
         "name": "allowed",
         "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setSessions",
+    "inputs": [
+      {
+        "name": "sessions",
+        "type": "address"
       }
     ],
     "outputs": [],
@@ -3437,6 +3461,18 @@ export const inferenceAccessAbi = [
         "name": "approved",
         "type": "bool",
         "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "SessionsSet",
+    "inputs": [
+      {
+        "name": "sessions",
+        "type": "address",
+        "indexed": true
       }
     ],
     "anonymous": false
@@ -3785,6 +3821,18 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "sessions",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "setArbiter",
     "inputs": [
       {
@@ -3846,6 +3894,18 @@ export const inferenceRegistryAbi = [
       {
         "name": "serving",
         "type": "bool"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "setSessions",
+    "inputs": [
+      {
+        "name": "sessions",
+        "type": "address"
       }
     ],
     "outputs": [],
@@ -4217,6 +4277,18 @@ export const inferenceRegistryAbi = [
   },
   {
     "type": "event",
+    "name": "SessionsSet",
+    "inputs": [
+      {
+        "name": "sessions",
+        "type": "address",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "Slashed",
     "inputs": [
       {
@@ -4347,6 +4419,692 @@ export const inferenceRegistryAbi = [
     "inputs": [
       {
         "name": "ready_at",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ZeroAddress",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ZeroAmount",
+    "inputs": []
+  }
+] as const;
+
+/** The ABI of `abi/inference-sessions.json`. */
+export const inferenceSessionsAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "ledger",
+        "type": "address"
+      },
+      {
+        "name": "registry",
+        "type": "address"
+      },
+      {
+        "name": "access",
+        "type": "address"
+      },
+      {
+        "name": "challengeSeconds",
+        "type": "uint64"
+      },
+      {
+        "name": "maxDuration",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "accept",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "close",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "seq",
+        "type": "uint64"
+      },
+      {
+        "name": "tokensIn",
+        "type": "uint64"
+      },
+      {
+        "name": "tokensOut",
+        "type": "uint64"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      },
+      {
+        "name": "signature",
+        "type": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "eip712Domain",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "fields",
+        "type": "bytes1"
+      },
+      {
+        "name": "name",
+        "type": "string"
+      },
+      {
+        "name": "version",
+        "type": "string"
+      },
+      {
+        "name": "chainId",
+        "type": "uint256"
+      },
+      {
+        "name": "verifyingContract",
+        "type": "address"
+      },
+      {
+        "name": "salt",
+        "type": "bytes32"
+      },
+      {
+        "name": "extensions",
+        "type": "uint256[]"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "finalize",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "open",
+    "inputs": [
+      {
+        "name": "model",
+        "type": "uint32"
+      },
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "name": "cap",
+        "type": "uint256"
+      },
+      {
+        "name": "expires",
+        "type": "uint64"
+      },
+      {
+        "name": "sessionKey",
+        "type": "address"
+      },
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "token",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "receiptDigest",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "seq",
+        "type": "uint64"
+      },
+      {
+        "name": "tokensIn",
+        "type": "uint64"
+      },
+      {
+        "name": "tokensOut",
+        "type": "uint64"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "session",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "name": "requester",
+        "type": "address"
+      },
+      {
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "name": "sessionKey",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      },
+      {
+        "name": "phase",
+        "type": "uint8"
+      },
+      {
+        "name": "cap",
+        "type": "uint256"
+      },
+      {
+        "name": "expires",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "settings",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "ledger",
+        "type": "address"
+      },
+      {
+        "name": "registry",
+        "type": "address"
+      },
+      {
+        "name": "access",
+        "type": "address"
+      },
+      {
+        "name": "challengeSeconds",
+        "type": "uint64"
+      },
+      {
+        "name": "maxDuration",
+        "type": "uint64"
+      },
+      {
+        "name": "sessions",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "settlement",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "seq",
+        "type": "uint64"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      },
+      {
+        "name": "closesAt",
+        "type": "uint64"
+      },
+      {
+        "name": "closer",
+        "type": "uint8"
+      },
+      {
+        "name": "escrow",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "event",
+    "name": "SessionAccepted",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "SessionClosing",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "by",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "seq",
+        "type": "uint64",
+        "indexed": false
+      },
+      {
+        "name": "cost",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "closesAt",
+        "type": "uint64",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "SessionOpened",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "payer",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "requester",
+        "type": "address",
+        "indexed": false
+      },
+      {
+        "name": "model",
+        "type": "uint32",
+        "indexed": false
+      },
+      {
+        "name": "cap",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "expires",
+        "type": "uint64",
+        "indexed": false
+      },
+      {
+        "name": "sessionKey",
+        "type": "address",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "SessionSettled",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64",
+        "indexed": true
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "seq",
+        "type": "uint64",
+        "indexed": false
+      },
+      {
+        "name": "paid",
+        "type": "uint256",
+        "indexed": false
+      },
+      {
+        "name": "refunded",
+        "type": "uint256",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "AccessCallFailed",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "AlreadyAccepted",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "AlreadyClosing",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "BadReceiptSignature",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidExpiry",
+    "inputs": [
+      {
+        "name": "expires",
+        "type": "uint64"
+      },
+      {
+        "name": "latest",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidSettings",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "LedgerCallFailed",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ModelNotAllowed",
+    "inputs": [
+      {
+        "name": "model",
+        "type": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NoProvider",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotAuthorized",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "name": "payer",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotParty",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "caller",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ProviderIneligible",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address"
+      },
+      {
+        "name": "model",
+        "type": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "QuotaExceeded",
+    "inputs": [
+      {
+        "name": "left",
+        "type": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "QuoteRefused",
+    "inputs": [
+      {
+        "name": "model",
+        "type": "uint32"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ReceiptOverCap",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      },
+      {
+        "name": "cap",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ReceiptOverPrice",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "cost",
+        "type": "uint256"
+      },
+      {
+        "name": "priced",
+        "type": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RegistryCallFailed",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "SessionClosed",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "SessionExpired",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "StaleReceipt",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "seq",
+        "type": "uint64"
+      },
+      {
+        "name": "latest",
+        "type": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "WrongWindow",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      },
+      {
+        "name": "closesAt",
         "type": "uint64"
       }
     ]
@@ -8627,6 +9385,7 @@ export const abis = {
   "erc6551-registry": erc6551RegistryAbi,
   "inference-access": inferenceAccessAbi,
   "inference-registry": inferenceRegistryAbi,
+  "inference-sessions": inferenceSessionsAbi,
   "key-nft": keyNftAbi,
   "oracle-bridge": oracleBridgeAbi,
   "rate-vault": rateVaultAbi,

@@ -82,6 +82,16 @@ async fn dry_run_then_deploy_then_nothing_to_do() {
     assert_eq!(registry.settings().call().await.unwrap().treasury, s.from, "and keeps the slashes");
     let ledger = IComputeCredits::new(deployed.ledger, &s.provider);
     assert!(ledger.hasRole(keccak256("SPENDER_ROLE"), deployed.bridge).call().await.unwrap());
+    // The sessions program is wired as the second market program.
+    assert!(ledger.hasRole(keccak256("SPENDER_ROLE"), deployed.sessions).call().await.unwrap());
+    assert_eq!(registry.sessions().call().await.unwrap(), deployed.sessions);
+    assert_eq!(access.sessions().call().await.unwrap(), deployed.sessions);
+    let sessions = bindings::IInferenceSessions::new(deployed.sessions, &s.provider);
+    let settings = sessions.settings().call().await.unwrap();
+    assert_eq!(
+        (settings.ledger, settings.registry, settings.access, settings.challengeSeconds),
+        (deployed.ledger, deployed.registry, deployed.access, config.sessions.challenge_seconds)
+    );
     assert_eq!(s.manifest.models.get("SmolLM2-135M-Instruct"), Some(&1));
     assert!(s.has_code(deployed.agent_permissions).await.unwrap());
     let parking = bindings::IAiParking::new(deployed.ai_parking, &s.provider);
@@ -102,6 +112,7 @@ async fn dry_run_then_deploy_then_nothing_to_do() {
     let external = Config { asset: Some(deployed.asset), source: Some(deployed.source), ..config };
     let found = core::deploy(&mut fresh, &external).await.expect("finds");
     assert_eq!(found.bridge, deployed.bridge);
+    assert_eq!(found.sessions, deployed.sessions);
     assert_eq!(fresh.plan.changes(), 0, "{}", fresh.plan);
 }
 

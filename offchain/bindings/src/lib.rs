@@ -48,6 +48,12 @@ sol!(
 sol!(
     #[sol(rpc)]
     #[derive(Debug)]
+    IInferenceSessions,
+    "../../abi/inference-sessions.json"
+);
+sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
     IErc6551Registry,
     "../../abi/erc6551-registry.json"
 );

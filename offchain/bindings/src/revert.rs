@@ -3,7 +3,8 @@
 
 use crate::{
     IAgentPermissions, IAiNft, IAiParking, IComputeCredits, IErc6551Registry, IInferenceAccess,
-    IInferenceRegistry, IKeyNft, IOracleBridge, IStylusDeployer, ITokenBoundAccount, IVault,
+    IInferenceRegistry, IInferenceSessions, IKeyNft, IOracleBridge, IStylusDeployer,
+    ITokenBoundAccount, IVault,
 };
 use alloy::{
     primitives::hex,
@@ -36,6 +37,7 @@ pub fn describe_revert(data: &[u8]) -> String {
         IInferenceRegistry::IInferenceRegistryErrors,
         IInferenceAccess::IInferenceAccessErrors,
         IOracleBridge::IOracleBridgeErrors,
+        IInferenceSessions::IInferenceSessionsErrors,
         ITokenBoundAccount::ITokenBoundAccountErrors,
         IErc6551Registry::IErc6551RegistryErrors,
         IKeyNft::IKeyNftErrors,

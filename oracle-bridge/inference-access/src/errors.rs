@@ -15,6 +15,7 @@ sol! {
 
     event AdminSet(address indexed admin);
     event BridgeSet(address indexed bridge);
+    event SessionsSet(address indexed sessions);
     event RequesterApproved(address indexed payer, address indexed requester, bool approved);
     event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
     event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);

@@ -79,6 +79,25 @@ impl InferenceAccess {
         Ok(())
     }
 
+    /// Names the sessions program, which books quotas for sessions as the
+    /// bridge does for requests, under the same rule as `setBridge`.
+    ///
+    /// # Errors
+    /// [`NotAdmin`], [`ZeroAddress`].
+    pub fn set_sessions(&mut self, sessions: Address) -> Result<(), Error> {
+        self.wiring.only_admin(msg::sender())?;
+        let now = block::timestamp();
+        if self.wiring.set_sessions(sessions, now, BRIDGE_CHANGE_DELAY)? == Change::Applied {
+            emit(SessionsSet { sessions });
+        }
+        Ok(())
+    }
+
+    /// The sessions program (zero until named).
+    pub fn sessions(&self) -> Address {
+        self.wiring.sessions()
+    }
+
     /// Hands the admin role to `admin`.
     ///
     /// # Errors

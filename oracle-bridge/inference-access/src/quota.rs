@@ -10,7 +10,7 @@ use contract_kit::{
 use crate::InferenceAccess;
 
 /// The key NFT a request names: collection and token.
-pub type KeyRef = (Address, U256);
+pub use contract_kit::access::KeyRef;
 
 /// `authorize`'s answer: verdict, quota left (when exceeded), and the
 /// booking (record, period) to give back to, zero when none was made.

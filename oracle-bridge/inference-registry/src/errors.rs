@@ -54,6 +54,7 @@ sol! {
     /// treasury.
     event Slashed(address indexed provider, uint64 indexed id, uint8 outcome, uint256 amount);
     event BridgeSet(address bridge);
+    event SessionsSet(address sessions);
     event ArbiterSet(address indexed arbiter);
 }
 

@@ -146,6 +146,25 @@ impl InferenceRegistry {
         Ok(())
     }
 
+    /// Names the sessions program, which locks and frees bonds for sessions
+    /// as the bridge does for leases, under the same rule as `setBridge`.
+    ///
+    /// # Errors
+    /// [`NotAdmin`], [`ZeroAddress`].
+    pub fn set_sessions(&mut self, sessions: Address) -> Result<(), Error> {
+        self.only_admin()?;
+        let delay = self.settings.unbond_delay.get().to();
+        if self.wiring.set_sessions(sessions, block::timestamp(), delay)? == Change::Applied {
+            emit(SessionsSet { sessions });
+        }
+        Ok(())
+    }
+
+    /// The sessions program (zero until named).
+    pub fn sessions(&self) -> Address {
+        self.wiring.sessions()
+    }
+
     /// The arbiter hands its role to `arbiter`: the first call queues the
     /// change, the same call after the unbonding delay applies it (review
     /// I-1: a ruling slashes bonds, so providers can leave before a new

@@ -2,8 +2,11 @@
 #![allow(missing_docs)]
 
 use alloy_sol_types::sol;
-pub use contract_kit::errors::ZeroAddress;
 use contract_kit::guard::ReentrantCall;
+pub use contract_kit::{
+    access::{AccessCallFailed, ModelNotAllowed, NotAuthorized, QuotaExceeded},
+    errors::ZeroAddress,
+};
 use stylus_sdk::prelude::*;
 
 sol! {
@@ -13,17 +16,6 @@ sol! {
     /// collateral plus the minimum bond free.
     #[derive(Debug, PartialEq, Eq)]
     error ProviderIneligible(address provider, uint32 model);
-    /// The caller may not charge this payer (not the payer, not approved, not
-    /// a key holder the payer sponsors).
-    #[derive(Debug, PartialEq, Eq)]
-    error NotAuthorized(address caller, address payer);
-    /// The key holder's quota for this period has `left` but the request
-    /// needs `needed`.
-    #[derive(Debug, PartialEq, Eq)]
-    error QuotaExceeded(uint256 left, uint256 needed);
-    /// The policy does not allow this model.
-    #[derive(Debug, PartialEq, Eq)]
-    error ModelNotAllowed(uint32 model);
     /// The request's sizes are out of range: tokens above the model's limits,
     /// an inline prompt or output over the cap, or neither inline data nor a hash.
     #[derive(Debug, PartialEq, Eq)]
@@ -62,10 +54,6 @@ sol! {
     /// switched-off model, or token counts over its limits.
     #[derive(Debug, PartialEq, Eq)]
     error QuoteRefused(uint32 model);
-    /// The inference access contract could not be reached or answered
-    /// something else than its interface promises.
-    #[derive(Debug, PartialEq, Eq)]
-    error AccessCallFailed();
     /// The inference registry could not be reached or refused a slash.
     #[derive(Debug, PartialEq, Eq)]
     error RegistryCallFailed();

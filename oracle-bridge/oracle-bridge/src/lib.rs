@@ -93,7 +93,7 @@ impl Guarded for OracleBridge {
 
 /// The key-NFT half of a request: which collection and token the caller
 /// holds, when it asks on the strength of a policy.
-pub type KeyRef = (Address, U256);
+pub use contract_kit::access::KeyRef;
 
 #[public]
 impl OracleBridge {

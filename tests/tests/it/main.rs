@@ -15,6 +15,7 @@ mod ledger;
 mod market_findings;
 mod properties;
 mod running_example;
+mod sessions;
 mod sources;
 mod vault_findings;
 mod vault_properties;

@@ -1,6 +1,6 @@
 //! The contracts, built to WASM, on the devnode: the vault and ledger over
 //! JSON-RPC as a dApp drives them, the inference market (bridge, registry,
-//! access), ERC-6551 accounts and their registry, the AI NFT, agent
+//! access, sessions), ERC-6551 accounts and their registry, the AI NFT, agent
 //! permissions and parking, and gas per call. One binary: one link, one
 //! harness (the `e2e` library).
 
@@ -10,5 +10,6 @@ mod bridge;
 mod gas;
 mod market;
 mod registry;
+mod sessions;
 mod token_bound_account;
 mod vault_over_rpc;

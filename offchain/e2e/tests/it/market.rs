@@ -332,7 +332,7 @@ proptest::proptest! {
 /// Gas of each step of one request's life on a world of redundancy `k`:
 /// request, then per provider claim (and commit for k >= 2), then per
 /// provider fulfil (the last one settles).
-fn lifecycle_gas(w: &mut World, k: u8) -> Vec<(&'static str, u64)> {
+pub(crate) fn lifecycle_gas(w: &mut World, k: u8) -> Vec<(&'static str, u64)> {
     let call = request_call(w, Address::ZERO, NO_KEY);
     let asked = w.chain.exec(PAYER, w.bridge, &call);
     let id = IOracleBridge::requestCall::abi_decode_returns(&asked.output).unwrap();
