@@ -19,6 +19,8 @@ interface IInferenceSessions  {
 
     function settlement(uint64 id) external view returns (uint64 seq, uint256 cost, uint64 closesAt, uint8 closer, uint64 escrow);
 
+    function prices(uint64 id) external view returns (uint256 priceIn, uint256 priceOut);
+
     function receiptDigest(uint64 id, uint64 seq, uint64 tokensIn, uint64 tokensOut, uint256 cost) external view returns (bytes32);
 
     function eip712Domain() external view returns (bytes1 fields, string memory name, string memory version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] memory extensions);

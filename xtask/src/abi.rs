@@ -108,10 +108,7 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
     let outputs = crate::names::declared_in(&src)?;
     let sol = crate::names::name_outputs(&printed, &outputs)
         .with_context(|| format!("naming the outputs of {}", contract.name))?;
-    let shared = ws.root.join("contract-kit").join("src");
-    // The contract's own declarations win over the kit's: two errors may
-    // share a name (the account's `NotAuthorized(caller)` and the market's).
-    let errors = crate::names::error_params_in(&[&shared, &src])?;
+    let errors = declared_errors(ws, &src)?;
     let sol = crate::names::camel_params(&crate::names::name_errors(&sol, &errors));
     let constructor = crate::names::camel_params(&print(exe, contract, &["constructor"])?);
     let abi = crate::solidity::json_abi(&sol, Some(&constructor))
@@ -126,6 +123,15 @@ fn export(ws: &Workspace, exe: &Path, contract: &Contract) -> Result<Exported> {
         sol: (dir.join(format!("{}.sol", contract.name)), sol),
         json: (dir.join(format!("{}.json", contract.name)), json),
     })
+}
+
+/// The errors a contract's sources at `src` and the kit declare, with
+/// their parameter names. The contract's own declarations win over the
+/// kit's: two errors may share a name (the account's `NotAuthorized(caller)`
+/// and the market's).
+pub(crate) fn declared_errors(ws: &Workspace, src: &Path) -> Result<crate::names::ErrorParams> {
+    let shared = ws.root.join("contract-kit").join("src");
+    crate::names::error_params_in(&[&shared, src])
 }
 
 /// Writes (or, with `check`, compares) the exported files of the named

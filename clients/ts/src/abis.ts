@@ -4602,6 +4602,27 @@ export const inferenceSessionsAbi = [
   },
   {
     "type": "function",
+    "name": "prices",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "uint64"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "priceIn",
+        "type": "uint256"
+      },
+      {
+        "name": "priceOut",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "receiptDigest",
     "inputs": [
       {

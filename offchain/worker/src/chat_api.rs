@@ -3,11 +3,13 @@
 //! one JSON object or streamed as server-sent events, with `OpenAI`'s error
 //! format. Answers are greedy (temperature 0), as on chain.
 //!
-//! This is the serving half of chat sessions: requests are metered in the
-//! model's own tokens (`usage`), several may be in flight at once (they run
-//! one after the other on the model), and an optional bearer key keeps the
-//! endpoint private. Paying for them is the gateway's and the session's
-//! business, not this module's.
+//! Requests are metered in the model's own tokens (`usage`), several may
+//! be in flight at once (they run one after the other on the model), and
+//! an optional bearer key keeps the endpoint private. With a
+//! [`SessionDesk`], every request is paid by an on-chain session named in
+//! `X-Computefi-Session` (402 otherwise), and each answer carries the
+//! cumulative usage the client signs next (`computefi`, see
+//! [`crate::sessions`]).
 
 mod wire;
 
@@ -33,8 +35,16 @@ use tokio_stream::{wrappers::UnboundedReceiverStream, StreamExt};
 
 pub use wire::ApiError;
 
-use crate::instructions::Instructions;
+use crate::{
+    instructions::Instructions,
+    sessions::{account::Reservation, SessionDesk},
+};
 use wire::{Chunk, CompletionResponse, CompletionsRequest, ModelList};
+
+/// The header naming the session that pays for a request.
+pub const SESSION_HEADER: &str = "x-computefi-session";
+/// The header carrying the client's newest signed receipt.
+pub const RECEIPT_HEADER: &str = "x-computefi-receipt";
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -78,8 +88,26 @@ struct Api {
     /// `Authorization: Bearer <key>` every request must carry, if set.
     key: Option<Arc<str>>,
     ais: Option<Arc<AiSource>>,
+    /// Sessions that pay for answers; when set, every request names one.
+    sessions: Option<Arc<SessionDesk>>,
     /// One permit per answer in flight.
     in_flight: Arc<Semaphore>,
+}
+
+/// An answer being paid for by a session.
+struct Metered {
+    desk: Arc<SessionDesk>,
+    id: u64,
+    reservation: Reservation,
+}
+
+impl Metered {
+    /// Records the answer's tokens; returns what the client signs next.
+    async fn complete(self, done: &Completion) -> serde_json::Value {
+        let tokens = (u64::from(done.input_tokens), u64::from(done.output_tokens));
+        let used = self.desk.complete(self.id, self.reservation, tokens).await;
+        wire::to_sign(self.id, &used)
+    }
 }
 
 /// The API's routes over `backend`.
@@ -97,8 +125,21 @@ pub fn router_with_ais(
     api_key: Option<String>,
     ais: Option<Arc<AiSource>>,
 ) -> Router {
+    router_with_sessions(backend, limits, api_key, ais, None)
+}
+
+/// [`router_with_ais`], every answer paid by a session of `sessions` when
+/// set.
+pub fn router_with_sessions(
+    backend: Arc<dyn Backend>,
+    limits: Limits,
+    api_key: Option<String>,
+    ais: Option<Arc<AiSource>>,
+    sessions: Option<Arc<SessionDesk>>,
+) -> Router {
     let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
-    let api = Api { backend, limits, key: api_key.map(Arc::from), ais, in_flight };
+    let key = api_key.map(Arc::from);
+    let api = Api { backend, limits, key, ais, sessions, in_flight };
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(completions))
@@ -152,19 +193,56 @@ async fn completions(
             Err(e) => return e.into_response(),
         }
     }
+    let metered = match meter(&api, &headers, &chat).await {
+        Ok(metered) => metered,
+        Err(e) => return e.into_response(),
+    };
     let id = wire::completion_id();
     if request.stream {
         let usage = request.stream_options.is_some_and(|o| o.include_usage);
-        return stream(api.backend, chat, Chunk::new(id, model), usage, permit).into_response();
+        let chunk = Chunk::new(id, model);
+        return stream(api.backend, chat, chunk, usage, (permit, metered)).into_response();
     }
     let answered = api.backend.complete(&chat).await;
     drop(permit);
     match answered {
         Ok(done) => {
-            Json(CompletionResponse::new(id, model, &done, chat.max_output_tokens)).into_response()
+            let mut response = CompletionResponse::new(id, model, &done, chat.max_output_tokens);
+            if let Some(m) = metered {
+                response.computefi = Some(m.complete(&done).await);
+            }
+            Json(response).into_response()
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => {
+            if let Some(m) = metered {
+                m.desk.release(m.id, m.reservation).await;
+            }
+            ApiError::from(e).into_response()
+        }
     }
+}
+
+/// With sessions, admits the answer in the session the request names:
+/// its prompt in the model's tokens and its output limit at the session's
+/// prices, after the client's newest receipt.
+async fn meter(
+    api: &Api,
+    headers: &HeaderMap,
+    chat: &ChatRequest,
+) -> Result<Option<Metered>, ApiError> {
+    let Some(desk) = &api.sessions else { return Ok(None) };
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let id = text(SESSION_HEADER).and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| {
+        ApiError::payment_required(
+            "answers here are paid by a session: open one on chain and name it in \
+             X-Computefi-Session",
+            "session_required",
+        )
+    })?;
+    let input = api.backend.count_input_tokens(chat).await.map_err(ApiError::from)?;
+    let tokens = (u64::from(input), u64::from(chat.max_output_tokens));
+    let reservation = desk.admit(id, text(RECEIPT_HEADER), tokens).await?;
+    Ok(Some(Metered { desk: desk.clone(), id, reservation }))
 }
 
 /// Checks a completion request: the key, the JSON, the model, the
@@ -208,13 +286,14 @@ async fn persona(api: &Api, id: U256) -> Result<Arc<str>, ApiError> {
 
 /// Streams the answer to `chat` as `chat.completion.chunk` events: the
 /// assistant's role, each piece of text as it is generated, the finish
-/// reason (then the usage, if asked), then `[DONE]`.
+/// reason (with what to sign, for a session), then the usage if asked,
+/// then `[DONE]`.
 fn stream(
     backend: Arc<dyn Backend>,
     chat: ChatRequest,
     chunk: Chunk,
     include_usage: bool,
-    permit: OwnedSemaphorePermit,
+    (permit, metered): (OwnedSemaphorePermit, Option<Metered>),
 ) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let (events, rx) = mpsc::unbounded_channel::<Event>();
     tokio::spawn(async move {
@@ -232,12 +311,19 @@ fn stream(
         };
         match done {
             Ok(done) => {
-                let _ = events.send(chunk.finish(&done, max));
+                let to_sign = match metered {
+                    Some(m) => Some(m.complete(&done).await),
+                    None => None,
+                };
+                let _ = events.send(chunk.finish(&done, max, to_sign));
                 if include_usage {
                     let _ = events.send(chunk.usage(&done));
                 }
             }
             Err(e) => {
+                if let Some(m) = metered {
+                    m.desk.release(m.id, m.reservation).await;
+                }
                 let _ = events.send(e.event());
             }
         }

@@ -16,7 +16,9 @@
 //! transaction through one manager that simulates first, keeps nonces and
 //! bumps fees ([`txm`]). Prometheus metrics and health checks in [`metrics`].
 //! As `computefi-worker keeper` it harvests vaults when the tip pays for
-//! the gas ([`keeper`]).
+//! the gas ([`keeper`]); as `computefi-worker chat` it serves an
+//! OpenAI-compatible API ([`chat_api`]), paid by on-chain sessions with
+//! signed usage receipts ([`sessions`]).
 
 pub mod chain;
 pub mod chat_api;
@@ -34,6 +36,7 @@ pub mod register;
 pub mod run;
 pub mod seen;
 pub mod service;
+pub mod sessions;
 pub mod store;
 pub mod tracker;
 pub mod txm;

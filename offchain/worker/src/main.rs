@@ -16,6 +16,7 @@ use worker::{
     keys,
     metrics::Metrics,
     run,
+    sessions::{DeskConfig, SessionDesk},
     txm::TxManager,
 };
 
@@ -86,6 +87,15 @@ enum Command {
         /// An IPFS HTTP gateway for `ipfs://` instructions.
         #[arg(long)]
         ipfs_gateway: Option<String>,
+        /// The sessions program: every answer is then paid by a session
+        /// named in X-Computefi-Session (402 otherwise), accepted on chain
+        /// with the configured key on first use.
+        #[arg(long)]
+        sessions: Option<Address>,
+        /// Answers served in a session that may lack a signed receipt
+        /// before the next one is refused.
+        #[arg(long, default_value_t = 1)]
+        max_unsigned: u64,
     },
 }
 
@@ -140,13 +150,22 @@ async fn main() -> Result<()> {
             max_in_flight,
             ai_nft,
             ipfs_gateway,
+            sessions,
+            max_unsigned,
         } => {
             let limits = chat_api::Limits { default_max_tokens, max_tokens, max_in_flight };
             let ais = match ai_nft {
                 Some(nft) => Some(Arc::new(ai_source(&config, nft, ipfs_gateway)?)),
                 None => None,
             };
-            chat(&config, listen, api_key_env.as_deref(), limits, ais).await
+            let desk = match sessions {
+                Some(contract) => {
+                    let desk = DeskConfig { contract, model: config.model.id, max_unsigned };
+                    Some(Arc::new(session_desk(&config, signer()?, desk).await?))
+                }
+                None => None,
+            };
+            chat(&config, listen, api_key_env.as_deref(), limits, (ais, desk)).await
         }
     }
 }
@@ -173,12 +192,28 @@ fn ai_source(
     })
 }
 
+/// The sessions desk, sending with `signer` through its own transaction
+/// manager.
+async fn session_desk(
+    config: &Config,
+    signer: alloy::signers::local::PrivateKeySigner,
+    desk: DeskConfig,
+) -> Result<SessionDesk> {
+    let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
+    let me = signer.address();
+    let reader = chain::provider(&config.chain.rpc_url, timeout, None)?;
+    let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
+    let chain_id = alloy::providers::Provider::get_chain_id(&reader).await?;
+    let txm = Arc::new(TxManager::new(sender, me, chain_id, config.tx.clone()));
+    SessionDesk::new(reader, txm, desk).await
+}
+
 async fn chat(
     config: &Config,
     listen: std::net::SocketAddr,
     api_key_env: Option<&str>,
     limits: chat_api::Limits,
-    ais: Option<Arc<chat_api::AiSource>>,
+    (ais, desk): (Option<Arc<chat_api::AiSource>>, Option<Arc<SessionDesk>>),
 ) -> Result<()> {
     let api_key = match api_key_env {
         Some(var) => {
@@ -188,12 +223,29 @@ async fn chat(
     };
     let backend = run::backend(&config.model.backend).await?;
     let model = backend.model_name().to_owned();
-    let app = chat_api::router_with_ais(backend, limits, api_key, ais);
+    let app = chat_api::router_with_sessions(backend, limits, api_key, ais, desk.clone());
     let addr = worker::http::serve(listen, app, shutdown_signal(), "chat API")
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%addr, %model, "OpenAI-compatible chat API: {addr}/v1");
-    shutdown_signal().await;
+    let Some(desk) = desk else {
+        shutdown_signal().await;
+        return Ok(());
+    };
+    // Answer the payers' closes, close expired sessions and settle our own
+    // closes, until asked to stop; then close every session with its
+    // newest receipt (anyone settles them once the window is over).
+    let tend = async {
+        loop {
+            let _ = desk.tend().await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    };
+    tokio::select! {
+        () = shutdown_signal() => {}
+        () = tend => {}
+    }
+    desk.close_all().await;
     Ok(())
 }
 

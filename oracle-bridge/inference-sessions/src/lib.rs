@@ -220,6 +220,14 @@ impl InferenceSessions {
         (s.seq.get().to(), s.cost(), s.closes_at.get().to(), closer, s.escrow.get().to())
     }
 
+    /// The prices session `id` was opened at, in credits per input and per
+    /// output token: what its receipts are checked against.
+    ///
+    /// Returns: priceIn, priceOut
+    pub fn prices(&self, id: u64) -> (U256, U256) {
+        self.sessions.get(id).prices()
+    }
+
     /// The EIP-712 digest the session key signs for a receipt: what a
     /// client can check its own signer against.
     pub fn receipt_digest(

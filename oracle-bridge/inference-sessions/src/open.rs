@@ -35,7 +35,7 @@ pub(crate) fn send<C: SolCall>(target: Address, call: &C, failed: Error) -> Resu
 
 impl InferenceSessions {
     /// The model's prices per input and output token, from the registry.
-    fn prices(&self, model: u32) -> Result<(U256, U256), Error> {
+    fn model_prices(&self, model: u32) -> Result<(U256, U256), Error> {
         // One output token: the smallest request the registry prices (it
         // refuses an inactive model).
         let call = IInferenceRegistry::quoteCall { model, inputTokens: 0, maxOutputTokens: 1 };
@@ -68,7 +68,7 @@ impl InferenceSessions {
         if terms.expires <= now || terms.expires > latest {
             return Err(InvalidExpiry { expires: terms.expires, latest }.into());
         }
-        let (price_in, price_out) = self.prices(terms.model)?;
+        let (price_in, price_out) = self.model_prices(terms.model)?;
         let parties = (caller, terms.payer);
         let charge = access::authorize::<Error>(
             self.access.get(),

@@ -167,6 +167,8 @@ fn a_session_escrows_its_cap_serves_many_turns_and_settles_once() {
     let id = s.open(payer, Address::ZERO, (Address::ZERO, U256::ZERO)).motsu_unwrap();
     assert_eq!(id, 1);
     assert_eq!(m.spendable(payer), U256::from(1_000 - CAP), "the cap is escrowed");
+    let prices = s.sessions.sender(payer).prices(id);
+    assert_eq!(prices, (U256::from(PRICE.0), U256::from(PRICE.1)), "priced at open");
     s.sessions.sender(worker).accept(id).motsu_unwrap();
     assert_eq!(s.phase(id), phase::ACTIVE);
     assert_eq!(m.locked(worker), collateral(), "the cap's collateral is locked");

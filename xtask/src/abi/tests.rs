@@ -115,11 +115,9 @@ fn declarations_are_found_in_sol_text_only_as_declarations() {
 #[test]
 fn every_error_the_sources_declare_has_its_parameter_names_in_the_abi() {
     let ws = Workspace::load().unwrap();
-    let shared = ws.root.join("contract-kit").join("src");
     let mut wrong = Vec::new();
     for contract in &ws.contracts {
-        let src = contract.src.clone();
-        let declared = names::error_params_in(&[&src, &shared]).unwrap();
+        let declared = super::declared_errors(&ws, &contract.src).unwrap();
         for error in exported(&abi_of(&ws, &contract.name), "error") {
             let name = error["name"].as_str().unwrap();
             let Some(params) = declared.get(name) else { continue };

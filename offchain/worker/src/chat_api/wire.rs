@@ -144,6 +144,9 @@ pub(super) struct CompletionResponse {
     model: String,
     choices: Vec<Value>,
     usage: Value,
+    /// For a session: the cumulative usage the client signs next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) computefi: Option<Value>,
 }
 
 impl CompletionResponse {
@@ -157,6 +160,7 @@ impl CompletionResponse {
             model,
             choices: vec![choice],
             usage: usage(done),
+            computefi: None,
         }
     }
 }
@@ -174,14 +178,18 @@ impl Chunk {
         Self { id, model, created: now() }
     }
 
-    fn event(&self, choices: &Value, usage: Option<Value>) -> Event {
-        let mut chunk = json!({
+    fn json(&self, choices: &Value) -> Value {
+        json!({
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
             "choices": choices,
-        });
+        })
+    }
+
+    fn event(&self, choices: &Value, usage: Option<Value>) -> Event {
+        let mut chunk = self.json(choices);
         if let Some(usage) = usage {
             chunk["usage"] = usage;
         }
@@ -200,10 +208,15 @@ impl Chunk {
         self.event(&json!([{"index": 0, "delta": delta, "finish_reason": null}]), None)
     }
 
-    /// The last chunk of the choice: why it ended.
-    pub(super) fn finish(&self, done: &Completion, max: u32) -> Event {
+    /// The last chunk of the choice: why it ended, and for a session what
+    /// the client signs next (`computefi`).
+    pub(super) fn finish(&self, done: &Completion, max: u32, to_sign: Option<Value>) -> Event {
         let choice = json!({"index": 0, "delta": {}, "finish_reason": finish(done, max)});
-        self.event(&json!([choice]), None)
+        let mut chunk = self.json(&json!([choice]));
+        if let Some(to_sign) = to_sign {
+            chunk["computefi"] = to_sign;
+        }
+        Event::default().data(chunk.to_string())
     }
 
     /// `stream_options.include_usage`'s chunk: no choices, the usage.
@@ -221,6 +234,18 @@ fn finish(done: &Completion, max: u32) -> &'static str {
     } else {
         "length"
     }
+}
+
+/// The cumulative usage of session `id` that the client signs next, as
+/// the receipt's fields (the cost as a decimal string: it may pass 2^53).
+pub(super) fn to_sign(id: u64, used: &crate::sessions::account::Usage) -> Value {
+    json!({
+        "session": id,
+        "seq": used.seq,
+        "tokensIn": used.tokens_in,
+        "tokensOut": used.tokens_out,
+        "cost": used.cost.to_string(),
+    })
 }
 
 /// Token counts in the model's own tokens; completion tokens include the
@@ -304,6 +329,22 @@ impl ApiError {
             kind: "rate_limit_error",
             code: Some("rate_limit_exceeded"),
         }
+    }
+
+    /// 402: the session cannot pay for the answer (cap reached, receipts
+    /// missing, expired, not this worker's), with `code` saying which.
+    pub fn payment_required(message: &str, code: &'static str) -> Self {
+        Self {
+            status: 402,
+            message: message.to_owned(),
+            kind: "insufficient_quota",
+            code: Some(code),
+        }
+    }
+
+    /// 503: the chain cannot be read just now.
+    pub fn unavailable(message: &str) -> Self {
+        Self { status: 503, message: message.to_owned(), kind: "server_error", code: None }
     }
 
     /// 500: the model failed.

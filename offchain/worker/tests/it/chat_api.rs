@@ -255,20 +255,7 @@ print(json.dumps({"model": model, "text": answer, "tokens": full.usage.completio
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openais_python_client_chats_streams_and_is_refused_a_model_not_served() {
     let (url, backend) = start(Some("sk-test")).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/install-openai-client.sh");
-    let installed = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("bash").arg(script).output()
-    })
-    .await
-    .unwrap()
-    .expect("the install script runs");
-    assert!(installed.status.success(), "{}", String::from_utf8_lossy(&installed.stderr));
-    let site = String::from_utf8(installed.stdout).unwrap().trim().to_owned();
-    let mut python = std::process::Command::new("python3");
-    python.env("PYTHONPATH", &site).args(["-c", PYTHON_CLIENT, &url]);
-    let ran = tokio::task::spawn_blocking(move || python.output()).await.unwrap().expect("python3");
-    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
-    let got: Value = serde_json::from_slice(&ran.stdout).expect("the script's JSON");
+    let got = common::openai_python(PYTHON_CLIENT, &[&url]).await;
 
     let direct = ChatRequest {
         history: Vec::new(),

@@ -10,3 +10,4 @@ mod on_devnode;
 mod process;
 mod reading;
 mod redundancy;
+mod sessions;

@@ -393,3 +393,23 @@ pub async fn output(w: &World, id: u64) -> alloy::primitives::Bytes {
     let event = fulfilled(w, id).await.into_iter().find(|e| e.outputHash == hash);
     event.expect("a Fulfilled event with the settled hash").output
 }
+
+/// Runs `script` with `OpenAI`'s Python SDK (3.60.0, installed from `PyPI` by
+/// `scripts/install-openai-client.sh`) and `args`; returns the JSON it
+/// prints.
+pub async fn openai_python(script: &'static str, args: &[&str]) -> serde_json::Value {
+    let install = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/install-openai-client.sh");
+    let installed = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash").arg(install).output()
+    })
+    .await
+    .unwrap()
+    .expect("the install script runs");
+    assert!(installed.status.success(), "{}", String::from_utf8_lossy(&installed.stderr));
+    let site = String::from_utf8(installed.stdout).unwrap().trim().to_owned();
+    let mut python = std::process::Command::new("python3");
+    python.env("PYTHONPATH", &site).args(["-c", script]).args(args);
+    let ran = tokio::task::spawn_blocking(move || python.output()).await.unwrap().expect("python3");
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    serde_json::from_slice(&ran.stdout).expect("the script's JSON")
+}

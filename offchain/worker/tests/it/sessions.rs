@@ -1,0 +1,299 @@
+//! Sessions served by the worker, on the devnode with the real model: a
+//! client opens a session on chain naming the worker, chats over HTTP
+//! (streamed and not, through reqwest and through `OpenAI`'s Python SDK)
+//! while signing a cumulative receipt after each answer, and the session
+//! settles on chain with the newest one. Refusals: no session, a forged
+//! receipt, receipts missing, the cap reached.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, U256},
+    signers::{local::PrivateKeySigner, SignerSync},
+    sol_types::SolStruct,
+    transports::http::reqwest,
+};
+use bindings::{IComputeCredits, IInferenceSessions, IERC20};
+use serde_json::{json, Value};
+use worker::{
+    chat_api::{self, Limits, RECEIPT_HEADER, SESSION_HEADER},
+    sessions::{
+        receipt::{domain, Receipt, SignedReceipt},
+        DeskConfig, SessionDesk,
+    },
+    txm::TxManager,
+};
+
+use crate::common::{self, World, MODEL};
+
+/// The worker's dev account; the client's.
+const PROVIDER: usize = 1;
+const CLIENT: usize = 3;
+
+/// A client with credits and a session key.
+struct Client {
+    address: Address,
+    chain: alloy::providers::DynProvider,
+    key: PrivateKeySigner,
+}
+
+/// Dev account `CLIENT` with 0.1 ETH of credits of its own.
+async fn client(w: &World) -> Client {
+    let address = w.node.accounts()[CLIENT].address;
+    let chain = common::wallet_provider(&w.node, CLIENT);
+    let credits = U256::from(10u128.pow(17));
+    common::fund(w, address, credits).await;
+    let asset = IERC20::new(w.core.asset, &chain);
+    asset.approve(w.core.ledger, credits).send().await.unwrap().get_receipt().await.unwrap();
+    let ledger = IComputeCredits::new(w.core.ledger, &chain);
+    let r = ledger.topUp(address, credits).send().await.unwrap().get_receipt().await.unwrap();
+    assert!(r.status());
+    Client { address, chain, key: PrivateKeySigner::random() }
+}
+
+impl Client {
+    /// Opens a session of `cap` credits for `provider`; returns its id.
+    async fn open(&self, w: &World, provider: Address, cap: U256) -> u64 {
+        let sessions = IInferenceSessions::new(w.core.sessions, &self.chain);
+        let expires = common::now(w).await + 3_600;
+        let call = sessions.open(
+            MODEL,
+            self.address,
+            provider,
+            cap,
+            expires,
+            self.key.address(),
+            Address::ZERO,
+            U256::ZERO,
+        );
+        let id = call.call().await.expect("open simulates");
+        assert!(call.send().await.unwrap().get_receipt().await.unwrap().status());
+        id
+    }
+
+    /// Signs the usage an answer's `computefi` object reports; returns the
+    /// header value.
+    fn sign(&self, w: &World, to_sign: &Value) -> String {
+        let number = |k: &str| to_sign[k].as_u64().unwrap_or_else(|| panic!("{k} in {to_sign}"));
+        let receipt = Receipt {
+            session: number("session"),
+            seq: number("seq"),
+            tokensIn: number("tokensIn"),
+            tokensOut: number("tokensOut"),
+            cost: to_sign["cost"].as_str().unwrap().parse().unwrap(),
+        };
+        let digest = receipt.eip712_signing_hash(&domain(412_346, w.core.sessions));
+        let signature = self.key.sign_hash_sync(&digest).unwrap().as_bytes().to_vec();
+        SignedReceipt { receipt, signature }.header()
+    }
+}
+
+/// The worker's chat API paid by sessions, on a free port; its `/v1` URL
+/// and its desk.
+async fn serve(w: &World, max_unsigned: u64) -> (String, Arc<SessionDesk>) {
+    let me = w.node.accounts()[PROVIDER].address;
+    let state = tempfile::tempdir().unwrap();
+    // Registers the provider (bond, serving the model).
+    let _ = common::worker(w, PROVIDER, state.path(), None).await;
+    let timeout = Duration::from_secs(5);
+    let reader = worker::chain::provider(&w.node.url(), timeout, None).unwrap();
+    let sender =
+        worker::chain::provider(&w.node.url(), timeout, Some(common::signer(&w.node, PROVIDER)))
+            .unwrap();
+    let tx = common::config(w, state.path(), "").tx;
+    let txm = Arc::new(TxManager::new(sender, me, 412_346, tx));
+    let config = DeskConfig { contract: w.core.sessions, model: MODEL, max_unsigned };
+    let desk = Arc::new(SessionDesk::new(reader, txm, config).await.unwrap());
+    let app = chat_api::router_with_sessions(
+        common::backend(),
+        Limits::default(),
+        None,
+        None,
+        Some(desk.clone()),
+    );
+    let any = "127.0.0.1:0".parse().unwrap();
+    let addr = worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap();
+    (format!("http://{addr}/v1"), desk)
+}
+
+/// One chat request in session `id` with `receipt` (streamed or not);
+/// returns the status and, on success, the answer and what to sign next.
+async fn turn(url: &str, id: Option<u64>, receipt: Option<&str>, stream: bool) -> (u16, Value) {
+    let model = common::backend().model_name().to_owned();
+    let body = json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "Name one colour."}],
+        "max_tokens": 12,
+        "stream": stream,
+    });
+    let mut request = reqwest::Client::new().post(format!("{url}/chat/completions")).json(&body);
+    if let Some(id) = id {
+        request = request.header(SESSION_HEADER, id.to_string());
+    }
+    if let Some(receipt) = receipt {
+        request = request.header(RECEIPT_HEADER, receipt);
+    }
+    let reply = request.send().await.unwrap();
+    let status = reply.status().as_u16();
+    let text = reply.text().await.unwrap();
+    if status != 200 || !stream {
+        return (status, serde_json::from_str(&text).unwrap());
+    }
+    // The finish chunk carries what to sign.
+    let chunks: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let content: String =
+        chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
+    let to_sign = chunks.iter().find_map(|c| c.get("computefi").cloned()).unwrap_or(Value::Null);
+    (status, json!({"content": content, "computefi": to_sign}))
+}
+
+fn code(error: &Value) -> &str {
+    error["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_pays_for_streamed_turns_and_settles_with_the_last_receipt() {
+    let w = common::world().await;
+    let client = client(&w).await;
+    let (url, desk) = serve(&w, 1).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    let cap = U256::from(10u128.pow(15));
+    let id = client.open(&w, provider, cap).await;
+
+    // No session named: 402, with OpenAI's error shape.
+    let (status, error) = turn(&url, None, None, false).await;
+    assert_eq!((status, code(&error)), (402, "session_required"), "{error}");
+
+    // Turn 1 accepts the session on chain and is served.
+    let (status, first) = turn(&url, Some(id), None, true).await;
+    assert_eq!(status, 200, "{first}");
+    assert!(!first["content"].as_str().unwrap().is_empty());
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, 2, "accepted on first use");
+    assert_eq!(first["computefi"]["seq"], json!(1), "{first}");
+
+    // A forged receipt is refused and changes nothing.
+    let impostor = Client { key: PrivateKeySigner::random(), ..client_like(&client) };
+    let forged = impostor.sign(&w, &first["computefi"]);
+    let (status, error) = turn(&url, Some(id), Some(&forged), false).await;
+    assert_eq!((status, code(&error)), (402, "invalid_receipt"), "{error}");
+
+    // One answer may go unsigned; a second may not.
+    let (status, second) = turn(&url, Some(id), None, false).await;
+    assert_eq!(status, 200, "{second}");
+    let (status, error) = turn(&url, Some(id), None, true).await;
+    assert_eq!((status, code(&error)), (402, "receipt_required"), "{error}");
+
+    // Signing after each answer, the conversation goes on.
+    let mut receipt = client.sign(&w, &second["computefi"]);
+    let mut last = second["computefi"].clone();
+    for _ in 0..2 {
+        let (status, next) = turn(&url, Some(id), Some(&receipt), true).await;
+        assert_eq!(status, 200, "{next}");
+        last = next["computefi"].clone();
+        receipt = client.sign(&w, &last);
+    }
+    assert_eq!(last["seq"], json!(4));
+    let (used, _) = desk.account(id).await.unwrap();
+    assert_eq!(used.cost.to_string(), last["cost"].as_str().unwrap());
+
+    // The client is done: it closes with the newest receipt it signed,
+    // and the worker, looking after its sessions, agrees at once (its own
+    // newest receipt is older): settled, the provider paid the last cost.
+    let newest = SignedReceipt::parse(id, &receipt).unwrap();
+    let payer_side = IInferenceSessions::new(w.core.sessions, &client.chain);
+    let r = &newest.receipt;
+    let close =
+        payer_side.close(id, r.seq, r.tokensIn, r.tokensOut, r.cost, newest.signature.into());
+    assert!(close.send().await.unwrap().get_receipt().await.unwrap().status());
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, 3, "closing");
+    desk.tend().await.expect("the worker answers the close");
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4, "settled");
+    assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 4);
+    let ledger = IComputeCredits::new(w.core.ledger, &w.admin);
+    let earned = ledger.earnedOf(provider).call().await.unwrap();
+    assert_eq!(earned.to_string(), last["cost"].as_str().unwrap(), "paid the receipt's cost");
+}
+
+/// A copy of `c`'s address and chain, for a forger with another key.
+fn client_like(c: &Client) -> Client {
+    Client { address: c.address, chain: c.chain.clone(), key: c.key.clone() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_the_cap_cannot_pay_for_is_refused_with_402() {
+    let w = common::world().await;
+    let client = client(&w).await;
+    let (url, _desk) = serve(&w, 1).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    // Less than one answer's prompt and output limit at the model's prices.
+    let id = client.open(&w, provider, U256::from(10_000_000_000u64)).await;
+    let (status, error) = turn(&url, Some(id), None, false).await;
+    assert_eq!((status, code(&error)), (402, "session_cap_reached"), "{error}");
+    assert_eq!(error["error"]["type"], "insufficient_quota");
+}
+
+/// `OpenAI`'s Python SDK in a session: the session named once in
+/// `default_headers`, three turns of a conversation (streamed, then not,
+/// then streamed), reading what to sign from the answers' extra fields;
+/// prints the texts and the last usage to sign.
+const PYTHON_SESSION: &str = r#"
+import json, sys
+from openai import OpenAI
+client = OpenAI(base_url=sys.argv[1], api_key="unused", default_headers={"X-Computefi-Session": sys.argv[2]})
+model = client.models.list().data[0].id
+messages = [{"role": "user", "content": "Name one colour."}]
+texts, to_sign = [], None
+for turn, stream in enumerate([True, False, True]):
+    if stream:
+        pieces = []
+        for chunk in client.chat.completions.create(model=model, messages=messages, max_tokens=12, stream=True):
+            extra = (chunk.model_extra or {}).get("computefi")
+            if extra:
+                to_sign = extra
+            if chunk.choices:
+                pieces.append(chunk.choices[0].delta.content or "")
+        text = "".join(pieces)
+    else:
+        full = client.chat.completions.create(model=model, messages=messages, max_tokens=12)
+        to_sign = full.model_extra["computefi"]
+        text = full.choices[0].message.content
+    texts.append(text)
+    messages += [{"role": "assistant", "content": text}, {"role": "user", "content": "And another?"}]
+print(json.dumps({"texts": texts, "computefi": to_sign}))
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openais_python_client_chats_in_a_session() {
+    let w = common::world().await;
+    let client = client(&w).await;
+    // The SDK signs nothing: let it run three answers unsigned, then sign
+    // the last usage it reported and close with it.
+    let (url, desk) = serve(&w, 3).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    let id = client.open(&w, provider, U256::from(10u128.pow(15))).await;
+    let got = common::openai_python(PYTHON_SESSION, &[&url, &id.to_string()]).await;
+    let texts = got["texts"].as_array().unwrap();
+    assert_eq!(texts.len(), 3);
+    assert!(texts.iter().all(|t| !t.as_str().unwrap().is_empty()), "{got}");
+    assert_eq!(got["computefi"]["seq"], json!(3), "{got}");
+    let (used, _) = desk.account(id).await.unwrap();
+    assert_eq!(used.cost.to_string(), got["computefi"]["cost"].as_str().unwrap());
+
+    let signed = SignedReceipt::parse(id, &client.sign(&w, &got["computefi"])).unwrap();
+    let payer_side = IInferenceSessions::new(w.core.sessions, &client.chain);
+    let r = &signed.receipt;
+    let close =
+        payer_side.close(id, r.seq, r.tokensIn, r.tokensOut, r.cost, signed.signature.into());
+    assert!(close.send().await.unwrap().get_receipt().await.unwrap().status());
+    desk.tend().await.unwrap();
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4);
+    let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
+    assert_eq!(earned.unwrap(), used.cost);
+}
