@@ -48,6 +48,8 @@ export interface CoreAddresses {
   /** The inference access contract: who may charge a payer (approved requesters, key policies and quotas). */
   access: Address;
   bridge: Address;
+  /** The sessions program: one escrow per conversation, signed usage receipts. */
+  sessions: Address;
   accountImplementation: Address;
   erc6551Registry: Address;
   aiNft: Address;
@@ -60,6 +62,7 @@ const CORE_ROLES = [
   "registry",
   "access",
   "bridge",
+  "sessions",
   "accountImplementation",
   "erc6551Registry",
   "aiNft",

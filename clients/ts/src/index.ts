@@ -13,4 +13,5 @@ export * from "./deposit.js";
 export * from "./errors.js";
 export * from "./outputs.js";
 export * from "./sealing.js";
+export * from "./sessions.js";
 export * from "./watch.js";

@@ -10,7 +10,7 @@ import { community, ComputeFiError, contractAddress, coreAddresses, loadDeployme
 const SAMPLE = {
   chainId: 412346,
   contracts: Object.fromEntries(
-    ["asset", "source", "ledger", "registry", "bridge", "accountImplementation", "erc6551Registry", "aiNft", "access"].map((role, i) => [
+    ["asset", "source", "ledger", "registry", "bridge", "accountImplementation", "erc6551Registry", "aiNft", "access", "sessions"].map((role, i) => [
       role,
       { address: `0x${(i + 1).toString(16).padStart(40, "0")}`, artifact: role, codeHash: `0x${"ab".repeat(32)}` },
     ]),

@@ -1,24 +1,12 @@
 //! The TypeScript client (`clients/ts`, `@compute-fi/client`) against the
 //! devnode, and its sealing against the Rust `sealing` crate.
 //!
-//! The package is installed with `npm ci` from its committed lockfile (once
-//! per lockfile), its generated ABIs are checked against `abi/*.json`, it is
-//! built with `tsc`, and its `node --test` suites run with the chain and
-//! keys in environment variables. What they report is checked against the
-//! chain here, and every sealed message crosses the language boundary:
-//! Rust (the `sealing` crate) opens what TypeScript sealed and the other way
-//! round.
-//!
-//! `node` and `npm` (Node.js 20+) must be on `PATH` and the npm registry
-//! reachable on the first run: without them the tests fail rather than
-//! skip, so that CI cannot pass without running them.
+//! The package is prepared and its suites run by [`e2e::ts_client`]. What
+//! they report is checked against the chain here, and every sealed message
+//! crosses the language boundary: Rust (the `sealing` crate) opens what
+//! TypeScript sealed and the other way round.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-    sync::OnceLock,
-    time::Duration,
-};
+use std::{path::PathBuf, process::Command};
 
 use alloy::{
     primitives::{keccak256, Address, Bytes, B256, U256},
@@ -27,71 +15,19 @@ use alloy::{
 use bindings::{IComputeCredits, IKeyNft, IOracleBridge, IVault};
 use deploy::{community::CommunitySpec, core::Core, local, manifest::Manifest};
 use devnode::accounts::DevAccount;
-use e2e::command::{run, succeeded};
+use e2e::{
+    command::{run, succeeded},
+    ts_client::{node_test, prepared, NODE_LIMIT},
+};
 use sealing::{Context, Keypair, PromptPlace, Purpose};
 use serde::Deserialize;
 
-/// How long `npm ci` may take on a cold npm cache.
-const INSTALL_LIMIT: Duration = Duration::from_mins(5);
-/// How long `tsc` or one test suite may take.
-const NODE_LIMIT: Duration = Duration::from_mins(3);
 /// The community the deploy creates and the TypeScript test uses.
 const COMMUNITY: &str = "TS community";
 /// Seeds of the provider's and the requester's X25519 keys (RFC 9180
 /// `DeriveKeyPair`), so that this side can open what TypeScript sealed.
 const PROVIDER_SEED: [u8; 32] = [0x51; 32];
 const REQUESTER_SEED: [u8; 32] = [0x52; 32];
-
-// ---------------------------------------------------------------------------
-// Paths, tools and the package
-// ---------------------------------------------------------------------------
-
-fn package_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/ts")
-}
-
-/// Fails the test, saying what is missing, unless `tool` runs.
-fn require_tool(tool: &str) {
-    let found = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "`{tool}` is not on PATH: tests/ts_client.rs needs Node.js 20+ with npm (and the npm \
-         registry on the first run) to install, build and test clients/ts"
-    );
-}
-
-/// Installs (`npm ci`, once per lockfile), checks the generated ABIs and
-/// builds the package; every test starts with this.
-fn prepared() -> &'static Path {
-    static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        require_tool("node");
-        require_tool("npm");
-        let dir = package_dir();
-        let lock =
-            std::fs::read(dir.join("package-lock.json")).expect("clients/ts/package-lock.json");
-        // A copy of the lockfile that `npm ci` installed from: equal means installed.
-        let stamp = dir.join("node_modules/.compute-fi-installed-lock");
-        if std::fs::read(&stamp).ok().as_ref() != Some(&lock) {
-            let mut npm = Command::new("npm");
-            npm.current_dir(&dir).args([
-                "ci",
-                "--no-audit",
-                "--no-fund",
-                // Retry a stalled registry request after a minute, not five.
-                "--fetch-timeout=60000",
-            ]);
-            succeeded(&run(npm, INSTALL_LIMIT), "npm ci in clients/ts");
-            std::fs::write(&stamp, &lock).expect("write the install stamp");
-        }
-        for script in ["check-abis", "build"] {
-            let mut npm = Command::new("npm");
-            npm.current_dir(&dir).args(["run", "--silent", script]);
-            succeeded(&run(npm, NODE_LIMIT), &format!("npm run {script} in clients/ts"));
-        }
-        dir
-    })
-}
 
 /// The request the cross-language prompts are sealed for (written to
 /// `rust.json`, so TypeScript binds the same place).
@@ -130,24 +66,6 @@ fn rust_open(
         .open(purpose, &place(purpose, chain, bridge, at), &sealed)
         .unwrap_or_else(|e| panic!("Rust cannot open the {purpose:?} TypeScript sealed: {e}"));
     String::from_utf8(plain).expect("the opened message is UTF-8")
-}
-
-/// Runs one compiled `node --test` file with `env`; its TAP output after
-/// checking that every test passed and none was skipped.
-async fn node_test(file: &str, env: Vec<(&'static str, String)>) -> String {
-    let dir = prepared().to_path_buf();
-    let mut node = Command::new("node");
-    node.current_dir(&dir).args(["--test", "--test-reporter=tap", file]).envs(env);
-    // Off the async runtime, so that the in-process node keeps answering.
-    let ran =
-        tokio::task::spawn_blocking(move || run(node, NODE_LIMIT)).await.expect("node thread");
-    let out = succeeded(&ran, file);
-    assert!(out.contains("# fail 0"), "{file}: failures\n{out}");
-    assert!(
-        out.contains("# skipped 0"),
-        "{file}: a test was skipped (missing environment?)\n{out}"
-    );
-    out
 }
 
 // ---------------------------------------------------------------------------

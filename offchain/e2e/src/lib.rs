@@ -3,8 +3,9 @@
 //! repository's `fixtures/TestDoubles.sol`), a minimal in-process chain over
 //! the devnode's executor ([`Chain`]) for tests that exercise execution
 //! without JSON-RPC, JSON-RPC helpers for tests that drive a node as a dApp
-//! would ([`rpc`]), and outside programs run with a time limit
-//! ([`command`]).
+//! would ([`rpc`]), outside programs run with a time limit
+//! ([`command`]), and the TypeScript client built and its suites run
+//! ([`ts_client`]).
 //!
 //! The contracts' end-to-end tests live in this crate (`tests/it`); the
 //! devnode's own node tests and the deploy tool's tests use the harness too.
@@ -14,6 +15,7 @@
 mod chain;
 pub mod command;
 pub mod rpc;
+pub mod ts_client;
 
 pub use chain::{Chain, Receipt};
 

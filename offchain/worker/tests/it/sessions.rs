@@ -2,8 +2,10 @@
 //! client opens a session on chain naming the worker, chats over HTTP
 //! (streamed and not, through reqwest and through `OpenAI`'s Python SDK)
 //! while signing a cumulative receipt after each answer, and the session
-//! settles on chain with the newest one. Refusals: no session, a forged
-//! receipt, receipts missing, the cap reached.
+//! settles on chain with the newest one; the same through the TypeScript
+//! client (`clients/ts`: `openSession`, `SessionChat`, `closeSession`).
+//! Refusals: no session, a forged receipt, receipts missing, the cap
+//! reached.
 
 use std::{sync::Arc, time::Duration};
 
@@ -294,6 +296,64 @@ async fn openais_python_client_chats_in_a_session() {
     desk.tend().await.unwrap();
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
     assert_eq!(sessions.session(id).call().await.unwrap().phase, 4);
+    let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
+    assert_eq!(earned.unwrap(), used.cost);
+}
+
+/// A deployments file of `w`'s shared contracts, as the deploy tool writes
+/// one (what the TypeScript client reads).
+fn deployments_file(w: &World, dir: &std::path::Path) -> std::path::PathBuf {
+    let c = &w.core;
+    let roles = [
+        ("asset", c.asset),
+        ("source", c.source),
+        ("ledger", c.ledger),
+        ("registry", c.registry),
+        ("access", c.access),
+        ("bridge", c.bridge),
+        ("sessions", c.sessions),
+        ("accountImplementation", c.account_implementation),
+        ("erc6551Registry", c.erc6551_registry),
+        ("aiNft", c.ai_nft),
+    ];
+    let contracts: serde_json::Map<String, Value> = roles
+        .iter()
+        .map(|(role, a)| ((*role).to_owned(), json!({"address": a.to_string(), "artifact": role})))
+        .collect();
+    let path = dir.join("412346.json");
+    let file = json!({"chainId": 412_346, "contracts": contracts, "models": {}, "communities": {}});
+    std::fs::write(&path, file.to_string()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_chats_in_a_session() {
+    let w = common::world().await;
+    let _client = client(&w).await;
+    let (url, desk) = serve(&w, 1).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let key = alloy::primitives::hex::encode_prefixed(w.node.accounts()[CLIENT].key);
+    let env = vec![
+        ("COMPUTE_FI_RPC_URL", w.node.url()),
+        ("COMPUTE_FI_DEPLOYMENTS", deployments_file(&w, dir.path()).display().to_string()),
+        ("COMPUTE_FI_CLIENT_KEY", key),
+        ("COMPUTE_FI_API_URL", url),
+        ("COMPUTE_FI_MODEL_NAME", common::backend().model_name().to_owned()),
+        ("COMPUTE_FI_PROVIDER", provider.to_string()),
+        ("COMPUTE_FI_REPORT", report.display().to_string()),
+    ];
+    e2e::ts_client::node_test("dist/test/session.test.js", env).await;
+    let got: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let id: u64 = got["id"].as_str().unwrap().parse().unwrap();
+    let (used, _) = desk.account(id).await.unwrap();
+    assert_eq!(used.cost.to_string(), got["cost"].as_str().unwrap(), "the worker metered it");
+    // The client closed with its newest receipt; the worker agrees.
+    desk.tend().await.unwrap();
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4);
+    assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 2);
     let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
     assert_eq!(earned.unwrap(), used.cost);
 }
