@@ -17,6 +17,10 @@ interface IInferenceAccess  {
 
     function approveRequester(address requester, bool approved) external;
 
+    function delegateKey(address collection, uint256 token, address delegate) external;
+
+    function delegateOf(address collection, uint256 token) external view returns (address);
+
     function isApproved(address payer, address requester) external view returns (bool);
 
     function setPolicy(address collection, uint256 quota, uint64 period, bool allModels) external;
@@ -42,6 +46,8 @@ interface IInferenceAccess  {
     error NotBridge(address caller);
 
     error InvalidParams();
+
+    error NotKeyHolder(address caller, address holder);
 }
 
 interface IInferenceAccessExtras {
@@ -51,4 +57,5 @@ interface IInferenceAccessExtras {
     event RequesterApproved(address indexed payer, address indexed requester, bool approved);
     event PolicySet(address indexed payer, address indexed collection, uint256 quota, uint64 period, bool allModels);
     event PolicyModel(address indexed payer, address indexed collection, uint32 indexed model, bool allowed);
+    event KeyDelegated(address indexed collection, uint256 indexed token, address indexed holder, address delegate);
 }

@@ -3134,6 +3134,47 @@ export const inferenceAccessAbi = [
   },
   {
     "type": "function",
+    "name": "delegateKey",
+    "inputs": [
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "token",
+        "type": "uint256"
+      },
+      {
+        "name": "delegate",
+        "type": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "delegateOf",
+    "inputs": [
+      {
+        "name": "collection",
+        "type": "address"
+      },
+      {
+        "name": "token",
+        "type": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "giveBack",
     "inputs": [
       {
@@ -3386,6 +3427,33 @@ export const inferenceAccessAbi = [
   },
   {
     "type": "event",
+    "name": "KeyDelegated",
+    "inputs": [
+      {
+        "name": "collection",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "token",
+        "type": "uint256",
+        "indexed": true
+      },
+      {
+        "name": "holder",
+        "type": "address",
+        "indexed": true
+      },
+      {
+        "name": "delegate",
+        "type": "address",
+        "indexed": false
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "PolicyModel",
     "inputs": [
       {
@@ -3498,6 +3566,20 @@ export const inferenceAccessAbi = [
     "inputs": [
       {
         "name": "caller",
+        "type": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "NotKeyHolder",
+    "inputs": [
+      {
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "name": "holder",
         "type": "address"
       }
     ]

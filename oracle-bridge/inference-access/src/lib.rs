@@ -41,7 +41,7 @@ pub use errors::*;
 /// sponsors get two days to withdraw their policies first.
 pub const BRIDGE_CHANGE_DELAY: u64 = 2 * 86_400;
 pub use quota::{KeyRef, Verdict};
-pub use state::{Policy, Usage};
+pub use state::{Delegation, Policy, Usage};
 
 /// State of the inference access contract.
 #[entrypoint]
@@ -51,6 +51,7 @@ pub struct InferenceAccess {
     approvals: StorageMap<Address, StorageMap<Address, StorageBool>>,
     policies: StorageMap<Address, StorageMap<Address, Policy>>,
     usage: StorageMap<B256, Usage>,
+    delegations: StorageMap<B256, Delegation>,
 }
 
 #[public]
@@ -112,6 +113,45 @@ impl InferenceAccess {
         let payer = msg::sender();
         self.approvals.setter(payer).setter(requester).set(approved);
         emit(RequesterApproved { payer, requester, approved });
+    }
+
+    /// The caller, holding `token` of `collection`, lets `delegate` use the
+    /// key as it could (zero: nobody): a gateway or an agent then opens
+    /// requests and sessions on the key's quota, which still bounds them.
+    /// The delegation ends when the key changes hands.
+    ///
+    /// # Errors
+    /// [`NotKeyHolder`].
+    pub fn delegate_key(
+        &mut self,
+        collection: Address,
+        token: U256,
+        delegate: Address,
+    ) -> Result<(), Error> {
+        let caller = msg::sender();
+        let key = (collection, token);
+        let holder = quota::holder_of(key).unwrap_or_default();
+        if holder != caller {
+            return Err(NotKeyHolder { caller, holder }.into());
+        }
+        let mut delegation = self.delegations.setter(quota::key_id(key));
+        delegation.holder.set(holder);
+        delegation.delegate.set(delegate);
+        emit(KeyDelegated { collection, token, holder, delegate });
+        Ok(())
+    }
+
+    /// Who may use `token` of `collection` besides its holder: the
+    /// delegate, while the holder that named it still holds the key (zero
+    /// otherwise).
+    pub fn delegate_of(&self, collection: Address, token: U256) -> Address {
+        let key = (collection, token);
+        let delegation = self.delegations.get(quota::key_id(key));
+        if quota::holder_of(key) == Some(delegation.holder.get()) {
+            delegation.delegate.get()
+        } else {
+            Address::ZERO
+        }
     }
 
     /// Whether `payer` approved `requester`.

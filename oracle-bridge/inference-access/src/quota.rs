@@ -25,6 +25,20 @@ pub(crate) fn usage_key(payer: Address, (collection, token): KeyRef) -> B256 {
     keccak256(preimage)
 }
 
+/// The delegation record of a key: `keccak256(collection ‖ token)`.
+pub(crate) fn key_id((collection, token): KeyRef) -> B256 {
+    let mut preimage = [0u8; 52];
+    preimage[..20].copy_from_slice(collection.as_slice());
+    preimage[20..].copy_from_slice(&token.to_be_bytes::<32>());
+    keccak256(preimage)
+}
+
+/// Who holds `key` now, if its collection answers.
+pub(crate) fn holder_of((collection, token): KeyRef) -> Option<Address> {
+    let reply = calls::view(collection, &IERC721::ownerOfCall { tokenId: token });
+    reply.and_then(|r| calls::address(&r)).ok()
+}
+
 fn refused(verdict: u8) -> Verdict {
     (verdict, U256::ZERO, B256::ZERO, 0)
 }
@@ -64,8 +78,7 @@ impl InferenceAccess {
             return refused(verdict::MODEL_NOT_ALLOWED);
         }
         let period = period_of(now, policy.period.get().to());
-        let reply = calls::view(key.0, &IERC721::ownerOfCall { tokenId: key.1 });
-        if reply.and_then(|r| calls::address(&r)) != Ok(caller) {
+        if !self.holds(caller, key) {
             return refused(verdict::NOT_AUTHORIZED);
         }
         let left = self.quota_left_at(payer, key, now);
@@ -77,6 +90,16 @@ impl InferenceAccess {
         usage.period.set(U64::from(period));
         usage.used.set(quota - left + amount);
         (verdict::ALLOWED, U256::ZERO, record, period)
+    }
+
+    /// Whether `caller` holds `key`, or is the delegate of its holder.
+    fn holds(&self, caller: Address, key: KeyRef) -> bool {
+        let Some(holder) = holder_of(key) else { return false };
+        if holder == caller {
+            return true;
+        }
+        let delegation = self.delegations.get(key_id(key));
+        delegation.holder.get() == holder && delegation.delegate.get() == caller
     }
 
     /// Gives `amount` back to booking `record` if its period is still

@@ -4,7 +4,7 @@ use alloc::{vec, vec::Vec};
 
 use stylus_sdk::{
     prelude::*,
-    storage::{StorageBool, StorageMap, StorageU256, StorageU64},
+    storage::{StorageAddress, StorageBool, StorageMap, StorageU256, StorageU64},
 };
 
 /// A payer's sponsorship of a key collection.
@@ -21,4 +21,12 @@ pub struct Policy {
 pub struct Usage {
     pub(crate) period: StorageU64,
     pub(crate) used: StorageU256,
+}
+
+/// Who a key's holder lets use it: valid only while that holder still
+/// holds the key (a transfer ends it without a transaction).
+#[storage]
+pub struct Delegation {
+    pub(crate) holder: StorageAddress,
+    pub(crate) delegate: StorageAddress,
 }

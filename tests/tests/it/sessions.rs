@@ -23,6 +23,7 @@ use inference_sessions::{
     SessionClosed, SessionSettled, StaleReceipt,
 };
 use motsu::prelude::*;
+use openzeppelin_stylus::token::erc721::IErc721;
 
 sol! {
     /// A usage receipt, as a client declares it for EIP-712 signing.
@@ -371,4 +372,50 @@ fn a_key_holders_quota_counts_requests_and_sessions_alike() {
     // Someone else holding no key is refused.
     let err = s.open(common::tag("stranger"), Address::ZERO, key).motsu_unwrap_err();
     assert!(matches!(err, Error::NotAuthorized(_)));
+}
+
+/// A key holder lets a gateway (or an agent) use its key: the delegate
+/// opens sessions and requests on the key's quota, which still bounds them,
+/// and the delegation ends when the key changes hands or is revoked.
+#[test]
+fn a_key_holder_delegates_its_key_within_its_quota() {
+    let _serial = common::serial();
+    let s = Deployed::deploy(10_000);
+    let (m, payer) = (&s.m, s.m.payer);
+    let [member, gateway, heir] = ["member", "gateway", "heir"].map(common::tag);
+    let token = m.keys.sender(payer).issue(member).motsu_unwrap();
+    let key = (m.keys.address(), token);
+    m.access.sender(payer).set_policy(key.0, U256::from(CAP), 86_400, true).motsu_unwrap();
+
+    // Not delegated yet: the gateway holds no key.
+    let err = s.open(gateway, Address::ZERO, key).motsu_unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized(_)), "{err:?}");
+    // Only the holder delegates.
+    let err = m.access.sender(gateway).delegate_key(key.0, token, gateway).motsu_unwrap_err();
+    assert!(matches!(err, inference_access::Error::NotKeyHolder(e) if e.holder == member));
+    m.access.sender(member).delegate_key(key.0, token, gateway).motsu_unwrap();
+    assert_eq!(m.access.sender(member).delegate_of(key.0, token), gateway);
+
+    // The gateway opens on the key's quota, and the quota still bounds it,
+    // across sessions and requests alike.
+    s.open(gateway, Address::ZERO, key).motsu_unwrap();
+    let left = m.access.sender(payer).quota_left(payer, key.0, token);
+    assert_eq!(left, U256::ZERO);
+    let err = s.open(gateway, Address::ZERO, key).motsu_unwrap_err();
+    assert!(matches!(err, Error::QuotaExceeded(_)), "{err:?}");
+    let err = m.ask(gateway, key).motsu_unwrap_err();
+    assert!(matches!(err, oracle_bridge::Error::QuotaExceeded(_)), "{err:?}");
+
+    // The key changes hands: the delegation ends with it.
+    m.keys.sender(member).transfer_from(member, heir, token).motsu_unwrap();
+    assert_eq!(m.access.sender(member).delegate_of(key.0, token), Address::ZERO);
+    m.access.sender(payer).set_policy(key.0, U256::from(10 * CAP), 86_400, true).motsu_unwrap();
+    let err = s.open(gateway, Address::ZERO, key).motsu_unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized(_)), "{err:?}");
+    // The new holder delegates, then revokes.
+    m.access.sender(heir).delegate_key(key.0, token, gateway).motsu_unwrap();
+    s.open(gateway, Address::ZERO, key).motsu_unwrap();
+    m.access.sender(heir).delegate_key(key.0, token, Address::ZERO).motsu_unwrap();
+    let err = s.open(gateway, Address::ZERO, key).motsu_unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized(_)), "{err:?}");
 }

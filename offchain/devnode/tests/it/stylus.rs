@@ -230,11 +230,12 @@ fn the_vault_turns_yield_into_credits_and_returns_exact_principal() {
     let harvested = IVault::harvestCall::abi_decode_returns(&r.output).unwrap();
     println!("harvest gas: {}", r.gas_used);
     let (skimmed, tip) = (harvested.credits, harvested.tip);
-    // All of it but two source shares (here about one unit each) kept back
-    // for the roundings of delivering it and of the next exit, and the
-    // source's rounding.
+    // All of it but two source shares kept back for the roundings of
+    // delivering it and of the next exit (each "one share" is a share's
+    // value, here about one unit, plus 3: 8 in all), and the source's own
+    // rounding (up to 2).
     assert!(
-        skimmed + tip + U256::from(8) >= gain && skimmed + tip <= gain,
+        skimmed + tip + U256::from(10) >= gain && skimmed + tip <= gain,
         "{skimmed} + {tip} vs {gain}"
     );
     chain.exec(ALICE, vault, &IVault::claimCall { member: ALICE });
