@@ -12,6 +12,7 @@
 
 use alloy::sol;
 
+pub mod receipt;
 mod revert;
 pub use revert::describe_revert;
 

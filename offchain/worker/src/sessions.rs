@@ -281,25 +281,8 @@ impl SessionDesk {
 
 /// `close(id, ...)` with `best` (none: a close with no receipt).
 fn close_call(id: u64, best: Option<&SignedReceipt>) -> Bytes {
-    let call = match best {
-        Some(b) => IInferenceSessions::closeCall {
-            id,
-            seq: b.receipt.seq,
-            tokensIn: b.receipt.tokensIn,
-            tokensOut: b.receipt.tokensOut,
-            cost: b.receipt.cost,
-            signature: Bytes::from(b.signature.clone()),
-        },
-        None => IInferenceSessions::closeCall {
-            id,
-            seq: 0,
-            tokensIn: 0,
-            tokensOut: 0,
-            cost: U256::ZERO,
-            signature: Bytes::new(),
-        },
-    };
-    Bytes::from(call.abi_encode())
+    let receipt = best.map(|b| (&b.receipt, b.signature.as_slice()));
+    Bytes::from(bindings::receipt::close_call(id, receipt).abi_encode())
 }
 
 /// The 402 for a refused answer.

@@ -5,22 +5,14 @@
 
 use alloy_primitives::{keccak256, Address, Bytes, TxKind, U256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::{eip712_domain, sol, SolCall, SolError, SolStruct, SolValue};
-use bindings::{IComputeCredits, IInferenceAccess, IInferenceRegistry, IInferenceSessions};
+use alloy_sol_types::{SolCall, SolError, SolStruct, SolValue};
+use bindings::{
+    receipt::{close_call, domain, Receipt},
+    IComputeCredits, IInferenceAccess, IInferenceRegistry, IInferenceSessions,
+};
 use e2e::{Chain, ALICE, BOB, CHAIN_ID};
 
 use crate::bridge::{construct, earned, spendable, world, World, CAROL, ETH, PAYER, P_IN, P_OUT};
-
-sol! {
-    /// A usage receipt, as a client declares it for EIP-712 signing.
-    struct Receipt {
-        uint64 session;
-        uint64 seq;
-        uint64 tokensIn;
-        uint64 tokensOut;
-        uint256 cost;
-    }
-}
 
 /// How long the other side has to answer a close.
 const WINDOW: u64 = 600;
@@ -77,13 +69,7 @@ impl Deployed {
         let cost = U256::from(tokens_in * P_IN + tokens_out * P_OUT);
         let receipt =
             Receipt { session: id, seq, tokensIn: tokens_in, tokensOut: tokens_out, cost };
-        let domain = eip712_domain! {
-            name: "Compute-Fi Sessions",
-            version: "1",
-            chain_id: CHAIN_ID,
-            verifying_contract: self.sessions,
-        };
-        let digest = receipt.eip712_signing_hash(&domain);
+        let digest = receipt.eip712_signing_hash(&domain(CHAIN_ID, self.sessions));
         let signature = alloy::signers::SignerSync::sign_hash_sync(&self.key, &digest).unwrap();
         (receipt, Bytes::from(signature.as_bytes().to_vec()))
     }
@@ -95,24 +81,7 @@ impl Deployed {
         id: u64,
         receipt: Option<&(Receipt, Bytes)>,
     ) -> e2e::Receipt {
-        let call = match receipt {
-            Some((r, sig)) => IInferenceSessions::closeCall {
-                id,
-                seq: r.seq,
-                tokensIn: r.tokensIn,
-                tokensOut: r.tokensOut,
-                cost: r.cost,
-                signature: sig.clone(),
-            },
-            None => IInferenceSessions::closeCall {
-                id,
-                seq: 0,
-                tokensIn: 0,
-                tokensOut: 0,
-                cost: U256::ZERO,
-                signature: Bytes::new(),
-            },
-        };
+        let call = close_call(id, receipt.map(|(r, sig)| (r, sig.as_ref())));
         let sessions = self.sessions;
         self.w.chain.send(from, TxKind::Call(sessions), call.abi_encode(), U256::ZERO)
     }

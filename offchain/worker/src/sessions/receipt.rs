@@ -4,22 +4,10 @@
 
 use alloy::{
     primitives::{Address, Signature, B256, U256},
-    sol,
-    sol_types::{eip712_domain, Eip712Domain, SolStruct},
+    sol_types::{Eip712Domain, SolStruct},
 };
+pub use bindings::receipt::{domain, Receipt};
 use thiserror::Error;
-
-sol! {
-    /// A cumulative usage receipt (the sessions program's EIP-712 type).
-    #[derive(Debug, PartialEq, Eq)]
-    struct Receipt {
-        uint64 session;
-        uint64 seq;
-        uint64 tokensIn;
-        uint64 tokensOut;
-        uint256 cost;
-    }
-}
 
 /// A receipt with the session key's signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,16 +30,6 @@ pub enum ReceiptError {
         /// The session's key.
         expected: Address,
     },
-}
-
-/// The sessions program's EIP-712 domain on `chain_id` at `contract`.
-pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {
-    eip712_domain! {
-        name: "Compute-Fi Sessions",
-        version: "1",
-        chain_id: chain_id,
-        verifying_contract: contract,
-    }
 }
 
 impl SignedReceipt {
