@@ -205,7 +205,8 @@ async fn session_desk(
     let sender = chain::provider(&config.chain.rpc_url, timeout, Some(signer))?;
     let chain_id = alloy::providers::Provider::get_chain_id(&reader).await?;
     let txm = Arc::new(TxManager::new(sender, me, chain_id, config.tx.clone()));
-    SessionDesk::new(reader, txm, desk).await
+    let kept = config.state_dir.join("sessions.json");
+    SessionDesk::new(reader, txm, desk, Some(kept)).await
 }
 
 async fn chat(

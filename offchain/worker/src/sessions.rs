@@ -19,6 +19,7 @@ pub mod receipt;
 
 use std::{
     collections::{hash_map::Entry, HashMap},
+    path::PathBuf,
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -30,6 +31,7 @@ use alloy::{
 };
 use anyhow::{Context, Result};
 use bindings::IInferenceSessions;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::{chat_api::ApiError, txm::TxManager};
@@ -60,6 +62,15 @@ pub struct DeskConfig {
     pub max_unsigned: u64,
 }
 
+/// A session's newest receipt as kept on disk (`sessions.json` in the state
+/// folder), so that a restarted worker can still close with it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Kept {
+    session: u64,
+    /// The `X-Computefi-Receipt` header value.
+    receipt: String,
+}
+
 /// The sessions this worker serves.
 pub struct SessionDesk {
     provider: DynProvider,
@@ -67,6 +78,8 @@ pub struct SessionDesk {
     config: DeskConfig,
     domain: Eip712Domain,
     accounts: Mutex<HashMap<u64, Account>>,
+    /// Where the newest receipts are kept (none: memory only).
+    kept: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SessionDesk {
@@ -88,18 +101,56 @@ struct OnChain {
 
 impl SessionDesk {
     /// A desk for the sessions program of `config` on the chain `provider`
-    /// reads, sending through `txm` (whose account is this worker's).
+    /// reads, sending through `txm` (whose account is this worker's),
+    /// keeping receipts in `kept` (a JSON file; none: memory only) and
+    /// taking up again the sessions whose receipts it finds there.
     ///
     /// # Errors
-    /// The chain id cannot be read.
+    /// The chain id or the file cannot be read.
     pub async fn new(
         provider: DynProvider,
         txm: Arc<TxManager>,
         config: DeskConfig,
+        kept: Option<PathBuf>,
     ) -> Result<Self> {
         let chain_id = provider.get_chain_id().await.context("reading the chain id")?;
         let domain = receipt::domain(chain_id, config.contract);
-        Ok(Self { provider, txm, config, domain, accounts: Mutex::new(HashMap::new()) })
+        let desk =
+            Self { provider, txm, config, domain, accounts: Mutex::new(HashMap::new()), kept };
+        desk.resume().await?;
+        Ok(desk)
+    }
+
+    /// Takes up the sessions whose receipts were kept and that still await
+    /// their settlement with this worker.
+    async fn resume(&self) -> Result<()> {
+        let Some(path) = &self.kept else { return Ok(()) };
+        let kept: Vec<Kept> = crate::store::load(path, "kept receipts")?;
+        let mut accounts = self.accounts.lock().await;
+        for k in kept {
+            let Ok(signed) = SignedReceipt::parse(k.session, &k.receipt) else { continue };
+            let s = self.read(k.session).await?;
+            let live = s.phase == phase::ACTIVE || s.phase == phase::CLOSING;
+            if !live || s.provider != self.txm.from() {
+                continue;
+            }
+            let prices = self.prices(k.session).await?;
+            let terms = Terms { key: s.key, cap: s.cap, prices, expires: s.expires };
+            accounts.insert(k.session, Account::resumed(terms, signed));
+        }
+        Ok(())
+    }
+
+    /// Writes the newest receipt of every session to the kept file.
+    fn keep_all(&self, accounts: &HashMap<u64, Account>) {
+        let Some(path) = &self.kept else { return };
+        let kept: Vec<Kept> = accounts
+            .iter()
+            .filter_map(|(id, a)| a.best().map(|b| Kept { session: *id, receipt: b.header() }))
+            .collect();
+        if let Err(e) = crate::store::save(path, &kept) {
+            tracing::warn!("keeping the sessions' receipts: {e:#}");
+        }
     }
 
     /// Admits an answer in session `id` of at most `tokens` (prompt,
@@ -124,15 +175,20 @@ impl SessionDesk {
         if now() >= account.terms.expires {
             return Err(ApiError::payment_required("the session has expired", "session_expired"));
         }
+        let mut kept = false;
         if let Some(header) = receipt {
             let signed = SignedReceipt::parse(id, header)
                 .map_err(|e| ApiError::payment_required(&e.to_string(), "invalid_receipt"))?;
             signed
                 .verify(&self.domain, account.terms.key)
                 .map_err(|e| ApiError::payment_required(&e.to_string(), "invalid_receipt"))?;
-            account.keep(signed);
+            kept = account.keep(signed);
         }
-        account.admit(tokens, self.config.max_unsigned).map_err(|r| refusal(id, &r))
+        let admitted = account.admit(tokens, self.config.max_unsigned);
+        if kept {
+            self.keep_all(&accounts);
+        }
+        admitted.map_err(|r| refusal(id, &r))
     }
 
     /// Records the answer `reservation` admitted in session `id`; returns
@@ -271,7 +327,9 @@ impl SessionDesk {
             }
             phase::ACTIVE if now >= s.expires => self.close(id).await?,
             phase::SETTLED => {
-                self.accounts.lock().await.remove(&id);
+                let mut accounts = self.accounts.lock().await;
+                accounts.remove(&id);
+                self.keep_all(&accounts);
             }
             _ => {}
         }

@@ -100,6 +100,16 @@ impl Account {
         Self { terms, used: Usage::default(), reserved: U256::ZERO, best: None }
     }
 
+    /// An account taken up again after a restart from the newest receipt
+    /// kept: what it signed is what counts as served (answers served after
+    /// it and not signed are lost with the restart).
+    pub fn resumed(terms: Terms, best: SignedReceipt) -> Self {
+        let r = &best.receipt;
+        let used =
+            Usage { seq: r.seq, tokens_in: r.tokensIn, tokens_out: r.tokensOut, cost: r.cost };
+        Self { terms, used, reserved: U256::ZERO, best: Some(best) }
+    }
+
     /// Served so far.
     pub fn used(&self) -> Usage {
         self.used
@@ -110,12 +120,14 @@ impl Account {
         self.best.as_ref()
     }
 
-    /// Keeps `receipt` (already verified) if it is newer than the newest.
-    pub fn keep(&mut self, receipt: SignedReceipt) {
+    /// Keeps `receipt` (already verified) if it is newer than the newest;
+    /// returns whether it was.
+    pub fn keep(&mut self, receipt: SignedReceipt) -> bool {
         let newer = self.best.as_ref().is_none_or(|b| receipt.receipt.seq > b.receipt.seq);
         if newer {
             self.best = Some(receipt);
         }
+        newer
     }
 
     /// Admits an answer of at most `tokens` (prompt, output limit).
@@ -212,6 +224,22 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_account_counts_what_was_signed() {
+        let mut signed = receipt(3);
+        signed.receipt.tokensIn = 30;
+        signed.receipt.tokensOut = 10;
+        signed.receipt.cost = U256::from(50u64);
+        let mut a = Account::resumed(terms(60), signed);
+        assert_eq!(
+            a.used(),
+            Usage { seq: 3, tokens_in: 30, tokens_out: 10, cost: U256::from(50u64) }
+        );
+        // Only 10 of the cap are left.
+        assert!(matches!(a.admit((5, 5), 1), Err(Refusal::CapReached(_))));
+        assert!(a.admit((2, 4), 1).is_ok());
+    }
+
+    #[test]
     fn answers_wait_for_receipts() {
         let mut a = Account::new(terms(1_000));
         for _ in 0..2 {
@@ -250,7 +278,9 @@ mod tests {
                         a.complete(r, (tx, ty));
                     },
                     2 => if let Some((r, _, _)) = open.pop() { a.release(r); },
-                    _ => a.keep(receipt(a.used().seq.saturating_sub(x % 3))),
+                    _ => {
+                        a.keep(receipt(a.used().seq.saturating_sub(x % 3)));
+                    }
                 }
                 prop_assert!(a.used().cost + a.reserved <= a.terms.cap);
                 prop_assert_eq!(a.used().cost, priced);

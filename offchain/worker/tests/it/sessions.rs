@@ -90,22 +90,39 @@ impl Client {
     }
 }
 
-/// The worker's chat API paid by sessions, on a free port; its `/v1` URL
-/// and its desk.
-async fn serve(w: &World, max_unsigned: u64) -> (String, Arc<SessionDesk>) {
+/// The worker's sessions desk (dev account `PROVIDER`, registered once per
+/// world), keeping receipts in `kept` if given.
+async fn desk(w: &World, max_unsigned: u64, kept: Option<std::path::PathBuf>) -> Arc<SessionDesk> {
     let me = w.node.accounts()[PROVIDER].address;
     let state = tempfile::tempdir().unwrap();
-    // Registers the provider (bond, serving the model).
-    let _ = common::worker(w, PROVIDER, state.path(), None).await;
+    let registry = bindings::IInferenceRegistry::new(w.core.registry, &w.admin);
+    let bonded = bindings::IInferenceRegistry::providerCall { provider: me };
+    if registry.call_builder(&bonded).call().await.unwrap().bond.is_zero() {
+        // Registers the provider (bond, serving the model).
+        let _ = common::worker(w, PROVIDER, state.path(), None).await;
+    }
     let timeout = Duration::from_secs(5);
     let reader = worker::chain::provider(&w.node.url(), timeout, None).unwrap();
-    let sender =
-        worker::chain::provider(&w.node.url(), timeout, Some(common::signer(&w.node, PROVIDER)))
-            .unwrap();
+    let signer = Some(common::signer(&w.node, PROVIDER));
+    let sender = worker::chain::provider(&w.node.url(), timeout, signer).unwrap();
     let tx = common::config(w, state.path(), "").tx;
     let txm = Arc::new(TxManager::new(sender, me, 412_346, tx));
     let config = DeskConfig { contract: w.core.sessions, model: MODEL, max_unsigned };
-    let desk = Arc::new(SessionDesk::new(reader, txm, config).await.unwrap());
+    Arc::new(SessionDesk::new(reader, txm, config, kept).await.unwrap())
+}
+
+/// The worker's chat API paid by sessions, on a free port; its `/v1` URL
+/// and its desk.
+async fn serve(w: &World, max_unsigned: u64) -> (String, Arc<SessionDesk>) {
+    serve_with(w, max_unsigned, None).await
+}
+
+async fn serve_with(
+    w: &World,
+    max_unsigned: u64,
+    kept: Option<std::path::PathBuf>,
+) -> (String, Arc<SessionDesk>) {
+    let desk = desk(w, max_unsigned, kept).await;
     let app = chat_api::router_with_sessions(
         common::backend(),
         Limits::default(),
@@ -356,4 +373,33 @@ async fn the_typescript_client_chats_in_a_session() {
     assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 2);
     let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
     assert_eq!(earned.unwrap(), used.cost);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_worker_still_closes_with_the_receipts_it_held() {
+    let w = common::world().await;
+    let client = client(&w).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("sessions.json");
+    let (url, _desk) = serve_with(&w, 1, Some(kept.clone())).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    let id = client.open(&w, provider, U256::from(10u128.pow(15))).await;
+    let (_, first) = turn(&url, Some(id), None, false).await;
+    let receipt = client.sign(&w, &first["computefi"]);
+    let (status, _) = turn(&url, Some(id), Some(&receipt), false).await;
+    assert_eq!(status, 200);
+
+    // The worker restarts: a new desk finds the receipt it kept.
+    let restarted = desk(&w, 1, Some(kept)).await;
+    let (used, best) = restarted.account(id).await.expect("the session is taken up again");
+    assert_eq!(best.map(|b| b.header()), Some(receipt.clone()));
+    assert_eq!(used.seq, 1, "what was signed counts as served");
+    restarted.close(id).await.expect("closes with the kept receipt");
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 1);
+    let payer_side = IInferenceSessions::new(w.core.sessions, &client.chain);
+    let agree = payer_side.close(id, 0, 0, 0, U256::ZERO, alloy::primitives::Bytes::new());
+    assert!(agree.send().await.unwrap().get_receipt().await.unwrap().status());
+    let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
+    assert_eq!(earned.unwrap().to_string(), first["computefi"]["cost"].as_str().unwrap());
 }
