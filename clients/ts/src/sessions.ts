@@ -180,7 +180,7 @@ export class SessionChat {
     }
     let text = "";
     let usage: unknown;
-    for (const data of sseData(await reply.text())) {
+    for await (const data of sseData(reply)) {
       const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string } }[]; computefi?: unknown; error?: unknown };
       if (chunk.error !== undefined) throw new ComputeFiError("chain", `the answer failed: ${JSON.stringify(chunk.error)}`);
       const piece = chunk.choices?.[0]?.delta?.content;
@@ -195,13 +195,20 @@ export class SessionChat {
   }
 }
 
-/** The `data:` payloads of a server-sent event stream, without `[DONE]`. */
-function sseData(body: string): string[] {
-  return body
-    .split("\n")
-    .filter((l) => l.startsWith("data: "))
-    .map((l) => l.slice("data: ".length))
-    .filter((d) => d !== "[DONE]");
+/** The `data:` payloads of a server-sent event stream as they arrive, without `[DONE]`. */
+async function* sseData(reply: Response): AsyncGenerator<string> {
+  if (reply.body === null) return;
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const bytes of reply.body) {
+    pending += decoder.decode(bytes, { stream: true });
+    let end: number;
+    while ((end = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, end).replace(/\r$/, "");
+      pending = pending.slice(end + 1);
+      if (line.startsWith("data: ") && line !== "data: [DONE]") yield line.slice("data: ".length);
+    }
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ pub mod account;
 pub mod receipt;
 
 use std::{
-    collections::{hash_map::Entry, HashMap},
+    collections::HashMap,
     path::PathBuf,
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
@@ -46,9 +46,7 @@ mod phase {
     pub(super) const SETTLED: u8 = 4;
 }
 
-/// The payer's side, as the program records a closer.
-const PAYER_SIDE: u8 = 1;
-/// The provider's side.
+/// The provider's side, as the program records a closer.
 const PROVIDER_SIDE: u8 = 2;
 
 /// Where the worker's sessions live and how it serves them.
@@ -167,10 +165,20 @@ impl SessionDesk {
         receipt: Option<&str>,
         tokens: (u64, u64),
     ) -> Result<Reservation, ApiError> {
+        // A session seen for the first time is taken on without holding the
+        // lock: accepting it waits for a transaction, and other sessions'
+        // answers must not wait with it.
+        if !self.accounts.lock().await.contains_key(&id) {
+            let terms = self.take_on(id).await?;
+            self.accounts.lock().await.entry(id).or_insert_with(|| Account::new(terms));
+        }
         let mut accounts = self.accounts.lock().await;
-        let account = match accounts.entry(id) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(Account::new(self.take_on(id).await?)),
+        let Some(account) = accounts.get_mut(&id) else {
+            // Settled and forgotten by `tend` in between.
+            return Err(ApiError::payment_required(
+                "the session has settled",
+                "session_unavailable",
+            ));
         };
         if now() >= account.terms.expires {
             return Err(ApiError::payment_required("the session has expired", "session_expired"));
@@ -226,10 +234,20 @@ impl SessionDesk {
         match s.phase {
             phase::OPEN => {
                 let call = IInferenceSessions::acceptCall { id }.abi_encode();
-                self.txm
+                let accepted = self
+                    .txm
                     .send(self.config.contract, Bytes::from(call), &format!("accept session {id}"))
-                    .await
-                    .map_err(|e| unusable(&e.to_string()))?;
+                    .await;
+                // Two first requests at once: the other one's accept won.
+                if let Err(e) = accepted {
+                    let now = self
+                        .read(id)
+                        .await
+                        .map_err(|e| ApiError::unavailable(&format!("{e:#}")))?;
+                    if now.phase != phase::ACTIVE || now.provider != me {
+                        return Err(unusable(&e.to_string()));
+                    }
+                }
             }
             phase::ACTIVE => {}
             _ => return Err(unusable(&format!("session {id} is closing or settled"))),
@@ -293,9 +311,9 @@ impl SessionDesk {
     }
 
     /// Looks after every session served: answers a close by the payer's
-    /// side with the newest receipt (which settles it), closes an expired
-    /// one, and settles its own closes once their window is over. Settled
-    /// sessions are forgotten.
+    /// side (or by anyone, after expiry) with the newest receipt, closes an
+    /// expired one, and settles its own closes once their window is over.
+    /// Settled sessions are forgotten.
     ///
     /// # Errors
     /// The chain fails (each session is tried; the first error is kept).
@@ -320,7 +338,9 @@ impl SessionDesk {
         let now = now();
         let contract = self.config.contract;
         match s.phase {
-            phase::CLOSING if settlement.closer == PAYER_SIDE => self.close(id).await?,
+            // The payer's side (or anyone, after expiry) closed: present
+            // the newest receipt, or agree.
+            phase::CLOSING if settlement.closer != PROVIDER_SIDE => self.close(id).await?,
             phase::CLOSING if settlement.closer == PROVIDER_SIDE && now >= settlement.closesAt => {
                 let call = Bytes::from(IInferenceSessions::finalizeCall { id }.abi_encode());
                 self.txm.send(contract, call, &format!("finalize session {id}")).await?;

@@ -1,6 +1,6 @@
 //! Sessions served by the worker, on the devnode with the real model: a
 //! client opens a session on chain naming the worker, chats over HTTP
-//! (streamed and not, through reqwest and through `OpenAI`'s Python SDK)
+//! (streamed and not, through reqwest, curl and `OpenAI`'s Python SDK)
 //! while signing a cumulative receipt after each answer, and the session
 //! settles on chain with the newest one; the same through the TypeScript
 //! client (`clients/ts`: `openSession`, `SessionChat`, `closeSession`).
@@ -210,14 +210,34 @@ async fn a_session_pays_for_streamed_turns_and_settles_with_the_last_receipt() {
 
     // Signing after each answer, the conversation goes on.
     let mut receipt = client.sign(&w, &second["computefi"]);
-    let mut last = second["computefi"].clone();
     for _ in 0..2 {
         let (status, next) = turn(&url, Some(id), Some(&receipt), true).await;
         assert_eq!(status, 200, "{next}");
-        last = next["computefi"].clone();
-        receipt = client.sign(&w, &last);
+        receipt = client.sign(&w, &next["computefi"]);
     }
-    assert_eq!(last["seq"], json!(4));
+    // curl, too: the session and the newest receipt as headers.
+    let body = json!({"model": common::backend().model_name(), "stream": true, "max_tokens": 8,
+        "messages": [{"role": "user", "content": "Say hi."}]});
+    let mut curl = std::process::Command::new("curl");
+    curl.args(["-sN", "-H", "Content-Type: application/json", "-d", &body.to_string()])
+        .args([
+            "-H",
+            &format!("{SESSION_HEADER}: {id}"),
+            "-H",
+            &format!("{RECEIPT_HEADER}: {receipt}"),
+        ])
+        .arg(format!("{url}/chat/completions"));
+    let out = tokio::task::spawn_blocking(move || curl.output()).await.unwrap().expect("curl runs");
+    let streamed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let finish = streamed
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .find_map(|c| c.get("computefi").cloned())
+        .unwrap_or_else(|| panic!("no usage to sign in {streamed}"));
+    let last = finish;
+    receipt = client.sign(&w, &last);
+    assert_eq!(last["seq"], json!(5));
     let (used, _) = desk.account(id).await.unwrap();
     assert_eq!(used.cost.to_string(), last["cost"].as_str().unwrap());
 
@@ -225,6 +245,7 @@ async fn a_session_pays_for_streamed_turns_and_settles_with_the_last_receipt() {
     // and the worker, looking after its sessions, agrees at once (its own
     // newest receipt is older): settled, the provider paid the last cost.
     let newest = SignedReceipt::parse(id, &receipt).unwrap();
+    assert_eq!(newest.receipt.seq, 5);
     let payer_side = IInferenceSessions::new(w.core.sessions, &client.chain);
     let r = &newest.receipt;
     let close =
@@ -233,7 +254,7 @@ async fn a_session_pays_for_streamed_turns_and_settles_with_the_last_receipt() {
     assert_eq!(sessions.session(id).call().await.unwrap().phase, 3, "closing");
     desk.tend().await.expect("the worker answers the close");
     assert_eq!(sessions.session(id).call().await.unwrap().phase, 4, "settled");
-    assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 4);
+    assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 5);
     let ledger = IComputeCredits::new(w.core.ledger, &w.admin);
     let earned = ledger.earnedOf(provider).call().await.unwrap();
     assert_eq!(earned.to_string(), last["cost"].as_str().unwrap(), "paid the receipt's cost");
@@ -402,4 +423,23 @@ async fn a_restarted_worker_still_closes_with_the_receipts_it_held() {
     assert!(agree.send().await.unwrap().get_receipt().await.unwrap().status());
     let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
     assert_eq!(earned.unwrap().to_string(), first["computefi"]["cost"].as_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_requests_at_once_in_one_session_are_both_served() {
+    let w = common::world().await;
+    let client = client(&w).await;
+    let (url, desk) = serve(&w, 2).await;
+    let provider = w.node.accounts()[PROVIDER].address;
+    let id = client.open(&w, provider, U256::from(10u128.pow(15))).await;
+    // Both are the session's first requests: one accepts it on chain, the
+    // other finds it accepted; both are answered and metered.
+    let (a, b) = tokio::join!(turn(&url, Some(id), None, true), turn(&url, Some(id), None, false));
+    assert_eq!((a.0, b.0), (200, 200), "{} / {}", a.1, b.1);
+    let seqs = [a.1["computefi"]["seq"].as_u64(), b.1["computefi"]["seq"].as_u64()];
+    let mut seqs = seqs.map(Option::unwrap);
+    seqs.sort_unstable();
+    assert_eq!(seqs, [1, 2], "each answer counted once");
+    let (used, _) = desk.account(id).await.unwrap();
+    assert_eq!(used.seq, 2);
 }
