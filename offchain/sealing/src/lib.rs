@@ -50,6 +50,8 @@ pub enum Purpose {
     Prompt,
     /// An answer, sealed to the requester's key.
     Answer,
+    /// A community AI's private instructions, sealed to a provider's key.
+    Instructions,
 }
 
 impl Purpose {
@@ -57,6 +59,7 @@ impl Purpose {
         match self {
             Self::Prompt => b"compute-fi/v1/prompt",
             Self::Answer => b"compute-fi/v1/answer",
+            Self::Instructions => b"compute-fi/v1/instructions",
         }
     }
 }
@@ -118,6 +121,12 @@ impl Context {
     /// The answer to request `id` on the bridge at `bridge` on chain `chain_id`.
     pub fn answer(chain_id: u64, bridge: [u8; 20], id: u64) -> Self {
         Self([&chain_id.to_be_bytes()[..], &bridge, &id.to_be_bytes()].concat())
+    }
+
+    /// The instructions of AI `id` of the AI NFT at `nft` on chain
+    /// `chain_id`: sealed instructions copied to another AI do not open.
+    pub fn instructions(chain_id: u64, nft: [u8; 20], id: [u8; 32]) -> Self {
+        Self([&chain_id.to_be_bytes()[..], &nft, &id].concat())
     }
 
     /// The bytes bound into the seal.

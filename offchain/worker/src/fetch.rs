@@ -48,7 +48,27 @@ impl Fetcher {
     }
 
     /// The prompt at `uri`, whose keccak256 must be `hash`.
+    ///
+    /// # Errors
+    /// As [`Self::fetch_bytes`], and bytes that do not match `hash`.
     pub async fn fetch(&self, uri: &[u8], hash: B256) -> Result<Vec<u8>> {
+        let body = self.fetch_bytes(uri).await?;
+        ensure!(
+            keccak256(&body) == hash,
+            "{:?} does not match its hash (the request's promptHash)",
+            String::from_utf8_lossy(uri)
+        );
+        Ok(body)
+    }
+
+    /// The bytes at `uri` (public http(s) only unless allowed, bounded in
+    /// size and time), unchecked: for content whose hash is checked after
+    /// it is opened.
+    ///
+    /// # Errors
+    /// A URI that is not public http(s), a failed or slow fetch, too many
+    /// bytes.
+    pub async fn fetch_bytes(&self, uri: &[u8]) -> Result<Vec<u8>> {
         let uri = std::str::from_utf8(uri).context("the prompt URI is not UTF-8")?;
         let url = Url::parse(uri).with_context(|| format!("{uri:?} is not a URL"))?;
         ensure!(matches!(url.scheme(), "http" | "https"), "{uri:?} is not http(s)");
@@ -76,10 +96,6 @@ impl Fetcher {
             );
             body.extend_from_slice(&chunk);
         }
-        ensure!(
-            keccak256(&body) == hash,
-            "{uri:?} does not match its hash (the request's promptHash)"
-        );
         Ok(body)
     }
 }

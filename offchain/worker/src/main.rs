@@ -155,7 +155,9 @@ async fn main() -> Result<()> {
         } => {
             let limits = chat_api::Limits { default_max_tokens, max_tokens, max_in_flight };
             let ais = match ai_nft {
-                Some(nft) => Some(Arc::new(ai_source(&config, nft, ipfs_gateway)?)),
+                Some(nft) => {
+                    Some(Arc::new(ai_source(&config, nft, ipfs_gateway, seal_key()?).await?))
+                }
                 None => None,
             };
             let desk = match sessions {
@@ -171,11 +173,13 @@ async fn main() -> Result<()> {
 }
 
 /// Where the chat API finds AIs: the AI NFT `nft` on the configured
-/// chain, instructions fetched under the prompt rules.
-fn ai_source(
+/// chain, instructions fetched under the prompt rules, and those sealed to
+/// the worker's key (`seal_key`) opened.
+async fn ai_source(
     config: &Config,
     nft: Address,
     ipfs_gateway: Option<String>,
+    seal_key: Option<sealing::Keypair>,
 ) -> Result<chat_api::AiSource> {
     let timeout = Duration::from_millis(config.chain.rpc_timeout_ms);
     let prompts = &config.prompts;
@@ -184,12 +188,13 @@ fn ai_source(
         Duration::from_millis(prompts.fetch_timeout_ms),
         prompts.allow_private_hosts,
     )?;
-    Ok(chat_api::AiSource {
-        provider: chain::provider(&config.chain.rpc_url, timeout, None)?,
-        nft,
-        model: config.model.id,
-        instructions: worker::instructions::Instructions::new(fetcher, ipfs_gateway),
-    })
+    let provider = chain::provider(&config.chain.rpc_url, timeout, None)?;
+    let mut instructions = worker::instructions::Instructions::new(fetcher, ipfs_gateway);
+    if let Some(key) = seal_key {
+        let chain_id = alloy::providers::Provider::get_chain_id(&provider).await?;
+        instructions = instructions.with_seal_key(key, chain_id);
+    }
+    Ok(chat_api::AiSource { provider, nft, model: config.model.id, instructions })
 }
 
 /// The sessions desk, sending with `signer` through its own transaction

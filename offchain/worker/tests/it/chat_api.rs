@@ -351,7 +351,7 @@ async fn a_community_ais_instructions_reach_the_model_and_tampered_ones_are_refu
     // Tampered text at the URI: refused, with why.
     let (status, refused) = ask(format!("ai:{bad}")).await;
     assert_eq!(status, 422, "{refused}");
-    assert!(refused["error"]["message"].as_str().unwrap().contains("does not match"), "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("do not match"), "{refused}");
     // An AI of another model, and one that does not exist.
     let (status, wrong) = ask(format!("ai:{other}")).await;
     assert_eq!(
