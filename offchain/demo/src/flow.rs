@@ -24,14 +24,12 @@ const QUESTION: &str = "Why is saving money together good for a community?";
 const YEAR: u64 = 365 * 24 * 60 * 60;
 /// The community's instructions, which the worker serves as the system prompt.
 const SYSTEM_PROMPT: &str = "You are the community's AI. Answer in one short, friendly sentence.";
-/// The chat with the community AI over the worker's OpenAI-compatible API.
-const CHAT: [&str; 2] = ["What can you do for our community?", "Say it again in five words."];
 
-fn step(n: usize, what: &str) {
+pub(crate) fn step(n: usize, what: &str) {
     println!("\n[{n}/{STEPS}] {what}");
 }
 
-async fn mined(
+pub(crate) async fn mined(
     what: &str,
     call: impl std::future::IntoFuture<
         Output = alloy::contract::Result<
@@ -44,12 +42,13 @@ async fn mined(
     Ok(receipt)
 }
 
-struct World {
-    node: devnode::Node,
-    admin: Actor,
-    core: Core,
-    community: Community,
-    members: Vec<Actor>,
+/// The chain, the contracts, the community and its people.
+pub(crate) struct World {
+    pub(crate) node: devnode::Node,
+    pub(crate) admin: Actor,
+    pub(crate) core: Core,
+    pub(crate) community: Community,
+    pub(crate) members: Vec<Actor>,
 }
 
 /// Runs every step; returns the figures for the table.
@@ -60,9 +59,11 @@ pub(crate) async fn run() -> Result<Figures> {
     year_of_yield(&w, &mut f).await?;
     let (stop, worker, operator, backend) = start_worker(&w).await?;
     ask(&w, &mut f).await?;
-    chat(&w, backend, &mut f).await?;
+    // One process per operator key: the request loop stops before the
+    // chat API sends the session's transactions.
     let _ = stop.send(true);
     worker.await.context("the worker task")??;
+    crate::chat::chat(&w, &operator, backend, &mut f).await?;
     settle(&w, &operator, &mut f).await?;
     exits(&w, &mut f).await?;
     Ok(f)
@@ -263,52 +264,6 @@ async fn ask(w: &World, f: &mut Figures) -> Result<()> {
     Ok(())
 }
 
-/// Member 1 chats with the community AI off chain: two turns through the
-/// worker's OpenAI-compatible API, as model `ai:<id>`, so that the worker
-/// answers with the instructions on the AI's NFT (read and checked against
-/// their hash).
-async fn chat(w: &World, backend: Arc<dyn inference::Backend>, f: &mut Figures) -> Result<()> {
-    use alloy::transports::http::reqwest;
-    use serde_json::{json, Value};
-    use worker::{chat_api, fetch::Fetcher, instructions::Instructions};
-
-    step(8, "Member 1 chats with the community AI over the worker's OpenAI-compatible API");
-    let fetcher = Fetcher::new(8192, Duration::from_secs(5), false)?;
-    let ais = chat_api::AiSource {
-        provider: w.admin.provider.clone(),
-        nft: w.core.ai_nft,
-        model: w.community.model,
-        instructions: Instructions::new(fetcher, None),
-    };
-    let app =
-        chat_api::router_with_ais(backend, chat_api::Limits::default(), None, Some(Arc::new(ais)));
-    let any = "127.0.0.1:0".parse()?;
-    let (stop, stopped) = watch::channel(false);
-    let mut stopped = stopped;
-    let shutdown = async move {
-        let _ = stopped.wait_for(|s| *s).await;
-    };
-    let addr = worker::http::serve(any, app, shutdown, "chat API").await?;
-    let url = format!("http://{addr}/v1/chat/completions");
-    println!("      POST {url} · model \"ai:{}\" (the AI's own instructions)", w.community.ai_id);
-    let client = reqwest::Client::new();
-    let mut messages: Vec<Value> = Vec::new();
-    for question in CHAT {
-        messages.push(json!({"role": "user", "content": question}));
-        let body = json!({"model": format!("ai:{}", w.community.ai_id), "messages": messages, "max_tokens": 48});
-        let reply: Value =
-            client.post(&url).json(&body).send().await?.error_for_status()?.json().await?;
-        let answer =
-            reply["choices"][0]["message"]["content"].as_str().context("an answer")?.to_owned();
-        println!("      you: {question}");
-        println!("      AI:  {}", answer.trim());
-        f.chat_turns += 1;
-        messages.push(json!({"role": "assistant", "content": answer}));
-    }
-    let _ = stop.send(true);
-    Ok(())
-}
-
 /// Waits (up to five minutes) for request `id`'s `Ended` event, reading
 /// the bridge's logs from the request's block `from`; returns it with the
 /// `Fulfilled` event that carries the settled output (the bridge keeps only
@@ -348,7 +303,8 @@ async fn settle(w: &World, operator: &Actor, f: &mut Figures) -> Result<()> {
     step(9, "The operator redeems its earnings; the AI keeps the rest of its credits");
     let ledger = IComputeCredits::new(w.core.ledger, &operator.provider);
     let earned = ledger.earnedOf(operator.address).call().await?;
-    ensure!(earned == f.cost, "the operator earned {earned}, not the {} charged", f.cost);
+    let charged = f.cost + f.session_cost;
+    ensure!(earned == charged, "the operator earned {earned}, not the {charged} charged");
     let token = IERC20::new(w.core.asset, &operator.provider);
     let before = token.balanceOf(operator.address).call().await?;
     mined("redeem", ledger.redeem(earned, operator.address).send()).await?;

@@ -17,6 +17,7 @@
 //! 9. a table shows where every unit of value went.
 
 mod actors;
+mod chat;
 mod flow;
 mod report;
 

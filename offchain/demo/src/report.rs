@@ -45,6 +45,8 @@ pub(crate) struct Figures {
     pub(crate) answer_seconds: f64,
     /// Turns of the off-chain chat with the community AI that were answered.
     pub(crate) chat_turns: usize,
+    /// What the chat's session cost, settled by its last receipt.
+    pub(crate) session_cost: U256,
 }
 
 fn eth(v: U256) -> String {
@@ -81,7 +83,12 @@ pub(crate) fn table(f: &Figures) -> String {
         (
             "chat turns with the AI",
             f.chat_turns.to_string(),
-            "off chain, with the AI's own instructions".into(),
+            "via the gateway, with the AI's instructions".into(),
+        ),
+        (
+            "  paid for the chat's session",
+            eth(f.session_cost),
+            "one open + one close on chain, any turns".into(),
         ),
         (
             "principal returned",
@@ -127,10 +134,13 @@ impl Figures {
         );
         ensure!(self.cost + self.refunded == self.escrowed, "escrow = cost + refund does not hold");
         ensure!(
-            self.credits_left == self.credits_minted - self.cost,
+            self.credits_left == self.credits_minted - self.cost - self.session_cost,
             "the AI's credits do not add up"
         );
-        ensure!(self.redeemed == self.cost, "the operator did not redeem exactly what it earned");
+        ensure!(
+            self.redeemed == self.cost + self.session_cost,
+            "the operator did not redeem exactly what it earned"
+        );
         ensure!(!self.answer.is_empty(), "no answer");
         ensure!(self.chat_turns > 0, "the community AI did not chat");
         Ok(())
@@ -155,13 +165,14 @@ mod tests {
             cost: u(3),
             refunded: u(2),
             tokens: (1, 1),
-            redeemed: u(3),
-            credits_left: u(6),
+            redeemed: u(4),
+            credits_left: u(5),
             returned: vec![u(100), u(100)],
             question: "q".into(),
             answer: "a".into(),
             answer_seconds: 1.0,
             chat_turns: 2,
+            session_cost: u(1),
         }
     }
 
@@ -183,6 +194,12 @@ mod tests {
         let mut mute = balanced();
         mute.chat_turns = 0;
         assert!(mute.check().unwrap_err().to_string().contains("chat"));
+        let mut unpaid = balanced();
+        unpaid.session_cost = U256::ZERO;
+        assert!(
+            unpaid.check().unwrap_err().to_string().contains("credits"),
+            "the session's cost must add up"
+        );
         assert!(table(&balanced()).contains("principal returned"));
     }
 }

@@ -41,10 +41,7 @@ use crate::{
 };
 use wire::{Chunk, CompletionResponse, CompletionsRequest, ModelList};
 
-/// The header naming the session that pays for a request.
-pub const SESSION_HEADER: &str = "x-computefi-session";
-/// The header carrying the client's newest signed receipt.
-pub const RECEIPT_HEADER: &str = "x-computefi-receipt";
+pub use bindings::receipt::{RECEIPT_HEADER, SESSION_HEADER};
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone, Copy)]

@@ -239,13 +239,14 @@ fn finish(done: &Completion, max: u32) -> &'static str {
 /// The cumulative usage of session `id` that the client signs next, as
 /// the receipt's fields (the cost as a decimal string: it may pass 2^53).
 pub(super) fn to_sign(id: u64, used: &crate::sessions::account::Usage) -> Value {
-    json!({
-        "session": id,
-        "seq": used.seq,
-        "tokensIn": used.tokens_in,
-        "tokensOut": used.tokens_out,
-        "cost": used.cost.to_string(),
-    })
+    let receipt = bindings::receipt::Receipt {
+        session: id,
+        seq: used.seq,
+        tokensIn: used.tokens_in,
+        tokensOut: used.tokens_out,
+        cost: used.cost,
+    };
+    receipt.to_json()
 }
 
 /// Token counts in the model's own tokens; completion tokens include the

@@ -5,6 +5,7 @@
 
 mod chat_api;
 mod common;
+mod gateway;
 mod keeper;
 mod on_devnode;
 mod process;

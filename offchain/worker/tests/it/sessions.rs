@@ -113,7 +113,7 @@ async fn desk(w: &World, max_unsigned: u64, kept: Option<std::path::PathBuf>) ->
 
 /// The worker's chat API paid by sessions, on a free port; its `/v1` URL
 /// and its desk.
-async fn serve(w: &World, max_unsigned: u64) -> (String, Arc<SessionDesk>) {
+pub(crate) async fn serve(w: &World, max_unsigned: u64) -> (String, Arc<SessionDesk>) {
     serve_with(w, max_unsigned, None).await
 }
 
