@@ -98,7 +98,10 @@ pub(crate) async fn chat(
     let _ = stop.send(true);
     let id = opened_by(w, gw_address).await?;
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin.provider);
-    ensure!(sessions.session(id).call().await?.phase == 4, "session {id} did not settle");
+    ensure!(
+        sessions.session(id).call().await?.phase == bindings::receipt::phase::SETTLED,
+        "session {id} did not settle"
+    );
     let settled = sessions.settlement(id).call().await?;
     f.session_cost = settled.cost;
     println!(

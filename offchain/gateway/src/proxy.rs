@@ -229,12 +229,29 @@ async fn answer(
     (headers, Body::from_stream(ReceiverStream::new(rx))).into_response()
 }
 
-/// Signs `usage` for `ticket`'s session, counting it.
+/// Signs `usage` for `ticket`'s session, counting it, and hands the
+/// newest receipt to the provider at once: it can then close with it even
+/// if the gateway stops before the session's next request.
 async fn signed(gw: &Gateway, ticket: Ticket, usage: Option<&Receipt>) {
+    let session = ticket.session.clone();
     let ok = gw.book.finish(ticket, usage).await.is_ok();
-    if ok && usage.is_some() {
-        gw.metrics.receipts_signed.inc();
+    if !ok || usage.is_none() {
+        return;
     }
+    gw.metrics.receipts_signed.inc();
+    let (Some(newest), _) = session.newest() else { return };
+    let request = gw
+        .http
+        .post(format!("{}/sessions/{}/receipt", session.route.url, session.id))
+        .header(RECEIPT_HEADER, newest.header())
+        .timeout(Duration::from_secs(10));
+    tokio::spawn(async move {
+        match request.send().await {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => tracing::debug!(status = %r.status(), "the provider did not take the receipt"),
+            Err(e) => tracing::debug!("handing the receipt over: {e}"),
+        }
+    });
 }
 
 /// A provider's error, as it sent it.

@@ -20,7 +20,7 @@ use alloy::{
     providers::DynProvider,
 };
 use axum::{
-    extract::State,
+    extract::{Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{
         sse::{Event, Sse},
@@ -140,6 +140,7 @@ pub fn router_with_sessions(
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(completions))
+        .route("/v1/sessions/{id}/receipt", post(receipt))
         .with_state(api)
 }
 
@@ -162,6 +163,25 @@ impl Api {
 async fn models(State(api): State<Api>, headers: HeaderMap) -> Response {
     match api.authorize(&headers) {
         Ok(()) => Json(ModelList::one(api.backend.model_name())).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /v1/sessions/{id}/receipt` with `X-Computefi-Receipt`: the
+/// client's newest receipt, handed over without an answer. 204 when kept
+/// (or older than the one held).
+async fn receipt(State(api): State<Api>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    if let Err(e) = api.authorize(&headers) {
+        return e.into_response();
+    }
+    let Some(desk) = &api.sessions else {
+        return ApiError::invalid("this worker serves no sessions").into_response();
+    };
+    let Some(header) = headers.get(RECEIPT_HEADER).and_then(|v| v.to_str().ok()) else {
+        return ApiError::invalid("send the receipt in X-Computefi-Receipt").into_response();
+    };
+    match desk.keep_receipt(id, header).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -30,24 +30,16 @@ use alloy::{
     sol_types::{Eip712Domain, SolCall},
 };
 use anyhow::{Context, Result};
-use bindings::IInferenceSessions;
+use bindings::{
+    receipt::{phase, side::PROVIDER as PROVIDER_SIDE},
+    IInferenceSessions,
+};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::{chat_api::ApiError, txm::TxManager};
 use account::{Account, Refusal, Reservation, Terms, Usage};
 use receipt::SignedReceipt;
-
-/// The sessions program's phases.
-mod phase {
-    pub(super) const OPEN: u8 = 1;
-    pub(super) const ACTIVE: u8 = 2;
-    pub(super) const CLOSING: u8 = 3;
-    pub(super) const SETTLED: u8 = 4;
-}
-
-/// The provider's side, as the program records a closer.
-const PROVIDER_SIDE: u8 = 2;
 
 /// Where the worker's sessions live and how it serves them.
 #[derive(Debug, Clone, Copy)]
@@ -183,20 +175,49 @@ impl SessionDesk {
         if now() >= account.terms.expires {
             return Err(ApiError::payment_required("the session has expired", "session_expired"));
         }
-        let mut kept = false;
-        if let Some(header) = receipt {
-            let signed = SignedReceipt::parse(id, header)
-                .map_err(|e| ApiError::payment_required(&e.to_string(), "invalid_receipt"))?;
-            signed
-                .verify(&self.domain, account.terms.key)
-                .map_err(|e| ApiError::payment_required(&e.to_string(), "invalid_receipt"))?;
-            kept = account.keep(signed);
-        }
+        let kept = match receipt {
+            Some(header) => self.verified(id, header, account)?,
+            None => false,
+        };
         let admitted = account.admit(tokens, self.config.max_unsigned);
         if kept {
             self.keep_all(&accounts);
         }
         admitted.map_err(|r| refusal(id, &r))
+    }
+
+    /// Keeps the client's newest `receipt` for session `id` without an
+    /// answer (a client that signed its last answer's usage hands it over
+    /// at once, so that the provider can close with it); whether it was
+    /// newer than the one held.
+    ///
+    /// # Errors
+    /// 402 when the session is not served here or the receipt is malformed
+    /// or not the session key's.
+    pub async fn keep_receipt(&self, id: u64, receipt: &str) -> Result<bool, ApiError> {
+        let mut accounts = self.accounts.lock().await;
+        let Some(account) = accounts.get_mut(&id) else {
+            return Err(ApiError::payment_required(
+                &format!("session {id} is not served here"),
+                "session_unavailable",
+            ));
+        };
+        let kept = self.verified(id, receipt, account)?;
+        if kept {
+            self.keep_all(&accounts);
+        }
+        Ok(kept)
+    }
+
+    /// Checks the receipt header `header` against session `id`'s key and
+    /// keeps it in `account` when it is the newest.
+    fn verified(&self, id: u64, header: &str, account: &mut Account) -> Result<bool, ApiError> {
+        let invalid = |e: receipt::ReceiptError| {
+            ApiError::payment_required(&e.to_string(), "invalid_receipt")
+        };
+        let signed = SignedReceipt::parse(id, header).map_err(invalid)?;
+        signed.verify(&self.domain, account.terms.key).map_err(invalid)?;
+        Ok(account.keep(signed))
     }
 
     /// Records the answer `reservation` admitted in session `id`; returns

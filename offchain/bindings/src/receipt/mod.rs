@@ -38,6 +38,28 @@ sol! {
     }
 }
 
+/// A session's phase, as `session(id)` reports it.
+pub mod phase {
+    /// Opened, not accepted yet.
+    pub const OPEN: u8 = 1;
+    /// Accepted by a provider.
+    pub const ACTIVE: u8 = 2;
+    /// Closed by one side; in its challenge window.
+    pub const CLOSING: u8 = 3;
+    /// Paid out.
+    pub const SETTLED: u8 = 4;
+}
+
+/// Which side closed first, as `settlement(id)` reports it.
+pub mod side {
+    /// Anyone, after expiry.
+    pub const ANYONE: u8 = 0;
+    /// The payer or the requester.
+    pub const PAYER: u8 = 1;
+    /// The provider.
+    pub const PROVIDER: u8 = 2;
+}
+
 /// The sessions program's EIP-712 domain on `chain_id` at `contract`.
 pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {
     eip712_domain! {

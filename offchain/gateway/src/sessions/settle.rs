@@ -13,20 +13,12 @@ use alloy::{
     sol_types::{SolCall, SolEvent},
 };
 use anyhow::{Context, Result};
-use bindings::{receipt::close_call, IInferenceSessions};
+use bindings::{
+    receipt::{close_call, phase, side::PAYER as PAYER_SIDE},
+    IInferenceSessions,
+};
 
 use super::{unix_now, Book, Session};
-
-/// The program's phases (`inference-sessions`' `phase`).
-mod phase {
-    pub(super) const OPEN: u8 = 1;
-    pub(super) const ACTIVE: u8 = 2;
-    pub(super) const CLOSING: u8 = 3;
-    pub(super) const SETTLED: u8 = 4;
-}
-
-/// The payer's side in a close (`inference-sessions`' `side::PAYER`).
-const PAYER_SIDE: u8 = 1;
 
 impl Book {
     /// Looks after the sessions: retires those about to expire, closes the

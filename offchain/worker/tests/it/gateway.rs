@@ -82,25 +82,28 @@ async fn start_gateway(
 
 /// Signs in as the key holder; returns the status and the answer.
 async fn sign_in(w: &World, url: &str) -> (u16, Value) {
+    let holder = common::signer(&w.node, HOLDER);
+    let message = login_message(w, url, holder.address(), U256::from(1)).await;
+    let signature = holder.sign_message_sync(message.as_bytes()).unwrap().to_string();
+    login(url, &message, &signature).await
+}
+
+/// The sign-in message for `signer` and key `token`, with a fresh nonce.
+async fn login_message(w: &World, url: &str, signer: Address, token: U256) -> String {
     let http = reqwest::Client::new();
     let nonce: Value =
         http.get(format!("{url}/auth/nonce")).send().await.unwrap().json().await.unwrap();
-    let holder = common::signer(&w.node, HOLDER);
-    let key = (w.community.keys, U256::from(1));
     let now = common::now(w).await;
     let nonce = nonce["nonce"].as_str().unwrap();
-    let message = gateway::sign_in::message(
-        "gateway.test",
-        holder.address(),
-        CHAIN_ID,
-        nonce,
-        key,
-        None,
-        now,
-    );
-    let signature = holder.sign_message_sync(message.as_bytes()).unwrap();
-    let body = json!({"message": message, "signature": signature.to_string()});
-    let reply = http.post(format!("{url}/auth/login")).json(&body).send().await.unwrap();
+    let key = (w.community.keys, token);
+    gateway::sign_in::message("gateway.test", signer, CHAIN_ID, nonce, key, None, now)
+}
+
+/// Signs in with `message` and `signature`; the status and the answer.
+async fn login(url: &str, message: &str, signature: &str) -> (u16, Value) {
+    let body = json!({"message": message, "signature": signature});
+    let reply =
+        reqwest::Client::new().post(format!("{url}/auth/login")).json(&body).send().await.unwrap();
     (reply.status().as_u16(), reply.json().await.unwrap())
 }
 
@@ -230,7 +233,11 @@ async fn the_gateway_signs_in_a_key_holder_who_chats_through_openai_and_curl_and
     gw.book.close_all().await;
     desk.tend().await.unwrap();
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
-    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4, "settled");
+    assert_eq!(
+        sessions.session(id).call().await.unwrap().phase,
+        bindings::receipt::phase::SETTLED,
+        "settled"
+    );
     let settled = sessions.settlement(id).call().await.unwrap();
     assert_eq!((settled.seq, settled.cost), (4, used.cost));
     let provider = w.node.accounts()[PROVIDER].address;
@@ -310,7 +317,11 @@ async fn the_gateway_enforces_the_keys_rate_and_its_quota_across_sessions() {
     desk.tend().await.unwrap();
     let id = sessions_of(&w, me).await[0];
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
-    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4, "settled");
+    assert_eq!(
+        sessions.session(id).call().await.unwrap().phase,
+        bindings::receipt::phase::SETTLED,
+        "settled"
+    );
     let spent = sessions.settlement(id).call().await.unwrap().cost;
     let access = IInferenceAccess::new(w.core.access, &w.admin);
     let left = access
@@ -319,4 +330,91 @@ async fn the_gateway_enforces_the_keys_rate_and_its_quota_across_sessions() {
         .await
         .unwrap();
     assert!(spent > U256::ZERO && left + spent == cap, "left {left}, spent {spent}, quota {cap}");
+}
+
+/// Has the AI's account (owned by dev account 0) call `to` with `data`.
+async fn as_ai_account(w: &World, to: Address, data: Vec<u8>) {
+    let account = ITokenBoundAccount::new(w.community.account, &w.admin);
+    let call = account.execute(to, U256::ZERO, data.into(), 0);
+    assert!(call.send().await.unwrap().get_receipt().await.unwrap().status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_bound_account_signs_in_by_eip_1271_and_a_restarted_gateway_settles_its_session() {
+    let w = common::world().await;
+    let (worker_url, desk) = serve(&w, 2).await;
+    let (url, _first) =
+        start_gateway(&w, &worker_url, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+    let me = w.node.accounts()[GATEWAY].address;
+    // The AI's account holds key 2 and lets the gateway act for it.
+    let tba = w.community.account;
+    as_ai_account(&w, w.community.keys, bindings::IKeyNft::issueCall { to: tba }.abi_encode())
+        .await;
+    let delegate = IInferenceAccess::delegateKeyCall {
+        collection: w.community.keys,
+        token: U256::from(2),
+        delegate: me,
+    };
+    as_ai_account(&w, w.core.access, delegate.abi_encode()).await;
+
+    // The account's owner approves the message for the account (EIP-1271);
+    // a stranger's approval is refused.
+    let message = login_message(&w, &url, tba, U256::from(2)).await;
+    let hash = alloy::primitives::eip191_hash_message(message.as_bytes());
+    let safe = ITokenBoundAccount::new(tba, &w.admin).replaySafeHash(hash).call().await.unwrap();
+    let stranger = alloy::signers::local::PrivateKeySigner::random().sign_hash_sync(&safe).unwrap();
+    let (status, refused) = login(&url, &message, &stranger.to_string()).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("sign_in_refused")),
+        "{refused}"
+    );
+    let owner = common::signer(&w.node, 0).sign_hash_sync(&safe).unwrap();
+    let (status, signed_in) = login(&url, &message, &owner.to_string()).await;
+    assert_eq!(status, 200, "{signed_in}");
+    let api_key = signed_in["api_key"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let (status, answer, _) = chat(&url, &api_key, &ask(8)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let first = sessions_of(&w, me).await;
+    assert_eq!(first.len(), 1);
+    let (used, _) = desk.account(first[0]).await.unwrap();
+    assert_eq!(used.seq, 2);
+    // The gateway hands each receipt over as soon as it signs it.
+    let mut held = None;
+    for _ in 0..50 {
+        held = desk.account(first[0]).await.and_then(|(_, best)| best).map(|b| b.receipt.seq);
+        if held == Some(2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(held, Some(2), "the provider holds the last answer's receipt");
+    let forged = format!("3:1:1:1:0x{}", "11".repeat(65));
+    let refused = reqwest::Client::new()
+        .post(format!("{worker_url}/sessions/{}/receipt", first[0]))
+        .header(worker::chat_api::RECEIPT_HEADER, forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 402, "a forged receipt is refused");
+
+    // A new process with the same key: it closes what the first left open
+    // (without a receipt), and the first one's API key still works.
+    let (url, second) =
+        start_gateway(&w, &worker_url, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+    assert_eq!(second.book.recover(0).await.unwrap(), 1);
+    let (status, answer, _) = chat(&url, &api_key, &ask(8)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(sessions_of(&w, me).await.len(), 2, "a new session for the new process");
+    // The provider presents the newest receipt the first process signed.
+    desk.tend().await.unwrap();
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(
+        sessions.session(first[0]).call().await.unwrap().phase,
+        bindings::receipt::phase::SETTLED
+    );
+    let settled = sessions.settlement(first[0]).call().await.unwrap();
+    assert_eq!((settled.seq, settled.cost), (2, used.cost));
 }

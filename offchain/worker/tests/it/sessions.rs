@@ -253,7 +253,11 @@ async fn a_session_pays_for_streamed_turns_and_settles_with_the_last_receipt() {
     assert!(close.send().await.unwrap().get_receipt().await.unwrap().status());
     assert_eq!(sessions.session(id).call().await.unwrap().phase, 3, "closing");
     desk.tend().await.expect("the worker answers the close");
-    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4, "settled");
+    assert_eq!(
+        sessions.session(id).call().await.unwrap().phase,
+        bindings::receipt::phase::SETTLED,
+        "settled"
+    );
     assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 5);
     let ledger = IComputeCredits::new(w.core.ledger, &w.admin);
     let earned = ledger.earnedOf(provider).call().await.unwrap();
@@ -333,7 +337,7 @@ async fn openais_python_client_chats_in_a_session() {
     assert!(close.send().await.unwrap().get_receipt().await.unwrap().status());
     desk.tend().await.unwrap();
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
-    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4);
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, bindings::receipt::phase::SETTLED);
     let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
     assert_eq!(earned.unwrap(), used.cost);
 }
@@ -390,7 +394,7 @@ async fn the_typescript_client_chats_in_a_session() {
     // The client closed with its newest receipt; the worker agrees.
     desk.tend().await.unwrap();
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
-    assert_eq!(sessions.session(id).call().await.unwrap().phase, 4);
+    assert_eq!(sessions.session(id).call().await.unwrap().phase, bindings::receipt::phase::SETTLED);
     assert_eq!(sessions.settlement(id).call().await.unwrap().seq, 2);
     let earned = IComputeCredits::new(w.core.ledger, &w.admin).earnedOf(provider).call().await;
     assert_eq!(earned.unwrap(), used.cost);
