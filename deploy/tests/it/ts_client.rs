@@ -44,11 +44,18 @@ fn prompt_place(chain: u64, bridge: Address, model: u64) -> PromptPlace {
 }
 
 /// Where a sealed message of `purpose` belongs: in a request at a model for
-/// prompts, at a request id for answers.
+/// prompts, at a request id for answers, at an AI id for instructions.
 fn place(purpose: Purpose, chain: u64, bridge: Address, at: u64) -> Context {
     match purpose {
         Purpose::Prompt => Context::prompt(&prompt_place(chain, bridge, at)),
         Purpose::Answer => Context::answer(chain, bridge.into(), at),
+        // Not sealed by the TypeScript client; bound like an AI's id at a
+        // collection, for completeness.
+        Purpose::Instructions => Context::instructions(
+            chain,
+            bridge.into(),
+            alloy::primitives::U256::from(at).to_be_bytes(),
+        ),
     }
 }
 
