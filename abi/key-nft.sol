@@ -27,6 +27,26 @@ interface IKeyNft  {
 
     function revoke(uint256 tokenId) external;
 
+    function clock() external view returns (uint48);
+
+    function CLOCK_MODE() external view returns (string memory);
+
+    function getVotes(address account) external view returns (uint256);
+
+    function getPastVotes(address account, uint256 timepoint) external view returns (uint256);
+
+    function getPastTotalSupply(uint256 timepoint) external view returns (uint256);
+
+    function delegates(address account) external view returns (address);
+
+    function delegate(address delegatee) external;
+
+    function delegateBySig(address delegatee, uint256 nonce, uint256 expiry, uint8 v, bytes32 r, bytes32 s) external;
+
+    function nonces(address owner) external view returns (uint256);
+
+    function eip712Domain() external view returns (bytes1 fields, string memory name, string memory version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] memory extensions);
+
     error ZeroAddress();
 
     error NotIssuer(address caller);
@@ -54,6 +74,18 @@ interface IKeyNft  {
     error ERC721InvalidApprover(address);
 
     error ERC721InvalidOperator(address);
+
+    error ERC5805FutureLookup(uint256 timepoint, uint48 clock);
+
+    error VotesExpiredSignature(uint256 expiry);
+
+    error InvalidAccountNonce(address account, uint256 currentNonce);
+
+    error CheckpointUnorderedInsertion();
+
+    error ECDSAInvalidSignature();
+
+    error ECDSAInvalidSignatureS(bytes32);
 }
 
 interface IKeyNftExtras {
@@ -72,4 +104,6 @@ interface IKeyNftExtras {
     event ApprovalForAll(address indexed owner, address indexed operator, bool approved);
     event MinterSet(address indexed minter, bool allowed);
     event IssuerTransferred(address indexed previousIssuer, address indexed newIssuer);
+    event DelegateChanged(address indexed delegator, address indexed fromDelegate, address indexed toDelegate);
+    event DelegateVotesChanged(address indexed delegate, uint256 previousVotes, uint256 newVotes);
 }

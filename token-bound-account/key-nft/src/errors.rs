@@ -3,8 +3,8 @@
 
 use alloy_sol_types::sol;
 pub use contract_kit::errors::ZeroAddress;
-use contract_kit::short_string::InvalidString;
-use openzeppelin_stylus::token::erc721;
+use contract_kit::{short_string::InvalidString, votes};
+use openzeppelin_stylus::{token::erc721, utils::cryptography::ecdsa};
 use stylus_sdk::prelude::*;
 
 sol! {
@@ -39,6 +39,32 @@ pub enum Error {
     InsufficientApproval(erc721::ERC721InsufficientApproval),
     InvalidApprover(erc721::ERC721InvalidApprover),
     InvalidOperator(erc721::ERC721InvalidOperator),
+    FutureLookup(votes::ERC5805FutureLookup),
+    ExpiredSignature(votes::VotesExpiredSignature),
+    InvalidAccountNonce(votes::InvalidAccountNonce),
+    CheckpointUnorderedInsertion(votes::CheckpointUnorderedInsertion),
+    InvalidSignature(ecdsa::ECDSAInvalidSignature),
+    InvalidSignatureS(ecdsa::ECDSAInvalidSignatureS),
+}
+
+impl From<votes::VotesError> for Error {
+    fn from(value: votes::VotesError) -> Self {
+        match value {
+            votes::VotesError::FutureLookup(e) => Self::FutureLookup(e),
+            votes::VotesError::ExpiredSignature(e) => Self::ExpiredSignature(e),
+            votes::VotesError::InvalidNonce(e) => Self::InvalidAccountNonce(e),
+            votes::VotesError::Unordered(e) => Self::CheckpointUnorderedInsertion(e),
+        }
+    }
+}
+
+impl From<ecdsa::Error> for Error {
+    fn from(value: ecdsa::Error) -> Self {
+        match value {
+            ecdsa::Error::InvalidSignature(e) => Self::InvalidSignature(e),
+            ecdsa::Error::InvalidSignatureS(e) => Self::InvalidSignatureS(e),
+        }
+    }
 }
 
 impl From<erc721::Error> for Error {

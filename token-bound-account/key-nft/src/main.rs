@@ -1,5 +1,5 @@
 //! Prints the contract's Solidity interface (`--features export-abi`),
-//! completed with the ERC-721 functions and its events.
+//! completed with the ERC-721 functions, its events and its votes' events.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 
 #[cfg(not(any(test, feature = "export-abi")))]
@@ -13,6 +13,7 @@ fn main() {
     contract_kit::abi_export::print_extra(
         "IKeyNftExtras",
         &[contract_kit::abi_export::ERC721],
-        include_str!("errors.rs"),
+        // Its own events and those of the votes it keeps.
+        concat!(include_str!("errors.rs"), include_str!("../../../contract-kit/src/votes/mod.rs")),
     );
 }
