@@ -145,7 +145,8 @@ export interface Answer {
 /**
  * A conversation paid by one session against a worker's (or a gateway's)
  * OpenAI-compatible API at `baseUrl` (`.../v1`): each answer is streamed,
- * then its usage signed and sent with the next request.
+ * then its usage signed, handed to the worker at once and sent with the next
+ * request.
  */
 export class SessionChat {
   private latest?: SignedReceipt;
@@ -191,7 +192,23 @@ export class SessionChat {
       if (chunk.computefi !== undefined) usage = chunk.computefi;
     }
     this.latest = await signReceipt(this.cf, this.session, usageOf(usage));
+    await this.handOver(this.latest);
     return { text, receipt: this.latest };
+  }
+
+  /**
+   * Hands the receipt to the worker at once (`POST /v1/sessions/<id>/receipt`),
+   * so that it holds the last answer's receipt even if no request follows.
+   * Best effort: an API without the route (a gateway) keeps the receipt for
+   * the next request, which carries it anyway.
+   */
+  private async handOver(receipt: SignedReceipt): Promise<void> {
+    const headers = { [RECEIPT_HEADER]: receiptHeader(receipt) };
+    try {
+      await fetch(`${this.baseUrl}/sessions/${this.session.id}/receipt`, { method: "POST", headers });
+    } catch {
+      // The next request carries the receipt.
+    }
   }
 }
 

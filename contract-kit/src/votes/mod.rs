@@ -222,25 +222,29 @@ impl Votes {
         let amount = U208::saturating_from(units);
         let key = clock(now);
         if !from.is_zero() {
-            let mut trace = self.power.setter(from);
-            let previous = trace.latest();
-            let (previous, now_votes) = trace.push(key, previous.saturating_sub(amount))?;
-            emit(DelegateVotesChanged {
-                delegate: from,
-                previousVotes: U256::from(previous),
-                newVotes: U256::from(now_votes),
-            });
+            self.checkpoint(from, key, |votes| votes.saturating_sub(amount))?;
         }
         if !to.is_zero() {
-            let mut trace = self.power.setter(to);
-            let previous = trace.latest();
-            let (previous, now_votes) = trace.push(key, previous.saturating_add(amount))?;
-            emit(DelegateVotesChanged {
-                delegate: to,
-                previousVotes: U256::from(previous),
-                newVotes: U256::from(now_votes),
-            });
+            self.checkpoint(to, key, |votes| votes.saturating_add(amount))?;
         }
+        Ok(())
+    }
+
+    /// Writes `delegate`'s votes, changed by `change`, at `key`.
+    fn checkpoint(
+        &mut self,
+        delegate: Address,
+        key: U48,
+        change: impl FnOnce(U208) -> U208,
+    ) -> Result<(), VotesError> {
+        let mut trace = self.power.setter(delegate);
+        let latest = trace.latest();
+        let (previous, new) = trace.push(key, change(latest))?;
+        emit(DelegateVotesChanged {
+            delegate,
+            previousVotes: U256::from(previous),
+            newVotes: U256::from(new),
+        });
         Ok(())
     }
 }

@@ -389,8 +389,9 @@ async fn the_typescript_client_chats_in_a_session() {
     e2e::ts_client::node_test("dist/test/session.test.js", env).await;
     let got: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let id: u64 = got["id"].as_str().unwrap().parse().unwrap();
-    let (used, _) = desk.account(id).await.unwrap();
+    let (used, held) = desk.account(id).await.unwrap();
     assert_eq!(used.cost.to_string(), got["cost"].as_str().unwrap(), "the worker metered it");
+    assert_eq!(held.map(|r| r.receipt.seq), Some(2), "the client handed the last receipt over");
     // The client closed with its newest receipt; the worker agrees.
     desk.tend().await.unwrap();
     let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
