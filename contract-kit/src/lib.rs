@@ -20,6 +20,5 @@ pub mod market;
 pub mod math;
 pub mod roles;
 pub mod short_string;
-#[cfg(feature = "votes")]
 pub mod votes;
 pub mod wiring;

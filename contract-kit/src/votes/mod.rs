@@ -8,24 +8,23 @@
 //! delegated votes for itself, so that a member votes without a first
 //! transaction; delegating to the zero address returns to that.
 //!
-//! Each delegate and the total keep checkpoints (`OpenZeppelin`'s
-//! `Trace208`: 48-bit timestamps, 208-bit values), so a past lookup is a
-//! binary search: O(log n), no loop over members. Several changes in one
-//! second share one checkpoint.
+//! Each delegate and the total keep checkpoints ([`history`]: 48-bit
+//! timestamps, 208-bit values, one slot each), so a past lookup is a binary
+//! search: O(log n), no loop over members. Several changes in one second
+//! share one checkpoint.
+
+pub mod history;
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{
-    aliases::{U208, U48},
-    Address, U256,
-};
+use alloy_primitives::{aliases::U48, Address, U256};
 use alloy_sol_types::sol;
-use openzeppelin_stylus::utils::structs::checkpoints::{self, Trace, S208};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageMap, StorageU256},
 };
 
+use self::history::History;
 use crate::events::emit;
 
 /// ERC-6372's description of the clock.
@@ -64,16 +63,6 @@ pub enum VotesError {
     Unordered(CheckpointUnorderedInsertion),
 }
 
-impl From<checkpoints::Error> for VotesError {
-    fn from(value: checkpoints::Error) -> Self {
-        match value {
-            checkpoints::Error::CheckpointUnorderedInsertion(_) => {
-                Self::Unordered(CheckpointUnorderedInsertion {})
-            }
-        }
-    }
-}
-
 /// The clock at unix time `now` (48 bits last until the year 8.9 million).
 pub fn clock(now: u64) -> U48 {
     U48::saturating_from(now)
@@ -83,8 +72,8 @@ pub fn clock(now: u64) -> U48 {
 #[storage]
 pub struct Votes {
     delegation: StorageMap<Address, StorageAddress>,
-    power: StorageMap<Address, Trace<S208>>,
-    total: Trace<S208>,
+    power: StorageMap<Address, History>,
+    total: History,
     nonces: StorageMap<Address, StorageU256>,
 }
 
@@ -101,7 +90,7 @@ impl Votes {
 
     /// `account`'s votes now.
     pub fn get_votes(&self, account: Address) -> U256 {
-        U256::from(self.power.getter(account).latest())
+        self.power.getter(account).latest()
     }
 
     /// `account`'s votes at the end of second `timepoint`, before `now`.
@@ -115,7 +104,7 @@ impl Votes {
         now: u64,
     ) -> Result<U256, VotesError> {
         let at = past(timepoint, now)?;
-        Ok(U256::from(self.power.getter(account).upper_lookup_recent(at)))
+        Ok(self.power.getter(account).at(at))
     }
 
     /// All units at the end of second `timepoint`, before `now`.
@@ -124,12 +113,12 @@ impl Votes {
     /// [`ERC5805FutureLookup`] unless `timepoint < now`.
     pub fn get_past_total_supply(&self, timepoint: U256, now: u64) -> Result<U256, VotesError> {
         let at = past(timepoint, now)?;
-        Ok(U256::from(self.total.upper_lookup_recent(at)))
+        Ok(self.total.at(at))
     }
 
     /// All units now.
     pub fn total_supply(&self) -> U256 {
-        U256::from(self.total.latest())
+        self.total.latest()
     }
 
     /// The nonce `owner`'s next delegation signature must carry.
@@ -187,14 +176,13 @@ impl Votes {
         units: U256,
         now: u64,
     ) -> Result<(), VotesError> {
-        let key = clock(now);
         if from.is_zero() {
             let latest = self.total.latest();
-            self.total.push(key, latest.saturating_add(U208::saturating_from(units)))?;
+            self.total.push(now, latest.saturating_add(units))?;
         }
         if to.is_zero() {
             let latest = self.total.latest();
-            self.total.push(key, latest.saturating_sub(U208::saturating_from(units)))?;
+            self.total.push(now, latest.saturating_sub(units))?;
         }
         let (from, to) = (self.delegate_of_holder(from), self.delegate_of_holder(to));
         self.move_votes(from, to, units, now)
@@ -219,13 +207,11 @@ impl Votes {
         if from == to || units.is_zero() {
             return Ok(());
         }
-        let amount = U208::saturating_from(units);
-        let key = clock(now);
         if !from.is_zero() {
-            self.checkpoint(from, key, |votes| votes.saturating_sub(amount))?;
+            self.checkpoint(from, now, |votes| votes.saturating_sub(units))?;
         }
         if !to.is_zero() {
-            self.checkpoint(to, key, |votes| votes.saturating_add(amount))?;
+            self.checkpoint(to, now, |votes| votes.saturating_add(units))?;
         }
         Ok(())
     }
@@ -234,29 +220,25 @@ impl Votes {
     fn checkpoint(
         &mut self,
         delegate: Address,
-        key: U48,
-        change: impl FnOnce(U208) -> U208,
+        now: u64,
+        change: impl FnOnce(U256) -> U256,
     ) -> Result<(), VotesError> {
         let mut trace = self.power.setter(delegate);
         let latest = trace.latest();
-        let (previous, new) = trace.push(key, change(latest))?;
-        emit(DelegateVotesChanged {
-            delegate,
-            previousVotes: U256::from(previous),
-            newVotes: U256::from(new),
-        });
+        let (previous, new) = trace.push(now, change(latest))?;
+        emit(DelegateVotesChanged { delegate, previousVotes: previous, newVotes: new });
         Ok(())
     }
 }
 
 /// A past timepoint as a checkpoint key.
-fn past(timepoint: U256, now: u64) -> Result<U48, VotesError> {
+fn past(timepoint: U256, now: u64) -> Result<u64, VotesError> {
     let current = clock(now);
     if timepoint >= U256::from(current) {
         return Err(VotesError::FutureLookup(ERC5805FutureLookup { timepoint, clock: current }));
     }
     // Below the current clock, so it fits 48 bits.
-    Ok(U48::saturating_from(timepoint))
+    Ok(timepoint.saturating_to())
 }
 
 #[cfg(test)]

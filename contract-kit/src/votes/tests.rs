@@ -44,6 +44,14 @@ fn a_member_votes_for_itself_until_it_delegates_and_past_votes_stay(
 }
 
 #[motsu::test]
+fn the_clock_going_back_is_refused(votes: Contract<Votes>, alice: Address) {
+    let mut v = votes.sender(alice);
+    v.transfer_units(Address::ZERO, account(0), U256::from(1), T0).unwrap();
+    let back = v.transfer_units(Address::ZERO, account(0), U256::from(1), T0 - 1).unwrap_err();
+    assert!(matches!(back, VotesError::Unordered(_)));
+}
+
+#[motsu::test]
 fn a_nonce_is_used_once(votes: Contract<Votes>, alice: Address) {
     let mut v = votes.sender(alice);
     v.use_nonce(alice, U256::ZERO).unwrap();
