@@ -418,3 +418,25 @@ async fn a_token_bound_account_signs_in_by_eip_1271_and_a_restarted_gateway_sett
     let settled = sessions.settlement(first[0]).call().await.unwrap();
     assert_eq!((settled.seq, settled.cost), (2, used.cost));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_the_payers_credits_cannot_escrow_is_answered_402_credits_exhausted() {
+    let w = common::world().await;
+    let (worker_url, _desk) = serve(&w, 2).await;
+    // A quota far above the AI account's 1 ETH of credits, and sessions
+    // that escrow 10 ETH.
+    set_quota(&w, U256::from(10u128.pow(30))).await;
+    let cap = U256::from(10u128.pow(19));
+    let (url, _gw) = start_gateway(&w, &worker_url, LimitsConfig::default(), cap).await;
+    delegate(&w, w.node.accounts()[GATEWAY].address).await;
+    let (_, login) = sign_in(&w, &url).await;
+    let api_key = login["api_key"].as_str().unwrap().to_owned();
+    let (status, refused, _) = chat(&url, &api_key, &ask(8)).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (402, Some("credits_exhausted")),
+        "{refused}"
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("credits"));
+    assert!(sessions_of(&w, w.node.accounts()[GATEWAY].address).await.is_empty(), "nothing opened");
+}
