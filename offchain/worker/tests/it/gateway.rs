@@ -5,7 +5,9 @@
 //! and closes with the newest; the session settles for exactly what the
 //! last receipt says. Refusals: a key not delegated (403), a tampered API
 //! key (401), a rate over the limit (429 with `Retry-After`), a quota spent
-//! across sessions (402 with the quota left).
+//! across sessions (402 with the quota left), credits that cannot escrow a
+//! session (402). Also: a token-bound account signing in (EIP-1271), a
+//! restarted gateway, and a provider found by its published endpoint.
 
 use std::sync::Arc;
 
@@ -39,7 +41,7 @@ const CHAIN_ID: u64 = 412_346;
 /// A gateway for `w` routing to the worker at `worker_url`.
 async fn start_gateway(
     w: &World,
-    worker_url: &str,
+    worker_url: Option<&str>,
     limits: LimitsConfig,
     cap: U256,
 ) -> (String, Arc<Gateway>) {
@@ -58,8 +60,9 @@ async fn start_gateway(
         id = {MODEL}
         [[providers]]
         address = "{provider}"
-        url = "{worker_url}"
+        url = "{url}"
         "#,
+        url = worker_url.unwrap_or("http://unused.invalid/v1"),
         rpc = w.node.url(),
         sessions = w.core.sessions,
         access = w.core.access,
@@ -69,7 +72,11 @@ async fn start_gateway(
         provider = w.node.accounts()[PROVIDER].address,
     );
     let mut config: Config = toml::from_str(&text).unwrap();
-    config.discover_providers = false;
+    // Without a worker named, the gateway finds providers in the registry.
+    if worker_url.is_none() {
+        config.providers.clear();
+    }
+    config.discover_providers = worker_url.is_none();
     config.limits = limits;
     config.sessions = SessionsConfig { cap, ..SessionsConfig::default() };
     config.check().unwrap();
@@ -175,7 +182,8 @@ async fn the_gateway_signs_in_a_key_holder_who_chats_through_openai_and_curl_and
     let w = common::world().await;
     let (worker_url, desk) = serve(&w, 2).await;
     let (url, gw) =
-        start_gateway(&w, &worker_url, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+        start_gateway(&w, Some(&worker_url), LimitsConfig::default(), U256::from(10u128.pow(16)))
+            .await;
     let me = w.node.accounts()[GATEWAY].address;
 
     let (status, refused) = sign_in(&w, &url).await;
@@ -280,7 +288,7 @@ async fn the_gateway_enforces_the_keys_rate_and_its_quota_across_sessions() {
         prompt_allowance: 512,
         ..LimitsConfig::default()
     };
-    let (url, gw) = start_gateway(&w, &worker_url, limits, cap).await;
+    let (url, gw) = start_gateway(&w, Some(&worker_url), limits, cap).await;
     let me = w.node.accounts()[GATEWAY].address;
     delegate(&w, me).await;
     let (_, login) = sign_in(&w, &url).await;
@@ -344,7 +352,8 @@ async fn a_token_bound_account_signs_in_by_eip_1271_and_a_restarted_gateway_sett
     let w = common::world().await;
     let (worker_url, desk) = serve(&w, 2).await;
     let (url, _first) =
-        start_gateway(&w, &worker_url, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+        start_gateway(&w, Some(&worker_url), LimitsConfig::default(), U256::from(10u128.pow(16)))
+            .await;
     let me = w.node.accounts()[GATEWAY].address;
     // The AI's account holds key 2 and lets the gateway act for it.
     let tba = w.community.account;
@@ -403,7 +412,8 @@ async fn a_token_bound_account_signs_in_by_eip_1271_and_a_restarted_gateway_sett
     // A new process with the same key: it closes what the first left open
     // (without a receipt), and the first one's API key still works.
     let (url, second) =
-        start_gateway(&w, &worker_url, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+        start_gateway(&w, Some(&worker_url), LimitsConfig::default(), U256::from(10u128.pow(16)))
+            .await;
     assert_eq!(second.book.recover(0).await.unwrap(), 1);
     let (status, answer, _) = chat(&url, &api_key, &ask(8)).await;
     assert_eq!(status, 200, "{answer}");
@@ -427,7 +437,7 @@ async fn a_session_the_payers_credits_cannot_escrow_is_answered_402_credits_exha
     // that escrow 10 ETH.
     set_quota(&w, U256::from(10u128.pow(30))).await;
     let cap = U256::from(10u128.pow(19));
-    let (url, _gw) = start_gateway(&w, &worker_url, LimitsConfig::default(), cap).await;
+    let (url, _gw) = start_gateway(&w, Some(&worker_url), LimitsConfig::default(), cap).await;
     delegate(&w, w.node.accounts()[GATEWAY].address).await;
     let (_, login) = sign_in(&w, &url).await;
     let api_key = login["api_key"].as_str().unwrap().to_owned();
@@ -439,4 +449,67 @@ async fn a_session_the_payers_credits_cannot_escrow_is_answered_402_credits_exha
     );
     assert!(refused["error"]["message"].as_str().unwrap().contains("credits"));
     assert!(sessions_of(&w, w.node.accounts()[GATEWAY].address).await.is_empty(), "nothing opened");
+}
+
+/// A provider (dev account `index`) whose chat API is served before it
+/// registers, so that it publishes that API's URL as its endpoint.
+async fn published_provider(w: &World, index: usize) -> Address {
+    use std::{sync::Arc, time::Duration};
+    use worker::{
+        chat_api::{self, Limits},
+        sessions::{DeskConfig, SessionDesk},
+        txm::TxManager,
+    };
+    let me = w.node.accounts()[index].address;
+    let state = tempfile::tempdir().unwrap();
+    let timeout = Duration::from_secs(5);
+    let reader = worker::chain::provider(&w.node.url(), timeout, None).unwrap();
+    let signer = Some(common::signer(&w.node, index));
+    let sender = worker::chain::provider(&w.node.url(), timeout, signer).unwrap();
+    let tx = common::config(w, state.path(), "").tx;
+    let txm = Arc::new(TxManager::new(sender, me, CHAIN_ID, tx));
+    let config = DeskConfig { contract: w.core.sessions, model: MODEL, max_unsigned: 2 };
+    let desk = Arc::new(SessionDesk::new(reader.clone(), txm.clone(), config, None).await.unwrap());
+    let app = chat_api::router_with_sessions(
+        common::backend(),
+        Limits::default(),
+        None,
+        None,
+        Some(desk),
+    );
+    let any = "127.0.0.1:0".parse().unwrap();
+    let addr = worker::http::serve(any, app, std::future::pending(), "chat API").await.unwrap();
+    let bond = U256::from(common::BOND);
+    common::fund(w, me, bond).await;
+    let url = format!("http://{addr}/v1");
+    worker::register::register(
+        &reader,
+        &txm,
+        w.core.bridge,
+        MODEL,
+        bond,
+        alloy::primitives::B256::ZERO,
+        &url,
+    )
+    .await
+    .unwrap();
+    me
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_finds_a_provider_by_the_endpoint_it_published() {
+    let w = common::world().await;
+    let provider = published_provider(&w, 5).await;
+    // No provider configured: the gateway reads the registry's endpoints.
+    let (url, _gw) =
+        start_gateway(&w, None, LimitsConfig::default(), U256::from(10u128.pow(16))).await;
+    let me = w.node.accounts()[GATEWAY].address;
+    delegate(&w, me).await;
+    let (_, login) = sign_in(&w, &url).await;
+    let api_key = login["api_key"].as_str().unwrap().to_owned();
+    let (status, answer, _) = chat(&url, &api_key, &ask(8)).await;
+    assert_eq!(status, 200, "{answer}");
+    let opened = sessions_of(&w, me).await;
+    let sessions = IInferenceSessions::new(w.core.sessions, &w.admin);
+    assert_eq!(sessions.session(opened[0]).call().await.unwrap().provider, provider);
 }
