@@ -83,7 +83,7 @@ pub(crate) fn table(f: &Figures) -> String {
         (
             "chat turns with the AI",
             f.chat_turns.to_string(),
-            "via the gateway, with the AI's instructions".into(),
+            "via the gateway, the AI's instructions".into(),
         ),
         (
             "  paid for the chat's session",
