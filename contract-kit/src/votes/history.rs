@@ -64,6 +64,21 @@ impl History {
         self.points.get(high - 1).map_or(U256::ZERO, |w| unpack(w).1)
     }
 
+    /// Changes the value by `change` from second `time` on; returns the
+    /// value before and after.
+    ///
+    /// # Errors
+    /// [`CheckpointUnorderedInsertion`] when `time` is before the last
+    /// checkpoint.
+    pub fn update(
+        &mut self,
+        time: u64,
+        change: impl FnOnce(U256) -> U256,
+    ) -> Result<(U256, U256), VotesError> {
+        let latest = self.latest();
+        self.push(time, change(latest))
+    }
+
     /// Sets the value to `value` from second `time` on; returns the value
     /// before and after (capped at 208 bits).
     ///

@@ -177,12 +177,10 @@ impl Votes {
         now: u64,
     ) -> Result<(), VotesError> {
         if from.is_zero() {
-            let latest = self.total.latest();
-            self.total.push(now, latest.saturating_add(units))?;
+            self.total.update(now, |total| total.saturating_add(units))?;
         }
         if to.is_zero() {
-            let latest = self.total.latest();
-            self.total.push(now, latest.saturating_sub(units))?;
+            self.total.update(now, |total| total.saturating_sub(units))?;
         }
         let (from, to) = (self.delegate_of_holder(from), self.delegate_of_holder(to));
         self.move_votes(from, to, units, now)
@@ -223,9 +221,7 @@ impl Votes {
         now: u64,
         change: impl FnOnce(U256) -> U256,
     ) -> Result<(), VotesError> {
-        let mut trace = self.power.setter(delegate);
-        let latest = trace.latest();
-        let (previous, new) = trace.push(now, change(latest))?;
+        let (previous, new) = self.power.setter(delegate).update(now, change)?;
         emit(DelegateVotesChanged { delegate, previousVotes: previous, newVotes: new });
         Ok(())
     }

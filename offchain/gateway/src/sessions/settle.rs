@@ -93,7 +93,9 @@ impl Book {
                     closed += 1;
                 }
                 phase::CLOSING => {
-                    self.finalize_when_due(id).await?;
+                    let close =
+                        sessions.settlement(id).call().await.context("reading the close")?;
+                    self.finalize_when_due(id, close.closesAt).await?;
                 }
                 _ => {}
             }
@@ -135,7 +137,7 @@ impl Book {
                 if presented.closer != PAYER_SIDE && newer && unix_now() < presented.closesAt {
                     self.close(session).await?;
                 } else {
-                    self.finalize_when_due(session.id).await?;
+                    self.finalize_when_due(session.id, presented.closesAt).await?;
                 }
             }
             phase::SETTLED => return Ok(true),
@@ -152,17 +154,10 @@ impl Book {
         self.send(call.abi_encode(), &format!("close session {}", session.id)).await
     }
 
-    /// Finalizes session `id` if its challenge window is over.
-    async fn finalize_when_due(&self, id: u64) -> Result<()> {
-        let sessions = IInferenceSessions::new(self.contract, &self.chain);
-        let presented = sessions.settlement(id).call().await.context("reading the close")?;
-        let block = self
-            .chain
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .context("reading the latest block")?
-            .context("no latest block")?;
-        if block.header.timestamp >= presented.closesAt {
+    /// Finalizes session `id` if its challenge window, ending at
+    /// `closes_at`, is over.
+    async fn finalize_when_due(&self, id: u64, closes_at: u64) -> Result<()> {
+        if self.chain_time().await? >= closes_at {
             let call = IInferenceSessions::finalizeCall { id }.abi_encode();
             self.send(call, &format!("finalize session {id}")).await?;
         }
