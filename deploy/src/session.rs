@@ -290,6 +290,15 @@ impl Session {
                 .map_or_else(|| e.to_string(), |data| describe_revert(&data));
             bail!("{what} would revert: {reason}");
         }
+        // A quarter above the estimate: a call's gas can depend on the
+        // second it lands in (votes checkpointed by timestamp write a new
+        // slot in a new second, rewrite one in the same second).
+        let mut tx = tx;
+        if tx.gas.is_none() {
+            if let Ok(estimate) = self.provider.estimate_gas(tx.clone()).await {
+                tx.gas = Some(estimate.saturating_add(estimate / 4));
+            }
+        }
         let pending =
             self.provider.send_transaction(tx).await.with_context(|| format!("sending: {what}"))?;
         let receipt =

@@ -340,10 +340,11 @@ async fn the_gateway_enforces_the_keys_rate_and_its_quota_across_sessions() {
     assert!(spent > U256::ZERO && left + spent == cap, "left {left}, spent {spent}, quota {cap}");
 }
 
-/// Has the AI's account (owned by dev account 0) call `to` with `data`.
+/// Has the AI's account (owned by dev account 0) call `to` with `data`,
+/// with room above the estimate (a key's votes cost more in a new second).
 async fn as_ai_account(w: &World, to: Address, data: Vec<u8>) {
     let account = ITokenBoundAccount::new(w.community.account, &w.admin);
-    let call = account.execute(to, U256::ZERO, data.into(), 0);
+    let call = account.execute(to, U256::ZERO, data.into(), 0).gas(2_000_000);
     assert!(call.send().await.unwrap().get_receipt().await.unwrap().status());
 }
 
